@@ -1,0 +1,301 @@
+import {
+  CHUNK_TAIL_BYTES,
+  ENTRY_PREFIX_BYTES,
+  TABLE_END_BYTES,
+  TAG_CHUNK_END,
+  TAG_ENTRY,
+  TAG_SNAPSHOT_END,
+  TAG_TABLE_END,
+  TRAILER_BYTES,
+} from './constants.js';
+import { ByteQueue } from './byte-queue.js';
+import { compareBytes } from './bytes.js';
+import { formatDigest, newHasher, type Hasher64 } from './digest.js';
+import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
+import { SnapshotError, type FormatErrorCode } from './errors.js';
+import { decodeChunkHeader, sameAnchor, type ChunkHeader } from './header.js';
+import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
+
+/** What a decoder reports, in stream order. Views passed to `entry` stay valid (never reused). */
+export interface DecoderEvents {
+  /** A chunk header was read and checked against the chain (each chunk, the first included). */
+  header?(header: ChunkHeader, offset: number): void;
+  entry?(tableIndex: number, key: Uint8Array, value: Uint8Array): void;
+  /** A TABLE_END matched the entries read: count and digest verified. */
+  tableEnd?(table: TableSummary): void;
+  /** A chunk's trailer verified. */
+  chunkEnd?(chunk: ChunkSummary, last: boolean): void;
+}
+
+export type DecoderOptions = Readonly<
+  Partial<{
+    limits: SnapshotLimits;
+    /**
+     * Verify one chunk on its own: any chunk index, no chain, the input ends after its trailer.
+     * Defaults to false (a whole snapshot: chunk 0 to the chunk ending with SNAPSHOT_END).
+     */
+    standaloneChunk: boolean;
+  }>
+>;
+
+type State = 'header' | 'records' | 'trailer' | 'done';
+
+/**
+ * The push-driven reader of the format: feed bytes in pieces of any size with `push`, then call
+ * `end`. Validates everything the spec requires and throws SnapshotError with the stream offset.
+ * Entries are reported before the trailer that covers them is checked: a consumer must treat
+ * them as provisional until `end` returns.
+ */
+export class SnapshotDecoder {
+  readonly #events: DecoderEvents;
+  readonly #limits: ResolvedLimits;
+  readonly #standalone: boolean;
+  readonly #q = new ByteQueue();
+  #state: State = 'header';
+
+  #first: ChunkHeader | undefined;
+  #chunk: ChunkHeader | undefined;
+  #maxChunk = 0;
+  #chunkStart = 0;
+  #chunkUsed = 0;
+  #chunkRecords = 0;
+  #previousChunkUsed = 0;
+  #previousDigest = 0n;
+  #lastChunk = false;
+  readonly #chunks: ChunkSummary[] = [];
+
+  #tableIndex = 0;
+  #tableHasher: Hasher64 | undefined;
+  #tableEntries = 0n;
+  #tableBytes = 0n;
+  #lastKey: Uint8Array | undefined;
+  /** A standalone chunk starting mid-table cannot check that table's count and digest. */
+  #partialTable = -1;
+  readonly #tables: TableSummary[] = [];
+  #summary: SnapshotSummary | undefined;
+
+  constructor(events: DecoderEvents = {}, options: DecoderOptions = {}) {
+    this.#events = events;
+    this.#limits = resolveLimits(options.limits);
+    this.#standalone = options.standaloneChunk ?? false;
+    this.#q.hasher = newHasher();
+  }
+
+  /** Stream offset of the next byte the decoder will consume. */
+  get offset(): number {
+    return this.#q.offset;
+  }
+
+  /** The first chunk's header, once read. */
+  get header(): ChunkHeader | undefined {
+    return this.#first;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.#q.push(bytes);
+    for (;;) {
+      if (this.#state === 'header') {
+        if (!this.#readHeader()) return;
+      } else if (this.#state === 'records') {
+        if (!this.#readRecord()) return;
+      } else if (this.#state === 'trailer') {
+        if (!this.#readTrailer()) return;
+      } else {
+        if (this.#q.available > 0) this.#fail('TRAILING_BYTES', this.#q.offset, `${this.#q.available}+ bytes follow the end of the snapshot`);
+        return;
+      }
+    }
+  }
+
+  /** Declares the input complete; throws TRUNCATED unless the snapshot (or chunk) ended exactly. */
+  end(): SnapshotSummary {
+    if (this.#state !== 'done' || this.#summary === undefined) {
+      const where = this.#state === 'header' ? 'in a chunk header' : this.#state === 'trailer' ? 'in a chunk trailer' : 'before the end record';
+      this.#fail('TRUNCATED', this.#q.offset + this.#q.available, `the input ends ${where}`);
+    }
+    return this.#summary!;
+  }
+
+  #fail(code: FormatErrorCode, offset: number, message: string): never {
+    throw new SnapshotError(code, message, { offset });
+  }
+
+  #readHeader(): boolean {
+    const start = this.#q.offset;
+    const r = decodeChunkHeader((n) => this.#q.peek(n), start, this.#limits);
+    if (r === undefined) return false;
+    const h = r.header;
+    const max = h.maxChunkBytes > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(h.maxChunkBytes);
+    if (max !== 0 && r.size + CHUNK_TAIL_BYTES > max) {
+      this.#fail('LIMIT_EXCEEDED', start, `the ${r.size}-byte header leaves no room in a ${max}-byte chunk`);
+    }
+    if (this.#first === undefined) {
+      if (!this.#standalone && h.chunkIndex !== 0) {
+        this.#fail('CHUNK_SEQUENCE', start, `the snapshot starts with chunk ${h.chunkIndex}, not chunk 0`);
+      }
+      this.#first = h;
+      this.#tableIndex = h.tablePosition;
+      if (this.#standalone && h.chunkIndex > 0) this.#partialTable = h.tablePosition;
+    } else {
+      if (!sameAnchor(this.#first, h)) {
+        this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} belongs to another snapshot (its epoch, cursor, catalog or chunk size differ)`);
+      }
+      const expected = this.#chunks.length;
+      if (h.chunkIndex !== expected) this.#fail('CHUNK_SEQUENCE', start, `expected chunk ${expected}, found chunk ${h.chunkIndex}`);
+      if (h.previousChunkDigest !== this.#previousDigest) {
+        this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} does not follow chunk ${expected - 1}: previous digest ${formatDigest(h.previousChunkDigest)}, expected ${formatDigest(this.#previousDigest)}`);
+      }
+      if (h.tablePosition !== this.#tableIndex) {
+        this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} starts at table ${h.tablePosition}, expected ${this.#tableIndex}`);
+      }
+    }
+    this.#q.skip(r.size);
+    this.#chunk = h;
+    this.#maxChunk = max;
+    this.#chunkStart = start;
+    this.#chunkUsed = r.size;
+    this.#chunkRecords = 0;
+    if (this.#tableHasher === undefined && this.#tableIndex < h.tables.length) this.#tableHasher = newHasher();
+    this.#events.header?.(h, start);
+    this.#state = 'records';
+    return true;
+  }
+
+  /** Checks a record against the chunk's maximum and the canonical cut rule before it is read. */
+  #admit(size: number, at: number): void {
+    if (this.#maxChunk === 0) return;
+    if (this.#chunkUsed + size + CHUNK_TAIL_BYTES > this.#maxChunk) {
+      this.#fail('LIMIT_EXCEEDED', at, `a ${size}-byte record overflows chunk ${this.#chunk!.chunkIndex} (max ${this.#maxChunk} bytes)`);
+    }
+    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && this.#previousChunkUsed > 0 && this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= this.#maxChunk) {
+      this.#fail('NON_CANONICAL', at, `this ${size}-byte record fits in the previous chunk, so that chunk must not have ended`);
+    }
+  }
+
+  #readRecord(): boolean {
+    const q = this.#q;
+    const at = q.offset;
+    const tagView = q.peek(1);
+    if (tagView === undefined) return false;
+    const tag = tagView[0]!;
+    const tables = this.#chunk!.tables;
+    if (tag === TAG_ENTRY) {
+      const prefix = q.peek(ENTRY_PREFIX_BYTES);
+      if (prefix === undefined) return false;
+      const dv = new DataView(prefix.buffer, prefix.byteOffset, ENTRY_PREFIX_BYTES);
+      const keyLength = dv.getUint32(1, true);
+      const valueLength = dv.getUint32(5, true);
+      if (this.#tableIndex >= tables.length) this.#fail('BAD_RECORD', at, 'an entry follows the end of the last table');
+      if (keyLength > this.#limits.maxKeyBytes) this.#fail('LIMIT_EXCEEDED', at + 1, `key of ${keyLength} bytes exceeds the limit of ${this.#limits.maxKeyBytes}`);
+      if (valueLength > this.#limits.maxValueBytes) this.#fail('LIMIT_EXCEEDED', at + 5, `value of ${valueLength} bytes exceeds the limit of ${this.#limits.maxValueBytes}`);
+      const size = ENTRY_PREFIX_BYTES + keyLength + valueLength;
+      this.#admit(size, at);
+      if (q.available < size) return false;
+      const record = q.take(size);
+      const key = record.subarray(ENTRY_PREFIX_BYTES, ENTRY_PREFIX_BYTES + keyLength);
+      if (this.#lastKey !== undefined && compareBytes(this.#lastKey, key) >= 0) {
+        this.#fail('UNSORTED_KEYS', at + ENTRY_PREFIX_BYTES, `key of entry ${this.#tableEntries} in table "${tables[this.#tableIndex]!.name}" is not greater than the previous key`);
+      }
+      this.#lastKey = key;
+      this.#tableHasher!.update(record);
+      this.#tableEntries++;
+      this.#tableBytes += BigInt(keyLength + valueLength);
+      this.#chunkUsed += size;
+      this.#chunkRecords++;
+      this.#events.entry?.(this.#tableIndex, key, record.subarray(ENTRY_PREFIX_BYTES + keyLength));
+      return true;
+    }
+    if (tag === TAG_TABLE_END) {
+      const record = q.peek(TABLE_END_BYTES);
+      if (record === undefined) return false;
+      const table = tables[this.#tableIndex];
+      if (table === undefined) this.#fail('BAD_RECORD', at, 'a table end follows the end of the last table');
+      this.#admit(TABLE_END_BYTES, at);
+      const dv = new DataView(record.buffer, record.byteOffset, TABLE_END_BYTES);
+      const id = dv.getUint32(1, true);
+      const count = dv.getBigUint64(5, true);
+      const digest = dv.getBigUint64(13, true);
+      if (id !== table.id) this.#fail('TABLE_MISMATCH', at + 1, `table end names table id ${id}, expected ${table.id} ("${table.name}")`);
+      const partial = this.#tableIndex === this.#partialTable;
+      if (!partial && count !== this.#tableEntries) this.#fail('TABLE_MISMATCH', at + 5, `table "${table.name}" declares ${count} entries, ${this.#tableEntries} were read`);
+      const actual = this.#tableHasher!.digest();
+      if (!partial && digest !== actual) this.#fail('CHECKSUM_MISMATCH', at + 13, `table "${table.name}" digest ${formatDigest(digest)} does not match its entries (${formatDigest(actual)})`);
+      q.skip(TABLE_END_BYTES);
+      const summary: TableSummary = { id: table.id, name: table.name, entries: count, bytes: this.#tableBytes, digest };
+      this.#tables.push(summary);
+      this.#tableIndex++;
+      this.#tableHasher = this.#tableIndex < tables.length ? newHasher() : undefined;
+      this.#tableEntries = 0n;
+      this.#tableBytes = 0n;
+      this.#lastKey = undefined;
+      this.#chunkUsed += TABLE_END_BYTES;
+      this.#chunkRecords++;
+      this.#events.tableEnd?.(summary);
+      return true;
+    }
+    if (tag === TAG_CHUNK_END) {
+      if (this.#maxChunk === 0) this.#fail('BAD_RECORD', at, 'a chunk end in an unchunked snapshot (max chunk bytes 0)');
+      if (this.#chunkRecords === 0) this.#fail('NON_CANONICAL', at, 'a chunk must hold at least one record before it ends');
+      q.skip(1);
+      this.#lastChunk = false;
+      this.#state = 'trailer';
+      return true;
+    }
+    if (tag === TAG_SNAPSHOT_END) {
+      if (this.#tableIndex < tables.length) this.#fail('BAD_RECORD', at, `the snapshot ends before table "${tables[this.#tableIndex]!.name}" ended`);
+      if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && !this.#standalone) {
+        this.#fail('NON_CANONICAL', at, 'the end record fits in the previous chunk, so that chunk must not have ended');
+      }
+      q.skip(1);
+      this.#lastChunk = true;
+      this.#state = 'trailer';
+      return true;
+    }
+    return this.#fail('BAD_RECORD', at, `unknown record tag 0x${tag.toString(16).padStart(2, '0')}`);
+  }
+
+  #readTrailer(): boolean {
+    const q = this.#q;
+    if (q.available < TRAILER_BYTES) return false;
+    q.syncHash();
+    const actual = q.hasher!.digest();
+    const at = q.offset;
+    q.hasher = undefined; // the trailer is not part of what it covers
+    const trailer = q.take(TRAILER_BYTES);
+    const stored = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES).getBigUint64(0, true);
+    if (stored !== actual) {
+      this.#fail('CHECKSUM_MISMATCH', at, `chunk ${this.#chunk!.chunkIndex} trailer ${formatDigest(stored)} does not match its bytes (${formatDigest(actual)})`);
+    }
+    const chunk: ChunkSummary = { index: this.#chunk!.chunkIndex, bytes: q.offset - this.#chunkStart, digest: stored };
+    this.#chunks.push(chunk);
+    this.#previousDigest = stored;
+    this.#previousChunkUsed = this.#chunkUsed;
+    this.#events.chunkEnd?.(chunk, this.#lastChunk);
+    if (this.#lastChunk || this.#standalone) {
+      this.#state = 'done';
+      this.#finish(stored);
+    } else {
+      q.hasher = newHasher();
+      this.#state = 'header';
+    }
+    return true;
+  }
+
+  #finish(digest: bigint): void {
+    let entries = 0n;
+    let bytes = 0n;
+    for (const t of this.#tables) {
+      entries += t.entries;
+      bytes += t.bytes;
+    }
+    const h = this.#first!;
+    this.#summary = {
+      anchor: { epoch: h.epoch, cursor: h.cursor, tables: h.tables, maxChunkBytes: h.maxChunkBytes },
+      digest,
+      entries,
+      bytes,
+      tables: this.#tables,
+      chunks: this.#chunks,
+    };
+  }
+}

@@ -1,0 +1,296 @@
+import {
+  CHUNK_TAIL_BYTES,
+  ENTRY_PREFIX_BYTES,
+  TABLE_END_BYTES,
+  TAG_CHUNK_END,
+  TAG_ENTRY,
+  TAG_SNAPSHOT_END,
+  TAG_TABLE_END,
+  TRAILER_BYTES,
+} from './constants.js';
+import { newHasher, type Hasher64 } from './digest.js';
+import { SnapshotError } from './errors.js';
+import { encodeChunkHeader, validateAnchor, type SnapshotAnchor, type TableRef } from './header.js';
+import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
+import { compareBytes } from './bytes.js';
+
+/** Where an encoder's bytes go. Both calls are synchronous; async sinks queue and apply backpressure. */
+export interface EncoderOutput {
+  /** The next bytes of the current chunk. Ownership passes to the callee; they are never reused. */
+  data(bytes: Uint8Array): void;
+  /** The current chunk is complete: every byte of it has been passed to `data`. */
+  chunkEnd(chunk: ChunkSummary, last: boolean): void;
+}
+
+/** What a finished table contributed; `digest` is the one in its TABLE_END record. */
+export interface TableSummary extends TableRef {
+  readonly entries: bigint;
+  /** Sum of key and value lengths: the table's logical size. */
+  readonly bytes: bigint;
+  readonly digest: bigint;
+}
+
+export interface ChunkSummary {
+  readonly index: number;
+  readonly bytes: number;
+  /** The chunk's trailer: xxhash64 of every preceding byte of the chunk. */
+  readonly digest: bigint;
+}
+
+/** The outcome of a complete snapshot. `digest` is the trailer of the last chunk. */
+export interface SnapshotSummary {
+  readonly anchor: SnapshotAnchor;
+  readonly digest: bigint;
+  readonly entries: bigint;
+  readonly bytes: bigint;
+  readonly tables: readonly TableSummary[];
+  readonly chunks: readonly ChunkSummary[];
+}
+
+export type EncoderOptions = Readonly<
+  Partial<{
+    /** Limits the writer enforces, the same a reader applies. Defaults to the reader defaults. */
+    limits: SnapshotLimits;
+    /** Size of the output buffers handed to the sink. Defaults to 1 MiB. */
+    bufferBytes: number;
+  }>
+>;
+
+const DEFAULT_BUFFER_BYTES = 1 << 20;
+
+/**
+ * The synchronous core of the writer: frames entries into chunks and hashes them in one pass,
+ * with memory bounded by one output buffer whatever the snapshot size. Entries go in table
+ * order (`add` … `endTable` per catalog table), then `finish`.
+ */
+export class SnapshotEncoder {
+  readonly #anchor: SnapshotAnchor;
+  readonly #names: Uint8Array[];
+  readonly #out: EncoderOutput;
+  readonly #limits: ResolvedLimits;
+  readonly #maxChunk: number; // 0 = unchunked; chunks beyond 2^53 bytes are treated as unbounded
+  readonly #bufferBytes: number;
+
+  #buf: Uint8Array;
+  #view: DataView;
+  #pos = 0;
+  #chunkHashFrom = 0;
+  #tableHashFrom = -1; // -1: no table's entries are being hashed
+
+  #chunkIndex = 0;
+  #chunkHasher: Hasher64;
+  #chunkUsed = 0;
+  #chunkHasRecords = false;
+  readonly #chunks: ChunkSummary[] = [];
+
+  #tableIndex = 0;
+  #tableHasher: Hasher64;
+  #tableEntries = 0n;
+  #tableBytes = 0n;
+  #lastKey = new Uint8Array(64);
+  #lastKeyLength = -1; // -1: no entry yet in this table
+  readonly #tables: TableSummary[] = [];
+  #finished: SnapshotSummary | undefined;
+
+  constructor(anchor: SnapshotAnchor, output: EncoderOutput, options: EncoderOptions = {}) {
+    this.#limits = resolveLimits(options.limits);
+    this.#names = validateAnchor(anchor, this.#limits);
+    this.#anchor = anchor;
+    this.#out = output;
+    this.#maxChunk = anchor.maxChunkBytes > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(anchor.maxChunkBytes);
+    // A buffer always holds a header, the largest key with its prefix, and a chunk tail.
+    const header = encodeChunkHeader(anchor, this.#names, 0, 0n, 0);
+    this.#bufferBytes = Math.max(
+      options.bufferBytes ?? DEFAULT_BUFFER_BYTES,
+      header.length + ENTRY_PREFIX_BYTES + this.#limits.maxKeyBytes + TABLE_END_BYTES + CHUNK_TAIL_BYTES,
+    );
+    if (this.#maxChunk !== 0 && header.length + CHUNK_TAIL_BYTES > this.#maxChunk) {
+      throw new SnapshotError(
+        'LIMIT_EXCEEDED',
+        `max chunk bytes ${this.#maxChunk} cannot hold the ${header.length}-byte chunk header and its ${CHUNK_TAIL_BYTES}-byte tail`,
+      );
+    }
+    this.#buf = new Uint8Array(this.#bufferBytes);
+    this.#view = new DataView(this.#buf.buffer);
+    this.#chunkHasher = newHasher();
+    this.#tableHasher = newHasher();
+    this.#tableHashFrom = anchor.tables.length > 0 ? 0 : -1;
+    this.#startChunk(header);
+  }
+
+  /** The catalog table that `add` writes to, or undefined once every table has ended. */
+  get currentTable(): TableRef | undefined {
+    return this.#anchor.tables[this.#tableIndex];
+  }
+
+  /** Appends an entry to the current table; keys must be strictly ascending (UNSORTED_KEYS). */
+  add(key: Uint8Array, value: Uint8Array): void {
+    const table = this.#requireTable('add an entry');
+    if (key.length > this.#limits.maxKeyBytes) {
+      throw new SnapshotError('LIMIT_EXCEEDED', `key of ${key.length} bytes in table "${table.name}" exceeds the limit of ${this.#limits.maxKeyBytes}`);
+    }
+    if (value.length > this.#limits.maxValueBytes) {
+      throw new SnapshotError('LIMIT_EXCEEDED', `value of ${value.length} bytes in table "${table.name}" exceeds the limit of ${this.#limits.maxValueBytes}`);
+    }
+    if (this.#lastKeyLength >= 0 && compareBytes(this.#lastKey.subarray(0, this.#lastKeyLength), key) >= 0) {
+      throw new SnapshotError('UNSORTED_KEYS', `key ${hexPreview(key)} of table "${table.name}" (entry ${this.#tableEntries}) is not greater than the previous key`);
+    }
+    this.#rememberKey(key);
+    const size = ENTRY_PREFIX_BYTES + key.length + value.length;
+    this.#reserve(size);
+    if (this.#pos + size > this.#buf.length) this.#flush();
+    const v = this.#view;
+    const p = this.#pos;
+    this.#buf[p] = TAG_ENTRY;
+    v.setUint32(p + 1, key.length, true);
+    v.setUint32(p + 5, value.length, true);
+    this.#buf.set(key, p + ENTRY_PREFIX_BYTES);
+    this.#pos = p + ENTRY_PREFIX_BYTES + key.length;
+    if (this.#pos + value.length <= this.#buf.length) {
+      this.#buf.set(value, this.#pos);
+      this.#pos += value.length;
+    } else {
+      // A value larger than the buffer goes out as it is: no copy, hashed in place.
+      this.#flush();
+      this.#chunkHasher.update(value);
+      this.#tableHasher.update(value);
+      this.#out.data(value);
+    }
+    this.#tableEntries++;
+    this.#tableBytes += BigInt(key.length + value.length);
+  }
+
+  /** Closes the current table with its TABLE_END record (count and digest). */
+  endTable(): TableSummary {
+    const table = this.#requireTable('end a table');
+    this.#hashPending();
+    const digest = this.#tableHasher.digest();
+    this.#tableHashFrom = -1;
+    this.#reserve(TABLE_END_BYTES);
+    if (this.#pos + TABLE_END_BYTES > this.#buf.length) this.#flush();
+    const p = this.#pos;
+    this.#buf[p] = TAG_TABLE_END;
+    this.#view.setUint32(p + 1, table.id, true);
+    this.#view.setBigUint64(p + 5, this.#tableEntries, true);
+    this.#view.setBigUint64(p + 13, digest, true);
+    this.#pos += TABLE_END_BYTES;
+    const summary: TableSummary = { id: table.id, name: table.name, entries: this.#tableEntries, bytes: this.#tableBytes, digest };
+    this.#tables.push(summary);
+    this.#tableIndex++;
+    this.#tableHasher = newHasher();
+    this.#tableEntries = 0n;
+    this.#tableBytes = 0n;
+    this.#lastKeyLength = -1;
+    if (this.#tableIndex < this.#anchor.tables.length) this.#tableHashFrom = this.#pos;
+    return summary;
+  }
+
+  /** Writes SNAPSHOT_END and the last trailer; every catalog table must have ended. */
+  finish(): SnapshotSummary {
+    if (this.#finished !== undefined) return this.#finished;
+    if (this.#tableIndex < this.#anchor.tables.length) {
+      throw new SnapshotError('INVALID_ARGUMENT', `table "${this.#anchor.tables[this.#tableIndex]!.name}" was not ended`);
+    }
+    const last = this.#closeChunk(TAG_SNAPSHOT_END);
+    let entries = 0n;
+    let bytes = 0n;
+    for (const t of this.#tables) {
+      entries += t.entries;
+      bytes += t.bytes;
+    }
+    this.#finished = { anchor: this.#anchor, digest: last.digest, entries, bytes, tables: this.#tables, chunks: this.#chunks };
+    return this.#finished;
+  }
+
+  #requireTable(action: string): TableRef {
+    if (this.#finished !== undefined) throw new SnapshotError('INVALID_ARGUMENT', `cannot ${action}: the snapshot is finished`);
+    const table = this.#anchor.tables[this.#tableIndex];
+    if (table === undefined) throw new SnapshotError('INVALID_ARGUMENT', `cannot ${action}: every catalog table has ended`);
+    return table;
+  }
+
+  #rememberKey(key: Uint8Array): void {
+    if (key.length > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(key.length, this.#lastKey.length * 2));
+    this.#lastKey.set(key);
+    this.#lastKeyLength = key.length;
+  }
+
+  /**
+   * The canonical chunk cut: a record goes in the current chunk if, with it, the chunk still has
+   * room for its tail; otherwise the chunk ends (CHUNK_END) and a new one begins.
+   */
+  #reserve(size: number): void {
+    if (this.#maxChunk !== 0 && this.#chunkUsed + size + CHUNK_TAIL_BYTES > this.#maxChunk) {
+      if (!this.#chunkHasRecords) {
+        throw new SnapshotError(
+          'LIMIT_EXCEEDED',
+          `a ${size}-byte record does not fit in a chunk of at most ${this.#maxChunk} bytes (after the ${this.#chunkUsed}-byte header)`,
+        );
+      }
+      const previous = this.#closeChunk(TAG_CHUNK_END);
+      this.#chunkIndex++;
+      this.#chunkHasher = newHasher();
+      this.#startChunk(encodeChunkHeader(this.#anchor, this.#names, this.#chunkIndex, previous.digest, this.#tableIndex));
+    }
+    this.#chunkUsed += size;
+    this.#chunkHasRecords = true;
+  }
+
+  #startChunk(header: Uint8Array): void {
+    if (this.#pos + header.length > this.#buf.length) this.#flush();
+    this.#chunkHashFrom = this.#pos;
+    this.#buf.set(header, this.#pos);
+    this.#pos += header.length;
+    this.#chunkUsed = header.length;
+    this.#chunkHasRecords = false;
+    if (this.#tableHashFrom >= 0) this.#tableHashFrom = this.#pos;
+  }
+
+  #closeChunk(tag: number): ChunkSummary {
+    if (this.#pos + CHUNK_TAIL_BYTES > this.#buf.length) this.#flush();
+    this.#hashPending(); // the table's entries end before the end record
+    this.#buf[this.#pos++] = tag;
+    this.#chunkHasher.update(this.#buf.subarray(this.#chunkHashFrom, this.#pos));
+    const digest = this.#chunkHasher.digest();
+    this.#view.setBigUint64(this.#pos, digest, true);
+    this.#pos += TRAILER_BYTES;
+    this.#chunkHashFrom = this.#pos;
+    if (this.#tableHashFrom >= 0) this.#tableHashFrom = this.#pos;
+    const chunk: ChunkSummary = { index: this.#chunkIndex, bytes: this.#chunkUsed + CHUNK_TAIL_BYTES, digest };
+    this.#chunks.push(chunk);
+    this.#emit();
+    this.#out.chunkEnd(chunk, tag === TAG_SNAPSHOT_END);
+    return chunk;
+  }
+
+  /** Feeds bytes written since the last call to the chunk hasher and, inside a table, the table hasher. */
+  #hashPending(): void {
+    if (this.#pos > this.#chunkHashFrom) this.#chunkHasher.update(this.#buf.subarray(this.#chunkHashFrom, this.#pos));
+    this.#chunkHashFrom = this.#pos;
+    if (this.#tableHashFrom >= 0) {
+      if (this.#pos > this.#tableHashFrom) this.#tableHasher.update(this.#buf.subarray(this.#tableHashFrom, this.#pos));
+      this.#tableHashFrom = this.#pos;
+    }
+  }
+
+  #flush(): void {
+    this.#hashPending();
+    this.#emit();
+  }
+
+  /** Hands the buffered bytes over and starts a fresh buffer (the sink may still hold the old one). */
+  #emit(): void {
+    if (this.#pos === 0) return;
+    this.#out.data(this.#buf.subarray(0, this.#pos));
+    this.#buf = new Uint8Array(this.#bufferBytes);
+    this.#view = new DataView(this.#buf.buffer);
+    this.#pos = 0;
+    this.#chunkHashFrom = 0;
+    if (this.#tableHashFrom >= 0) this.#tableHashFrom = 0;
+  }
+}
+
+function hexPreview(bytes: Uint8Array): string {
+  const hex = Buffer.from(bytes.subarray(0, 32)).toString('hex');
+  return `0x${hex}${bytes.length > 32 ? '…' : ''}`;
+}

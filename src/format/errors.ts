@@ -1,0 +1,67 @@
+/**
+ * The one error class for bad input: a bad snapshot, a bad checkpoint, a bad report.
+ * `code` is stable and documented (spec/FORMAT.md, README); tests assert on it, never on text.
+ */
+
+/** Codes a snapshot reader or writer raises (spec/FORMAT.md, "Reader obligations"). */
+export type FormatErrorCode =
+  | 'BAD_MAGIC'
+  | 'UNSUPPORTED_VERSION'
+  | 'TRUNCATED'
+  | 'CHECKSUM_MISMATCH'
+  | 'UNSORTED_KEYS'
+  | 'LIMIT_EXCEEDED'
+  | 'NON_CANONICAL'
+  | 'TRAILING_BYTES'
+  | 'CHUNK_SEQUENCE'
+  | 'BAD_RECORD'
+  | 'TABLE_MISMATCH'
+  | 'INVALID_ARGUMENT';
+
+/** Codes sources raise while turning a checkpoint into tables. */
+export type SourceErrorCode =
+  | 'NOT_FOUND'
+  | 'UNKNOWN_TABLE'
+  | 'CORRUPT_CHECKPOINT'
+  | 'UNSUPPORTED_FEATURE'
+  | 'BAD_DUMP'
+  | 'IO_ERROR';
+
+/** Codes for reports that compare consumes. */
+export type ReportErrorCode = 'BAD_REPORT';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode;
+
+export interface SnapshotErrorOptions {
+  /** Byte offset in the input where the problem was detected. */
+  readonly offset?: number;
+  /** The file the offset refers to, where there is one. */
+  readonly file?: string;
+  readonly cause?: unknown;
+}
+
+export class SnapshotError extends Error {
+  override readonly name = 'SnapshotError';
+  readonly code: ErrorCode;
+  readonly offset: number | undefined;
+  readonly file: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SnapshotErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.offset = options.offset;
+    this.file = options.file;
+  }
+
+  /** "CODE at offset 0x1f in f.snap: message" — the one-line form the CLI prints. */
+  describe(): string {
+    const where: string[] = [];
+    if (this.offset !== undefined) where.push(`offset ${this.offset} (0x${this.offset.toString(16)})`);
+    if (this.file !== undefined) where.push(`in ${this.file}`);
+    return `${this.code}${where.length > 0 ? ` at ${where.join(' ')}` : ''}: ${this.message}`;
+  }
+}
+
+export function isSnapshotError(e: unknown): e is SnapshotError {
+  return e instanceof SnapshotError;
+}

@@ -1,0 +1,27 @@
+/** Snapshot format v1: the writer, the reader and what they share. Knows nothing of sources or the CLI. */
+export * from './constants.js';
+export { compareBytes, toHex } from './bytes.js';
+export { formatDigest, loadHasher, newHasher, parseDigest, xxh64, type Hasher64 } from './digest.js';
+export { SnapshotDecoder, type DecoderEvents, type DecoderOptions } from './decoder.js';
+export {
+  SnapshotEncoder,
+  type ChunkSummary,
+  type EncoderOptions,
+  type EncoderOutput,
+  type SnapshotSummary,
+  type TableSummary,
+} from './encoder.js';
+export { SnapshotError, isSnapshotError, type ErrorCode, type FormatErrorCode, type SourceErrorCode } from './errors.js';
+export { sameAnchor, type ChunkHeader, type Cursor, type SnapshotAnchor, type TableRef } from './header.js';
+export { resolveLimits, type SnapshotLimits } from './limits.js';
+export {
+  readSnapshot,
+  readSnapshotContent,
+  verifySnapshot,
+  type SnapshotContent,
+  type SnapshotEvent,
+  type SnapshotInput,
+} from './reader.js';
+export { chunkFileName, fileSink, nullSink, streamSink, type SnapshotSink } from './sinks.js';
+export { SnapshotWriter, writeSnapshot, type TableContent } from './writer.js';
+export { encodeSnapshot, type EncodedSnapshot } from './memory.js';

@@ -1,0 +1,121 @@
+import type { Entry } from '../sources/source.js';
+import { SnapshotEncoder, type ChunkSummary, type EncoderOptions, type SnapshotSummary, type TableSummary } from './encoder.js';
+import { loadHasher } from './digest.js';
+import { SnapshotError } from './errors.js';
+import type { SnapshotAnchor } from './header.js';
+import type { SnapshotSink } from './sinks.js';
+
+type Pending = { bytes: Uint8Array } | { chunk: ChunkSummary; last: boolean };
+
+/** Bytes a writer buffers before it waits for the sink. */
+const HIGH_WATER_BYTES = 8 << 20;
+
+/**
+ * The streaming writer: the encoder's bytes flow to a sink, with backpressure. `add` returns a
+ * promise only when the writer had to wait for the sink; awaiting its result is always correct.
+ * On any error, call `abort()` so that a file sink removes its temporary files.
+ */
+export class SnapshotWriter {
+  readonly #encoder: SnapshotEncoder;
+  readonly #sink: SnapshotSink;
+  #pending: Pending[] = [];
+  #pendingBytes = 0;
+
+  private constructor(sink: SnapshotSink, anchor: SnapshotAnchor, options: EncoderOptions) {
+    this.#sink = sink;
+    this.#encoder = new SnapshotEncoder(
+      anchor,
+      {
+        data: (bytes) => {
+          this.#pending.push({ bytes });
+          this.#pendingBytes += bytes.length;
+        },
+        chunkEnd: (chunk, last) => {
+          this.#pending.push({ chunk, last });
+        },
+      },
+      options,
+    );
+  }
+
+  /** Starts a snapshot: the first chunk header is written at once. */
+  static async create(sink: SnapshotSink, anchor: SnapshotAnchor, options: EncoderOptions = {}): Promise<SnapshotWriter> {
+    await loadHasher();
+    return new SnapshotWriter(sink, anchor, options);
+  }
+
+  /** Appends an entry to the current table (keys strictly ascending). */
+  add(key: Uint8Array, value: Uint8Array): void | Promise<void> {
+    this.#encoder.add(key, value);
+    if (this.#pendingBytes >= HIGH_WATER_BYTES) return this.#drain();
+  }
+
+  /** Appends a batch of entries to the current table. */
+  addBatch(entries: readonly Entry[]): void | Promise<void> {
+    for (const e of entries) this.#encoder.add(e.key, e.value);
+    if (this.#pendingBytes >= HIGH_WATER_BYTES) return this.#drain();
+  }
+
+  /** Ends the current table and returns its count and digest. */
+  endTable(): TableSummary {
+    return this.#encoder.endTable();
+  }
+
+  /** Ends the snapshot, flushes everything to the sink and closes it (atomic rename for files). */
+  async finish(): Promise<SnapshotSummary> {
+    const summary = this.#encoder.finish();
+    await this.#drain();
+    await this.#sink.close();
+    return summary;
+  }
+
+  /** Discards the output. */
+  async abort(): Promise<void> {
+    this.#pending = [];
+    await this.#sink.abort();
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending;
+      this.#pending = [];
+      this.#pendingBytes = 0;
+      for (const p of batch) {
+        if ('bytes' in p) await this.#sink.write(p.bytes);
+        else await this.#sink.endChunk?.(p.chunk, p.last);
+      }
+    }
+  }
+}
+
+/** One table's content for `writeSnapshot`: entries or batches of entries, sync or async. */
+export type TableContent = Iterable<Entry | readonly Entry[]> | AsyncIterable<Entry | readonly Entry[]>;
+
+/**
+ * Writes a whole snapshot: `tables[i]` is the content of `anchor.tables[i]`, in key order.
+ * The sink is aborted when anything fails, so no partial output survives.
+ */
+export async function writeSnapshot(
+  sink: SnapshotSink,
+  anchor: SnapshotAnchor,
+  tables: readonly TableContent[],
+  options: EncoderOptions = {},
+): Promise<SnapshotSummary> {
+  if (tables.length !== anchor.tables.length) {
+    throw new SnapshotError('INVALID_ARGUMENT', `${tables.length} table contents given for a catalog of ${anchor.tables.length}`);
+  }
+  const writer = await SnapshotWriter.create(sink, anchor, options);
+  try {
+    for (const content of tables) {
+      for await (const item of content as AsyncIterable<Entry | readonly Entry[]>) {
+        const r = Array.isArray(item) ? writer.addBatch(item as readonly Entry[]) : writer.add((item as Entry).key, (item as Entry).value);
+        if (r !== undefined) await r;
+      }
+      writer.endTable();
+    }
+    return await writer.finish();
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+}

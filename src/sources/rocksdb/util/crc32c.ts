@@ -1,0 +1,64 @@
+/**
+ * CRC-32C (Castagnoli), as RocksDB's util/crc32c: slicing-by-8 tables, plus RocksDB's "mask"
+ * that stored checksums go through (a CRC of data that embeds CRCs is otherwise weak).
+ */
+
+const POLY = 0x82f63b78; // reflected Castagnoli polynomial
+
+/** 8 tables of 256 entries: T[k][b] = CRC of byte b followed by k zero bytes. */
+const TABLES: Uint32Array = (() => {
+  const t = new Uint32Array(8 * 256);
+  for (let i = 0; i < 256; i++) {
+    let c = i;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
+    t[i] = c >>> 0;
+  }
+  for (let i = 0; i < 256; i++) {
+    let c = t[i]!;
+    for (let k = 1; k < 8; k++) {
+      c = t[c & 0xff]! ^ (c >>> 8);
+      t[k * 256 + i] = c >>> 0;
+    }
+  }
+  return t;
+})();
+
+/** Extends `crc` (0 for a fresh start) over `buf[start, end)`; returns the unmasked CRC-32C. */
+export function crc32cExtend(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
+  const T = TABLES;
+  let c = ~crc >>> 0;
+  let i = start;
+  // Slicing-by-8: consume 8 bytes per step with 8 table lookups.
+  for (; i + 8 <= end; i += 8) {
+    const a = (c ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24))) >>> 0;
+    c =
+      T[7 * 256 + (a & 0xff)]! ^
+      T[6 * 256 + ((a >>> 8) & 0xff)]! ^
+      T[5 * 256 + ((a >>> 16) & 0xff)]! ^
+      T[4 * 256 + (a >>> 24)]! ^
+      T[3 * 256 + buf[i + 4]!]! ^
+      T[2 * 256 + buf[i + 5]!]! ^
+      T[256 + buf[i + 6]!]! ^
+      T[buf[i + 7]!]!;
+  }
+  for (; i < end; i++) c = T[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** CRC-32C of `buf[start, end)`. */
+export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
+  return crc32cExtend(0, buf, start, end);
+}
+
+const MASK_DELTA = 0xa282ead8;
+
+/** RocksDB's crc32c::Mask: rotate right by 15 bits and add a constant. */
+export function crc32cMask(crc: number): number {
+  return ((((crc >>> 15) | (crc << 17)) >>> 0) + MASK_DELTA) >>> 0;
+}
+
+/** Inverse of crc32cMask. */
+export function crc32cUnmask(masked: number): number {
+  const rot = (masked - MASK_DELTA) >>> 0;
+  return ((rot >>> 17) | (rot << 15)) >>> 0;
+}

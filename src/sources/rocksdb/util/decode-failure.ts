@@ -1,0 +1,4 @@
+/** Why a compressed block could not be decoded; the caller adds file and offset. */
+export class DecodeFailure extends Error {
+  override readonly name = 'DecodeFailure';
+}

@@ -1,0 +1,239 @@
+/**
+ * Replays the write-ahead log files a checkpoint holds into per-column-family memtables.
+ *
+ * Each WAL record is a WriteBatch (db/write_batch.cc): `sequence u64 | count u32 | records`,
+ * each record a type byte, a varint32 column family id for the `ColumnFamily*` variants, and
+ * length-prefixed key (and value). Every put, deletion, single deletion, range deletion and
+ * merge takes the next sequence number, whether or not its column family is replayed.
+ *
+ * Memory: a memtable is held in memory, sorted. This is what RocksDB itself does on recovery,
+ * and it is bounded in practice by write_buffer_size × max_write_buffer_number: data older than
+ * that has been flushed to table files. Keys and values are views into the record buffers.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { compareBytes, SliceReader, unsupported } from './codec.js';
+import { ioError } from './file-io.js';
+import { readLogRecords } from './log-reader.js';
+
+/** Value types as stored in internal keys (db/dbformat.h). */
+export const ValueType = {
+  Deletion: 0x0,
+  Value: 0x1,
+  Merge: 0x2,
+  SingleDeletion: 0x7,
+  RangeDeletion: 0xf,
+  BlobIndex: 0x11,
+  DeletionWithTimestamp: 0x14,
+  WideColumnEntity: 0x16,
+  ValuePreferredSeqno: 0x18,
+} as const;
+
+const BatchTag = {
+  Deletion: 0x0,
+  Value: 0x1,
+  Merge: 0x2,
+  LogData: 0x3,
+  ColumnFamilyDeletion: 0x4,
+  ColumnFamilyValue: 0x5,
+  ColumnFamilyMerge: 0x6,
+  SingleDeletion: 0x7,
+  ColumnFamilySingleDeletion: 0x8,
+  BeginPrepareXID: 0x9,
+  EndPrepareXID: 0xa,
+  CommitXID: 0xb,
+  RollbackXID: 0xc,
+  Noop: 0xd,
+  ColumnFamilyRangeDeletion: 0xe,
+  RangeDeletion: 0xf,
+  ColumnFamilyBlobIndex: 0x10,
+  BlobIndex: 0x11,
+  BeginPersistedPrepareXID: 0x12,
+  BeginUnprepareXID: 0x13,
+  CommitXIDAndTimestamp: 0x15,
+  WideColumnEntity: 0x16,
+  ColumnFamilyWideColumnEntity: 0x17,
+  ValuePreferredSeqno: 0x18,
+  ColumnFamilyValuePreferredSeqno: 0x19,
+} as const;
+
+/** A WriteBatch record larger than this is refused before its fragments are joined. */
+const MAX_WAL_RECORD_BYTES = 256 * 1024 * 1024;
+const WAL_FILE = /^(\d{1,20})\.log$/;
+const BATCH_HEADER_BYTES = 12;
+
+/** One point entry with its sequence number and value type. */
+export interface MemEntry {
+  readonly userKey: Uint8Array;
+  readonly sequence: number;
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+/** A range deletion `[start, end)` written at `sequence`. */
+export interface MemRangeTombstone {
+  readonly start: Uint8Array;
+  readonly end: Uint8Array;
+  readonly sequence: number;
+}
+
+/** What the WAL holds for one column family that its table files do not. */
+export interface MemTable {
+  /** Sorted by user key ascending, then sequence descending (internal-key order). */
+  readonly entries: MemEntry[];
+  readonly rangeTombstones: MemRangeTombstone[];
+}
+
+/** A WAL file of the checkpoint. */
+export interface WalFile {
+  readonly number: number;
+  readonly path: string;
+}
+
+/** The WAL files in `dir`, ascending by number. */
+export async function listWalFiles(dir: string): Promise<WalFile[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (e) {
+    throw ioError(dir, e);
+  }
+  const files: WalFile[] = [];
+  for (const name of names) {
+    const m = WAL_FILE.exec(name);
+    if (m !== null) files.push({ number: Number(m[1]), path: join(dir, name) });
+  }
+  return files.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * Replays `wals` (ascending) for the column families in `logNumbers` (id → the family's log
+ * number from the MANIFEST; records in WAL files numbered below it were already flushed).
+ * Records for other families are skipped, like RocksDB skips families dropped since.
+ */
+export async function replayWal(
+  wals: readonly WalFile[],
+  logNumbers: ReadonlyMap<number, number>,
+): Promise<Map<number, MemTable>> {
+  const tables = new Map<number, MemTable>();
+  for (const id of logNumbers.keys()) tables.set(id, { entries: [], rangeTombstones: [] });
+  for (const wal of wals) {
+    for await (const record of readLogRecords(wal.path, {
+      logNumber: wal.number,
+      maxRecordBytes: MAX_WAL_RECORD_BYTES,
+      tolerateTruncatedTail: true,
+    })) {
+      decodeWriteBatch(new SliceReader(record.data, wal.path, record.offset), wal.number, logNumbers, tables);
+    }
+  }
+  for (const t of tables.values()) {
+    t.entries.sort((a, b) => compareBytes(a.userKey, b.userKey) || b.sequence - a.sequence);
+  }
+  return tables;
+}
+
+function decodeWriteBatch(
+  r: SliceReader,
+  walNumber: number,
+  logNumbers: ReadonlyMap<number, number>,
+  tables: Map<number, MemTable>,
+): void {
+  if (r.remaining < BATCH_HEADER_BYTES) throw r.error('WriteBatch shorter than its header');
+  const seq64 = r.u64('WriteBatch sequence');
+  const count = r.u32('WriteBatch count');
+  if (seq64 + BigInt(count) > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw unsupported(r.file, `sequence number ${seq64} is above 2^53-1, which this reader does not handle`, r.base);
+  }
+  let sequence = Number(seq64);
+  let found = 0;
+  while (!r.atEnd) {
+    const recordAt = r.pos;
+    const tag = r.u8('WriteBatch record type');
+    let cf = 0;
+    switch (tag) {
+      case BatchTag.ColumnFamilyValue:
+      case BatchTag.ColumnFamilyDeletion:
+      case BatchTag.ColumnFamilySingleDeletion:
+      case BatchTag.ColumnFamilyRangeDeletion:
+      case BatchTag.ColumnFamilyMerge:
+      case BatchTag.ColumnFamilyBlobIndex:
+      case BatchTag.ColumnFamilyWideColumnEntity:
+      case BatchTag.ColumnFamilyValuePreferredSeqno:
+        cf = r.varint32('column family id');
+        break;
+      case BatchTag.LogData:
+        // Application blobs carried in the WAL only; they take no sequence number.
+        r.lengthPrefixed('log data');
+        continue;
+      case BatchTag.Noop:
+      case BatchTag.BeginPrepareXID:
+      case BatchTag.EndPrepareXID:
+      case BatchTag.CommitXID:
+      case BatchTag.RollbackXID:
+      case BatchTag.BeginPersistedPrepareXID:
+      case BatchTag.BeginUnprepareXID:
+      case BatchTag.CommitXIDAndTimestamp:
+        throw unsupported(r.file, 'two-phase-commit transaction markers in the WAL are not supported', r.base + recordAt);
+    }
+    let type: number;
+    let hasValue = true;
+    switch (tag) {
+      case BatchTag.Value:
+      case BatchTag.ColumnFamilyValue:
+        type = ValueType.Value;
+        break;
+      case BatchTag.Deletion:
+      case BatchTag.ColumnFamilyDeletion:
+        type = ValueType.Deletion;
+        hasValue = false;
+        break;
+      case BatchTag.SingleDeletion:
+      case BatchTag.ColumnFamilySingleDeletion:
+        type = ValueType.SingleDeletion;
+        hasValue = false;
+        break;
+      case BatchTag.RangeDeletion:
+      case BatchTag.ColumnFamilyRangeDeletion:
+        type = ValueType.RangeDeletion;
+        break;
+      case BatchTag.Merge:
+      case BatchTag.ColumnFamilyMerge:
+        type = ValueType.Merge;
+        break;
+      case BatchTag.BlobIndex:
+      case BatchTag.ColumnFamilyBlobIndex:
+        type = ValueType.BlobIndex;
+        break;
+      case BatchTag.WideColumnEntity:
+      case BatchTag.ColumnFamilyWideColumnEntity:
+        type = ValueType.WideColumnEntity;
+        break;
+      case BatchTag.ValuePreferredSeqno:
+      case BatchTag.ColumnFamilyValuePreferredSeqno:
+        type = ValueType.ValuePreferredSeqno;
+        break;
+      default:
+        r.pos = recordAt;
+        throw r.error(`unknown WriteBatch record type ${tag}`);
+    }
+    const key = r.lengthPrefixed('key');
+    const value = hasValue ? r.lengthPrefixed('value') : EMPTY;
+    found++;
+    const seq = sequence++;
+    const logNumber = logNumbers.get(cf);
+    // Families not live in the MANIFEST were dropped; files below the family's log number
+    // were flushed into its table files already.
+    if (logNumber === undefined || walNumber < logNumber) continue;
+    const table = tables.get(cf)!;
+    if (type === ValueType.RangeDeletion) {
+      table.rangeTombstones.push({ start: key, end: value, sequence: seq });
+    } else {
+      table.entries.push({ userKey: key, sequence: seq, type, value });
+    }
+  }
+  if (found !== count) {
+    throw new SliceReader(r.buf, r.file, r.base).error(`WriteBatch says ${count} records but holds ${found}`);
+  }
+}
+
+const EMPTY = new Uint8Array(0);

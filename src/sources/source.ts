@@ -1,0 +1,39 @@
+/**
+ * A source turns a checkpoint (a snapshot file, a dump directory, a RocksDB checkpoint, ...)
+ * into the selected tables as sorted key/value streams. Sources know nothing of the snapshot
+ * format or the CLI: the writer frames whatever a source yields.
+ */
+
+/** One key/value pair of a table. */
+export interface Entry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+}
+
+/** What a source can say about one of its tables without reading it all. */
+export interface TableInfo {
+  /** The table's name (a RocksDB column family name, a dump file's stem, ...). */
+  readonly name: string;
+  /** An estimate of the number of live entries, where the source can tell cheaply. */
+  readonly estimatedEntries?: number;
+}
+
+/**
+ * A checkpoint opened for reading. Implementations must be read-only by construction:
+ * nothing under the checkpoint is created, written, renamed or locked.
+ */
+export interface Source {
+  /** A short name of the kind of source, for reports ("snapshot", "dump", "rocksdb"). */
+  readonly kind: string;
+  /** The tables the checkpoint holds, sorted by name. */
+  listTables(): Promise<readonly TableInfo[]>;
+  /**
+   * The live entries of one table, in strictly ascending bytewise key order, yielded in
+   * batches (one batch per await keeps per-entry overhead low). Buffers inside an entry
+   * must stay valid after the batch is consumed: a source must not reuse them.
+   * Rejects with a SourceError for an unknown table or a corrupt checkpoint.
+   */
+  entries(table: string): AsyncIterable<readonly Entry[]>;
+  /** Releases file handles and worker threads. */
+  close(): Promise<void>;
+}
