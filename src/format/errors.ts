@@ -53,12 +53,12 @@ export class SnapshotError extends Error {
     this.file = options.file;
   }
 
-  /** "CODE at offset 0x1f in f.snap: message" — the one-line form the CLI prints. */
+  /** "CODE in f.snap at offset 31 (0x1f): message" — the one-line form the CLI prints. */
   describe(): string {
     const where: string[] = [];
-    if (this.offset !== undefined) where.push(`offset ${this.offset} (0x${this.offset.toString(16)})`);
-    if (this.file !== undefined) where.push(`in ${this.file}`);
-    return `${this.code}${where.length > 0 ? ` at ${where.join(' ')}` : ''}: ${this.message}`;
+    if (this.file !== undefined) where.push(` in ${this.file}`);
+    if (this.offset !== undefined) where.push(` at offset ${this.offset} (0x${this.offset.toString(16)})`);
+    return `${this.code}${where.join('')}: ${this.message}`;
   }
 }
 

@@ -10,6 +10,15 @@ export interface Entry {
   readonly value: Uint8Array;
 }
 
+/** Anchor fields a checkpoint records about itself. */
+export interface RecordedAnchor {
+  readonly epoch?: bigint;
+  readonly cursor?: { readonly index: bigint; readonly eventId?: Uint8Array };
+  readonly maxChunkBytes?: bigint;
+  /** The catalog in the checkpoint's own order, with its ids. */
+  readonly tables?: readonly { readonly id: number; readonly name: string }[];
+}
+
 /** What a source can say about one of its tables without reading it all. */
 export interface TableInfo {
   /** The table's name (a RocksDB column family name, a dump file's stem, ...). */
@@ -25,6 +34,11 @@ export interface TableInfo {
 export interface Source {
   /** A short name of the kind of source, for reports ("snapshot", "dump", "rocksdb"). */
   readonly kind: string;
+  /**
+   * Anchor fields the checkpoint itself records (a snapshot file knows its epoch, cursor and
+   * chunk size); `digest` uses them where the user gives none. Most sources have none.
+   */
+  readonly recorded?: RecordedAnchor;
   /** The tables the checkpoint holds, sorted by name. */
   listTables(): Promise<readonly TableInfo[]>;
   /**

@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+import { digestCommand } from './digest.js';
+import { inspectCommand } from './inspect.js';
+import { verifyCommand } from './verify.js';
+
+/** Every CLI command, in the order `--help` lists them. A new command is one module plus a line here. */
+export const COMMANDS: readonly Command[] = [digestCommand, verifyCommand, inspectCommand];

@@ -1,0 +1,19 @@
+import { SnapshotError } from '../format/errors.js';
+import type { CliIo } from './io.js';
+import { exitCodeForError } from './exit-codes.js';
+
+/** Prints an error as one line on stderr (never a stack trace) and returns its exit code. */
+export function reportError(e: unknown, io: CliIo, json = false): number {
+  const code = exitCodeForError(e);
+  if (e instanceof SnapshotError) {
+    if (json) {
+      io.stdout(`${JSON.stringify({ error: { code: e.code, message: e.message, file: e.file ?? null, offset: e.offset ?? null } })}\n`);
+    }
+    io.stderr(`snapshot-verify: ${e.describe()}\n`);
+  } else {
+    const message = e instanceof Error ? e.message : String(e);
+    if (json) io.stdout(`${JSON.stringify({ error: { code: 'INTERNAL', message, file: null, offset: null } })}\n`);
+    io.stderr(`snapshot-verify: internal error: ${message}\n`);
+  }
+  return code;
+}

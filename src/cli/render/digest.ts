@@ -1,0 +1,30 @@
+import type { DigestReport } from '../../report/schema.js';
+
+/** Thousands separators for counts people read. */
+export function count(text: string): string {
+  return text.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** The anchor in words: what must match for two digests to be comparable. */
+export function describeAnchor(r: Pick<DigestReport, 'formatVersion' | 'epoch' | 'cursor' | 'maxChunkBytes' | 'tables'>): string {
+  const cursor = r.cursor.eventIdHex === '' ? r.cursor.index : `${r.cursor.index}:${r.cursor.eventIdHex}`;
+  const chunks = r.maxChunkBytes === '0' ? 'unchunked' : `chunks ≤ ${r.maxChunkBytes} B`;
+  return `format ${r.formatVersion}, cursor ${cursor}, ${chunks}, tables ${r.tables.map((t) => `${t.id}=${t.name}`).join(',') || '(none)'}`;
+}
+
+/**
+ * Human output of `digest`: first one line to paste into a runbook, then a line per table.
+ * Pure: the same report always renders the same text.
+ */
+export function renderDigest(r: DigestReport): string {
+  const lines = [`epoch ${r.epoch} digest ${r.digest} entries ${r.entries} node ${r.node.name} (${describeAnchor(r)})`];
+  const width = Math.max(0, ...r.tables.map((t) => t.name.length));
+  for (const t of r.tables) {
+    lines.push(`  table ${t.name.padEnd(width)}  digest ${t.digest}  entries ${count(t.entries).padStart(13)}  bytes ${count(t.bytes).padStart(17)}`);
+    for (const g of t.ranges ?? []) {
+      lines.push(`    range ${String(g.index).padStart(4)} [${g.start}, ${g.end || '∞'})  digest ${g.digest}  entries ${count(g.entries)}`);
+    }
+  }
+  if (r.chunks.length > 1) lines.push(`  ${r.chunks.length} chunks, last chunk digest = snapshot digest`);
+  return `${lines.join('\n')}\n`;
+}

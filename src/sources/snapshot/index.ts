@@ -1,0 +1,1 @@
+export { openSnapshotFiles } from './snapshot-source.js';
