@@ -106,7 +106,7 @@ export class SnapshotEncoder {
     );
     if (this.#maxChunk !== 0 && header.length + CHUNK_TAIL_BYTES > this.#maxChunk) {
       throw new SnapshotError(
-        'LIMIT_EXCEEDED',
+        'INVALID_ARGUMENT',
         `max chunk bytes ${this.#maxChunk} cannot hold the ${header.length}-byte chunk header and its ${CHUNK_TAIL_BYTES}-byte tail`,
       );
     }

@@ -1,0 +1,174 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readdir, readFile, writeFile, mkdir, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+
+const DUMP = 'examples/dump/checkpoint_epoch_42';
+const ROCKS = 'examples/checkpoint_epoch_42';
+const TABLES = 'aggregate_blob_info,per_object_blob_info';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'sv-cli-'));
+});
+
+/** The same content recomputed without our code: the ENTRY records of a dump, hashed by xxh64sum. */
+function independentTableDigest(hexFile: string): string {
+  const text = execFileSync('cat', [hexFile]).toString();
+  const records = text.split('\n').filter((l) => l.length > 0).map((l) => {
+    const [k, v] = l.split(' : ').map((s) => Buffer.from(s.slice(2), 'hex')) as [Buffer, Buffer];
+    const prefix = Buffer.alloc(9);
+    prefix[0] = 1;
+    prefix.writeUInt32LE(k.length, 1);
+    prefix.writeUInt32LE(v.length, 5);
+    return Buffer.concat([prefix, k, v]);
+  });
+  return execFileSync('xxh64sum', ['-'], { input: Buffer.concat(records) }).toString().split(/\s/)[0]!;
+}
+
+describe('snapshot-verify digest', () => {
+  it('prints one summary line, then a line per table, with table digests an independent hash agrees with', async () => {
+    const r = await runCli(['digest', DUMP, '--tables', TABLES, '--node', 'n1']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^epoch 42 digest [0-9a-f]{16} entries 4979 node n1 \(/);
+    expect(lines[1]).toContain(`digest ${independentTableDigest(`${DUMP}/aggregate_blob_info.hex`)}`);
+    expect(lines[2]).toContain(`digest ${independentTableDigest(`${DUMP}/per_object_blob_info.hex`)}`);
+  });
+
+  it('a RocksDB checkpoint and its ldb dump give the same digest', async () => {
+    const a = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json'])).stdout);
+    const b = JSON.parse((await runCli(['digest', ROCKS, '--tables', TABLES, '--json'])).stdout);
+    expect(b.digest).toBe(a.digest);
+    expect(b.node.sourceKind).toBe('rocksdb');
+    expect(a.node.sourceKind).toBe('dump');
+  });
+
+  it('--json prints one report with the schema compare reads, node-local facts under node', async () => {
+    const r = await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--node', 'alpha', '--cursor', '77:abcd']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report).sort()).toEqual(['bytes', 'chunks', 'cursor', 'digest', 'entries', 'epoch', 'formatVersion', 'maxChunkBytes', 'node', 'rangesPerTable', 'schemaVersion', 'tables'].sort());
+    expect(report).toMatchObject({ schemaVersion: 1, formatVersion: 1, epoch: '42', cursor: { index: '77', eventIdHex: 'abcd' }, maxChunkBytes: '0' });
+    expect(report.node).toMatchObject({ name: 'alpha', source: DUMP, sourceKind: 'dump' });
+    expect(report.tables.map((t: { id: number; name: string }) => [t.id, t.name])).toEqual([[0, 'aggregate_blob_info'], [1, 'per_object_blob_info']]);
+  });
+
+  it('table order on the command line does not matter; explicit ids do', async () => {
+    const a = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json'])).stdout);
+    const b = JSON.parse((await runCli(['digest', DUMP, '--tables', 'per_object_blob_info,aggregate_blob_info', '--json'])).stdout);
+    const c = JSON.parse((await runCli(['digest', DUMP, '--tables', '5=per_object_blob_info,9=aggregate_blob_info', '--json'])).stdout);
+    expect(b.digest).toBe(a.digest);
+    expect(c.digest).not.toBe(a.digest);
+    expect(c.tables.map((t: { name: string; digest: string }) => t.digest)).toEqual([a.tables[1].digest, a.tables[0].digest]);
+  });
+
+  it('the epoch comes from the checkpoint_epoch_<N> name unless --epoch is given; no epoch is a usage error', async () => {
+    const named = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json'])).stdout);
+    expect(named.epoch).toBe('42');
+    const given = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--epoch', '43'])).stdout);
+    expect(given.epoch).toBe('43');
+    expect(given.digest).not.toBe(named.digest);
+    const plain = join(dir, 'plain');
+    await cp(DUMP, plain, { recursive: true });
+    const r = await runCli(['digest', plain, '--tables', TABLES]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain('--epoch');
+    expect(r.stdout).toBe('');
+  });
+
+  it('--out writes the snapshot atomically; verify and digest of that file agree with the report', async () => {
+    const out = join(dir, 'e42.snap');
+    const r = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--out', out])).stdout);
+    const v = await runCli(['verify', out]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain(r.digest);
+    const again = JSON.parse((await runCli(['digest', out, '--json'])).stdout);
+    expect(again.digest).toBe(r.digest);
+    expect(again.epoch).toBe('42');
+    expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  });
+
+  it('--max-chunk-bytes with --chunk-files writes verifiable chunk files; the chunk set digests like the report', async () => {
+    const out = join(dir, 'chunked.snap');
+    const r = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--max-chunk-bytes', '64KiB', '--out', out, '--chunk-files'])).stdout);
+    const files = (await readdir(dir)).filter((f) => f.startsWith('chunked.snap.')).sort();
+    expect(files.length).toBe(r.chunks.length);
+    expect(r.chunks.length).toBeGreaterThan(5);
+    for (const f of files) expect((await readFile(join(dir, f))).length).toBeLessThanOrEqual(65536);
+    const v = await runCli(['verify', out]);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toContain(r.digest);
+    const each = await runCli(['verify', '--each-chunk', ...files.map((f) => join(dir, f))]);
+    expect(each.code).toBe(0);
+    const swapped = await runCli(['verify', '--chunks', join(dir, files[1]!), join(dir, files[0]!), ...files.slice(2).map((f) => join(dir, f))]);
+    expect(swapped.code).toBe(3);
+    expect(swapped.stdout).toContain('CHUNK_SEQUENCE');
+  });
+
+  it('--ranges digests fixed key ranges; a changed value changes exactly one range digest', async () => {
+    const changed = join(dir, 'changed', 'checkpoint_epoch_42');
+    await mkdir(changed, { recursive: true });
+    await cp(DUMP, changed, { recursive: true });
+    const file = join(changed, 'per_object_blob_info.hex');
+    const lines = (await readFile(file, 'utf8')).split('\n');
+    lines[700] = lines[700]!.replace(/ : 0x(..)/, (_, b: string) => ` : 0x${b === '00' ? '01' : '00'}`);
+    await writeFile(file, lines.join('\n'));
+    const a = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--ranges', '16'])).stdout);
+    const b = JSON.parse((await runCli(['digest', changed, '--tables', TABLES, '--json', '--ranges', '16'])).stdout);
+    expect(a.rangesPerTable).toBe(16);
+    expect(a.tables[0].digest).toBe(b.tables[0].digest);
+    expect(a.tables[1].digest).not.toBe(b.tables[1].digest);
+    const differing = a.tables[1].ranges.filter((g: { digest: string }, i: number) => g.digest !== b.tables[1].ranges[i].digest);
+    expect(differing).toHaveLength(1);
+    const key = lines[700]!.slice(2, 10);
+    expect(differing[0].start <= key && (differing[0].end === '' || key < differing[0].end)).toBe(true);
+    const sum = a.tables[1].ranges.reduce((n: number, g: { entries: string }) => n + Number(g.entries), 0);
+    expect(sum).toBe(Number(a.tables[1].entries));
+  });
+
+  it('--prom-textfile writes node_exporter metrics with the digest as an info metric', async () => {
+    const prom = join(dir, 'sv.prom');
+    const r = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--node', 'n7', '--prom-textfile', prom])).stdout);
+    const text = await readFile(prom, 'utf8');
+    expect(text).toContain(`snapshot_verify_digest_info{epoch="42",node="n7",digest="${r.digest}"`);
+    expect(text).toMatch(/^snapshot_verify_entries\{epoch="42",node="n7"\} 4979$/m);
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+\{[^}]*\} [0-9.]+$/);
+  });
+
+  it('without --tables it lists the tables found and exits with the usage code', async () => {
+    const r = await runCli(['digest', DUMP]);
+    expect(r.code).toBe(64);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/aggregate_blob_info\s+~[\d,]+ entries/);
+    expect(r.stderr).toContain('node_status');
+  });
+
+  it('errors: missing input 2, unknown table 2, bad dump 3, usage 64; one line on stderr, never a stack trace', async () => {
+    const missing = await runCli(['digest', join(dir, 'nope'), '--tables', 'a']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^snapshot-verify: NOT_FOUND/);
+    const unknown = await runCli(['digest', DUMP, '--tables', 'nope']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/UNKNOWN_TABLE/);
+    const bad = join(dir, 'bad', 'checkpoint_epoch_1');
+    await mkdir(bad, { recursive: true });
+    await writeFile(join(bad, 't.hex'), '0x00 : 0x01\n0xZZ : 0x02\n');
+    const b = await runCli(['digest', bad, '--tables', 't', '--json']);
+    expect(b.code).toBe(3);
+    expect(JSON.parse(b.stdout).error).toMatchObject({ code: 'BAD_DUMP', offset: 12 });
+    await writeFile(join(bad, 't.hex'), '0x02 : 0x01\n0x01 : 0x02\n');
+    const unsorted = await runCli(['digest', bad, '--tables', 't']);
+    expect(unsorted.code).toBe(3);
+    expect(unsorted.stderr).toContain('UNSORTED_KEYS');
+    for (const args of [['digest'], ['digest', DUMP, '--tables', TABLES, '--cursor', 'x'], ['digest', DUMP, '--tables', TABLES, '--max-chunk-bytes', '10'], ['nonsense']]) {
+      const u = await runCli(args);
+      expect(u.code, args.join(' ')).toBe(64);
+      expect(u.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});

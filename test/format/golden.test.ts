@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { encodeSnapshot, formatDigest, readSnapshotContent, FORMAT_VERSION } from '../../src/format/index.js';
+import { hex, inPieces } from '../helpers/bytes.js';
+import { caseContent, goldenBytes, goldenPath, GOLDEN_ROOT, loadManifest } from '../helpers/golden.js';
+
+const BUMP = 'format bytes changed; this requires a format version bump: add spec/FORMAT-v2.md and golden/v2/ (node scripts/make-golden.mjs v2) and keep v1 readable';
+
+/** xxh64sum (Debian's xxhash package) is the independent implementation of the digest. */
+function xxh64sum(bytes: Uint8Array): string {
+  return execFileSync('xxh64sum', ['-'], { input: bytes }).toString().split(/\s/)[0]!;
+}
+
+describe('golden v1', () => {
+  const manifest = loadManifest('v1');
+
+  it('has the five required shapes and a file for every case', () => {
+    const names = manifest.cases.map((c) => c.name);
+    expect(names).toEqual(expect.arrayContaining(['empty-catalog', 'one-empty-table', 'one-table', 'blob-info', 'blob-info-chunked']));
+    const files = readdirSync(`${GOLDEN_ROOT}/v1`).filter((f) => f.endsWith('.snap')).sort();
+    expect(files).toEqual(manifest.cases.map((c) => c.file).sort());
+    expect(manifest.formatVersion).toBe(1);
+  });
+
+  for (const c of manifest.cases) {
+    describe(c.name, () => {
+      it('encoding the manifest content gives the golden file byte for byte', async () => {
+        const { anchor, tables } = caseContent(c);
+        const encoded = await encodeSnapshot(anchor, tables);
+        const golden = goldenBytes('v1', c);
+        if (hex(encoded.bytes) !== hex(golden)) throw new Error(`${c.name}: ${BUMP}`);
+        expect(encoded.bytes.length).toBe(c.size);
+      });
+
+      it('decoding the golden file gives the manifest content, counts and digests', async () => {
+        const back = await readSnapshotContent(goldenPath('v1', c));
+        const { anchor, tables } = caseContent(c);
+        expect(back.summary.anchor.epoch).toBe(anchor.epoch);
+        expect(back.summary.anchor.cursor.index).toBe(anchor.cursor.index);
+        expect(hex(back.summary.anchor.cursor.eventId ?? new Uint8Array(0))).toBe(c.anchor.eventIdHex);
+        expect(back.summary.anchor.maxChunkBytes).toBe(anchor.maxChunkBytes);
+        expect(back.tables.map((t) => ({ id: t.id, name: t.name }))).toEqual(c.anchor.tables);
+        back.tables.forEach((t, i) => expect(t.entries.map((e) => [hex(e.key), hex(e.value)])).toEqual(c.tables[i]!.entries));
+        expect(formatDigest(back.summary.digest)).toBe(c.digest);
+        expect(back.summary.tables.map((t) => [String(t.entries), formatDigest(t.digest)])).toEqual(c.tables.map((t) => [t.entryCount, t.digest]));
+        expect(back.summary.chunks.map((ch) => [ch.index, ch.bytes, formatDigest(ch.digest)])).toEqual(c.chunks.map((ch) => [ch.index, ch.size, ch.digest]));
+        expect(tables.length).toBe(c.tables.length);
+      });
+
+      it('decodes the same when fed 1 and 2 bytes at a time', async () => {
+        const bytes = goldenBytes('v1', c);
+        for (const sizes of [[1], [2], [1, 2, 7]]) {
+          const back = await readSnapshotContent(inPieces(bytes, sizes));
+          expect(formatDigest(back.summary.digest)).toBe(c.digest);
+        }
+      });
+
+      it('every chunk trailer is the xxhash64 of the chunk bytes before it (checked with xxh64sum)', () => {
+        const bytes = goldenBytes('v1', c);
+        let at = 0;
+        for (const ch of c.chunks) {
+          const chunk = bytes.subarray(at, at + ch.size);
+          expect(xxh64sum(chunk.subarray(0, ch.size - 8))).toBe(ch.digest);
+          expect(hex(chunk.subarray(ch.size - 8).reverse())).toBe(ch.digest);
+          at += ch.size;
+        }
+        expect(at).toBe(bytes.length);
+        expect(c.chunks[c.chunks.length - 1]!.digest).toBe(c.digest);
+      });
+
+      it('every table digest is the xxhash64 of its ENTRY records (checked with xxh64sum)', () => {
+        for (const t of c.tables) {
+          const records = t.entries.map(([k, v]) => {
+            const rec = Buffer.alloc(9);
+            rec[0] = 1;
+            rec.writeUInt32LE(k.length / 2, 1);
+            rec.writeUInt32LE(v.length / 2, 5);
+            return Buffer.concat([rec, Buffer.from(k, 'hex'), Buffer.from(v, 'hex')]);
+          });
+          expect(xxh64sum(Buffer.concat(records))).toBe(t.digest);
+        }
+      });
+    });
+  }
+
+  it('this build writes version 1, whose golden folder exists', () => {
+    expect(FORMAT_VERSION).toBe(1);
+  });
+
+  it('the golden generator refuses to overwrite an existing version', () => {
+    let status = 0;
+    let stderr = '';
+    try {
+      execFileSync('node', ['scripts/make-golden.mjs', 'v1'], { stdio: 'pipe' });
+    } catch (e) {
+      status = (e as { status: number }).status;
+      stderr = String((e as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(1);
+    expect(stderr).toContain('append-only');
+  });
+});
