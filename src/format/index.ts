@@ -23,5 +23,5 @@ export {
   type SnapshotInput,
 } from './reader.js';
 export { chunkFileName, fileSink, nullSink, streamSink, type SnapshotSink } from './sinks.js';
-export { SnapshotWriter, writeSnapshot, type TableContent } from './writer.js';
+export { digestSnapshot, SnapshotWriter, writeSnapshot, type TableContent } from './writer.js';
 export { encodeSnapshot, type EncodedSnapshot } from './memory.js';

@@ -3,7 +3,7 @@ import { SnapshotEncoder, type ChunkSummary, type EncoderOptions, type SnapshotS
 import { loadHasher } from './digest.js';
 import { SnapshotError } from './errors.js';
 import type { SnapshotAnchor } from './header.js';
-import type { SnapshotSink } from './sinks.js';
+import { nullSink, type SnapshotSink } from './sinks.js';
 
 type Pending = { bytes: Uint8Array } | { chunk: ChunkSummary; last: boolean };
 
@@ -118,4 +118,9 @@ export async function writeSnapshot(
     await writer.abort();
     throw e;
   }
+}
+
+/** The digest (and summary) of content without keeping its bytes: `writeSnapshot` to nowhere. */
+export async function digestSnapshot(anchor: SnapshotAnchor, tables: readonly TableContent[], options: EncoderOptions = {}): Promise<SnapshotSummary> {
+  return writeSnapshot(nullSink(), anchor, tables, options);
 }

@@ -217,3 +217,27 @@ describe('mutations of every golden file', () => {
     });
   }
 });
+
+describe('convenience functions', () => {
+  it('writeSnapshot to a file, readSnapshotContent and digestSnapshot agree with the in-memory encoding', async () => {
+    const { writeSnapshot, fileSink, digestSnapshot } = await import('../../src/format/index.js');
+    const { mkdtemp, readFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'sv-conv-'));
+    await fc.assert(
+      fc.asyncProperty(contentArb, async ({ anchor, tables }) => {
+        const file = join(dir, 'x.snap');
+        const written = await writeSnapshot(fileSink(file), anchor, tables);
+        const reference = await encodeSnapshot(anchor, tables);
+        expect(hex(await readFile(file))).toBe(hex(reference.bytes));
+        expect((await digestSnapshot(anchor, tables)).digest).toBe(written.digest);
+        const back = await readSnapshotContent(file);
+        expect(back.summary.digest).toBe(reference.summary.digest);
+        const { rm } = await import('node:fs/promises');
+        await rm(file);
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
