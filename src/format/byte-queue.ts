@@ -3,18 +3,21 @@ import type { Hasher64 } from './digest.js';
 /**
  * Bytes pushed in pieces of any size, consumed front to back. Views are zero-copy when the bytes
  * lie in one piece and copied when they span pieces, so a reader fed 1 byte at a time decodes
- * exactly as one fed whole. Consumed bytes are fed to a hasher lazily, a piece span at a time.
+ * exactly as one fed whole. Consumed bytes are fed to up to two hashers lazily, a piece span at a
+ * time (one wasm call per span, not per record): the chunk hasher, and the table hasher while the
+ * decoder reads a table's entries.
  */
 export class ByteQueue {
   #pieces: Uint8Array[] = [];
   #head = 0; // index of the first unconsumed piece
   #headPos = 0; // consumed bytes of the head piece
-  #hashFrom = 0; // consumed bytes of the head piece not yet hashed start here
+  #chunkFrom = 0; // consumed bytes of the head piece from here on are not yet chunk-hashed
+  #tableFrom = 0; // … nor table-hashed
+  #chunkHasher: Hasher64 | undefined;
+  #tableHasher: Hasher64 | undefined;
   #available = 0;
   /** Stream offset of the next unconsumed byte. */
   offset = 0;
-  /** Consumed bytes go to this hasher; undefined: consumed bytes are not hashed. */
-  hasher: Hasher64 | undefined;
 
   get available(): number {
     return this.#available;
@@ -22,8 +25,18 @@ export class ByteQueue {
 
   push(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
-    this.#pieces.push(bytes);
+    // Plain Uint8Array views: Buffer#subarray is several times slower per call.
+    this.#pieces.push(bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     this.#available += bytes.length;
+  }
+
+  /** The head piece and the position of the next byte in it, for zero-copy fast paths. */
+  get headPiece(): Uint8Array | undefined {
+    return this.#pieces[this.#head];
+  }
+
+  get headPos(): number {
+    return this.#headPos;
   }
 
   /** The next n bytes without consuming them, or undefined when fewer have arrived. */
@@ -58,33 +71,57 @@ export class ByteQueue {
   skip(n: number): void {
     this.#available -= n;
     this.offset += n;
+    const first = this.#pieces[this.#head];
+    if (first !== undefined && this.#headPos + n < first.length) {
+      this.#headPos += n; // the common case: still inside the head piece
+      return;
+    }
     while (n > 0) {
       const piece = this.#pieces[this.#head]!;
       const take = Math.min(n, piece.length - this.#headPos);
       this.#headPos += take;
       n -= take;
       if (this.#headPos === piece.length) {
-        if (this.hasher !== undefined && this.#headPos > this.#hashFrom) this.hasher.update(piece.subarray(this.#hashFrom));
+        if (this.#chunkHasher !== undefined && piece.length > this.#chunkFrom) this.#chunkHasher.update(piece.subarray(this.#chunkFrom));
+        if (this.#tableHasher !== undefined && piece.length > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom));
         this.#pieces[this.#head] = EMPTY; // release it for the garbage collector
         this.#head++;
         this.#headPos = 0;
-        this.#hashFrom = 0;
+        this.#chunkFrom = 0;
+        this.#tableFrom = 0;
       }
     }
-    if (this.hasher === undefined) this.#hashFrom = this.#headPos;
     if (this.#head > 64 && this.#head * 2 > this.#pieces.length) {
       this.#pieces = this.#pieces.slice(this.#head);
       this.#head = 0;
     }
   }
 
-  /** Hashes every consumed byte not hashed yet; call before switching or reading the hasher. */
+  /** Sets (or clears) the chunk hasher: bytes consumed from now on go to it. */
+  setChunkHasher(hasher: Hasher64 | undefined): void {
+    this.#sync();
+    this.#chunkHasher = hasher;
+  }
+
+  /** Sets (or clears) the table hasher: bytes consumed from now on go to it. */
+  setTableHasher(hasher: Hasher64 | undefined): void {
+    this.#sync();
+    this.#tableHasher = hasher;
+  }
+
+  /** Hashes every consumed byte not hashed yet; call before reading a hasher's digest. */
   syncHash(): void {
+    this.#sync();
+  }
+
+  #sync(): void {
     const piece = this.#pieces[this.#head];
-    if (piece !== undefined && this.hasher !== undefined && this.#headPos > this.#hashFrom) {
-      this.hasher.update(piece.subarray(this.#hashFrom, this.#headPos));
+    if (piece !== undefined) {
+      if (this.#chunkHasher !== undefined && this.#headPos > this.#chunkFrom) this.#chunkHasher.update(piece.subarray(this.#chunkFrom, this.#headPos));
+      if (this.#tableHasher !== undefined && this.#headPos > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom, this.#headPos));
     }
-    this.#hashFrom = this.#headPos;
+    this.#chunkFrom = this.#headPos;
+    this.#tableFrom = this.#headPos;
   }
 }
 

@@ -1,6 +1,7 @@
 import {
   CHUNK_TAIL_BYTES,
   ENTRY_PREFIX_BYTES,
+  HEADER_FIXED_PREFIX_BYTES,
   TABLE_END_BYTES,
   TAG_CHUNK_END,
   TAG_ENTRY,
@@ -9,7 +10,6 @@ import {
   TRAILER_BYTES,
 } from './constants.js';
 import { ByteQueue } from './byte-queue.js';
-import { compareBytes } from './bytes.js';
 import { formatDigest, newHasher, type Hasher64 } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError, type FormatErrorCode } from './errors.js';
@@ -51,6 +51,7 @@ export class SnapshotDecoder {
   readonly #limits: ResolvedLimits;
   readonly #standalone: boolean;
   readonly #q = new ByteQueue();
+  #chunkHasher: Hasher64;
   #state: State = 'header';
 
   #first: ChunkHeader | undefined;
@@ -66,8 +67,10 @@ export class SnapshotDecoder {
 
   #tableIndex = 0;
   #tableHasher: Hasher64 | undefined;
-  #tableEntries = 0n;
-  #tableBytes = 0n;
+  #tableHashing = false;
+  // Plain numbers: exact up to 2^53, far cheaper per entry than BigInt.
+  #tableEntries = 0;
+  #tableBytes = 0;
   #lastKey: Uint8Array | undefined;
   /** A standalone chunk starting mid-table cannot check that table's count and digest. */
   #partialTable = -1;
@@ -78,7 +81,8 @@ export class SnapshotDecoder {
     this.#events = events;
     this.#limits = resolveLimits(options.limits);
     this.#standalone = options.standaloneChunk ?? false;
-    this.#q.hasher = newHasher();
+    this.#chunkHasher = newHasher();
+    this.#q.setChunkHasher(this.#chunkHasher);
   }
 
   /** Stream offset of the next byte the decoder will consume. */
@@ -127,7 +131,8 @@ export class SnapshotDecoder {
     const h = r.header;
     const max = h.maxChunkBytes > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(h.maxChunkBytes);
     if (max !== 0 && r.size + CHUNK_TAIL_BYTES > max) {
-      this.#fail('LIMIT_EXCEEDED', start, `the ${r.size}-byte header leaves no room in a ${max}-byte chunk`);
+      const maxField = start + HEADER_FIXED_PREFIX_BYTES + (h.cursor.eventId?.length ?? 0);
+      this.#fail('LIMIT_EXCEEDED', maxField, `max chunk bytes ${max} cannot hold the ${r.size}-byte header and a ${CHUNK_TAIL_BYTES}-byte tail`);
     }
     if (this.#first === undefined) {
       if (!this.#standalone && h.chunkIndex !== 0) {
@@ -180,31 +185,54 @@ export class SnapshotDecoder {
     const tag = tagView[0]!;
     const tables = this.#chunk!.tables;
     if (tag === TAG_ENTRY) {
-      const prefix = q.peek(ENTRY_PREFIX_BYTES);
-      if (prefix === undefined) return false;
-      const dv = new DataView(prefix.buffer, prefix.byteOffset, ENTRY_PREFIX_BYTES);
-      const keyLength = dv.getUint32(1, true);
-      const valueLength = dv.getUint32(5, true);
+      let keyLength: number;
+      let valueLength: number;
+      const piece = q.headPiece!;
+      const pos = q.headPos;
+      if (pos + ENTRY_PREFIX_BYTES <= piece.length) {
+        // Fast path: the prefix lies in one piece; read it without a view or a DataView.
+        keyLength = (piece[pos + 1]! | (piece[pos + 2]! << 8) | (piece[pos + 3]! << 16)) + piece[pos + 4]! * 0x1000000;
+        valueLength = (piece[pos + 5]! | (piece[pos + 6]! << 8) | (piece[pos + 7]! << 16)) + piece[pos + 8]! * 0x1000000;
+      } else {
+        const prefix = q.peek(ENTRY_PREFIX_BYTES);
+        if (prefix === undefined) return false;
+        const dv = new DataView(prefix.buffer, prefix.byteOffset, ENTRY_PREFIX_BYTES);
+        keyLength = dv.getUint32(1, true);
+        valueLength = dv.getUint32(5, true);
+      }
       if (this.#tableIndex >= tables.length) this.#fail('BAD_RECORD', at, 'an entry follows the end of the last table');
       if (keyLength > this.#limits.maxKeyBytes) this.#fail('LIMIT_EXCEEDED', at + 1, `key of ${keyLength} bytes exceeds the limit of ${this.#limits.maxKeyBytes}`);
       if (valueLength > this.#limits.maxValueBytes) this.#fail('LIMIT_EXCEEDED', at + 5, `value of ${valueLength} bytes exceeds the limit of ${this.#limits.maxValueBytes}`);
       const size = ENTRY_PREFIX_BYTES + keyLength + valueLength;
       this.#admit(size, at);
-      if (q.available < size) return false;
-      const record = q.take(size);
-      const key = record.subarray(ENTRY_PREFIX_BYTES, ENTRY_PREFIX_BYTES + keyLength);
-      if (this.#lastKey !== undefined && compareBytes(this.#lastKey, key) >= 0) {
+      let key: Uint8Array;
+      let value: Uint8Array;
+      if (pos + size <= piece.length) {
+        key = piece.subarray(pos + ENTRY_PREFIX_BYTES, pos + ENTRY_PREFIX_BYTES + keyLength);
+        value = piece.subarray(pos + ENTRY_PREFIX_BYTES + keyLength, pos + size);
+      } else {
+        if (q.available < size) return false;
+        const record = q.peek(size)!;
+        key = record.subarray(ENTRY_PREFIX_BYTES, ENTRY_PREFIX_BYTES + keyLength);
+        value = record.subarray(ENTRY_PREFIX_BYTES + keyLength);
+      }
+      if (this.#lastKey !== undefined && !follows(this.#lastKey, key)) {
         this.#fail('UNSORTED_KEYS', at + ENTRY_PREFIX_BYTES, `key of entry ${this.#tableEntries} in table "${tables[this.#tableIndex]!.name}" is not greater than the previous key`);
       }
+      if (!this.#tableHashing) {
+        q.setTableHasher(this.#tableHasher);
+        this.#tableHashing = true;
+      }
+      q.skip(size);
       this.#lastKey = key;
-      this.#tableHasher!.update(record);
       this.#tableEntries++;
-      this.#tableBytes += BigInt(keyLength + valueLength);
+      this.#tableBytes += keyLength + valueLength;
       this.#chunkUsed += size;
       this.#chunkRecords++;
-      this.#events.entry?.(this.#tableIndex, key, record.subarray(ENTRY_PREFIX_BYTES + keyLength));
+      this.#events.entry?.(this.#tableIndex, key, value);
       return true;
     }
+    this.#stopTableHashing();
     if (tag === TAG_TABLE_END) {
       const record = q.peek(TABLE_END_BYTES);
       if (record === undefined) return false;
@@ -217,16 +245,16 @@ export class SnapshotDecoder {
       const digest = dv.getBigUint64(13, true);
       if (id !== table.id) this.#fail('TABLE_MISMATCH', at + 1, `table end names table id ${id}, expected ${table.id} ("${table.name}")`);
       const partial = this.#tableIndex === this.#partialTable;
-      if (!partial && count !== this.#tableEntries) this.#fail('TABLE_MISMATCH', at + 5, `table "${table.name}" declares ${count} entries, ${this.#tableEntries} were read`);
-      const actual = this.#tableHasher!.digest();
+      if (!partial && count !== BigInt(this.#tableEntries)) this.#fail('TABLE_MISMATCH', at + 5, `table "${table.name}" declares ${count} entries, ${this.#tableEntries} were read`);
+      const actual = this.#tableHasher!.digest(); // complete: hashing stopped before this record
       if (!partial && digest !== actual) this.#fail('CHECKSUM_MISMATCH', at + 13, `table "${table.name}" digest ${formatDigest(digest)} does not match its entries (${formatDigest(actual)})`);
       q.skip(TABLE_END_BYTES);
-      const summary: TableSummary = { id: table.id, name: table.name, entries: count, bytes: this.#tableBytes, digest };
+      const summary: TableSummary = { id: table.id, name: table.name, entries: count, bytes: BigInt(this.#tableBytes), digest };
       this.#tables.push(summary);
       this.#tableIndex++;
       this.#tableHasher = this.#tableIndex < tables.length ? newHasher() : undefined;
-      this.#tableEntries = 0n;
-      this.#tableBytes = 0n;
+      this.#tableEntries = 0;
+      this.#tableBytes = 0;
       this.#lastKey = undefined;
       this.#chunkUsed += TABLE_END_BYTES;
       this.#chunkRecords++;
@@ -254,13 +282,20 @@ export class SnapshotDecoder {
     return this.#fail('BAD_RECORD', at, `unknown record tag 0x${tag.toString(16).padStart(2, '0')}`);
   }
 
+  #stopTableHashing(): void {
+    if (this.#tableHashing) {
+      this.#q.setTableHasher(undefined);
+      this.#tableHashing = false;
+    }
+  }
+
   #readTrailer(): boolean {
     const q = this.#q;
     if (q.available < TRAILER_BYTES) return false;
     q.syncHash();
-    const actual = q.hasher!.digest();
+    const actual = this.#chunkHasher.digest();
     const at = q.offset;
-    q.hasher = undefined; // the trailer is not part of what it covers
+    q.setChunkHasher(undefined); // the trailer is not part of what it covers
     const trailer = q.take(TRAILER_BYTES);
     const stored = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES).getBigUint64(0, true);
     if (stored !== actual) {
@@ -275,7 +310,8 @@ export class SnapshotDecoder {
       this.#state = 'done';
       this.#finish(stored);
     } else {
-      q.hasher = newHasher();
+      this.#chunkHasher = newHasher();
+      q.setChunkHasher(this.#chunkHasher);
       this.#state = 'header';
     }
     return true;
@@ -297,5 +333,32 @@ export class SnapshotDecoder {
       tables: this.#tables,
       chunks: this.#chunks,
     };
+  }
+}
+
+/** True when `key` sorts strictly after `last` (bytewise; a proper prefix sorts first). */
+function follows(last: Uint8Array, key: Uint8Array): boolean {
+  const n = Math.min(last.length, key.length);
+  for (let i = 0; i < n; i++) {
+    const a = last[i]!;
+    const b = key[i]!;
+    if (a !== b) return a < b;
+  }
+  return key.length > last.length;
+}
+
+/**
+ * The error a decoder raises for a whole byte string, or undefined when it is a valid snapshot.
+ * For conformance vectors and tests; `loadHasher()` must have completed.
+ */
+export function decodeError(bytes: Uint8Array, options: DecoderOptions = {}): { code: string; offset: number | undefined } | undefined {
+  const decoder = new SnapshotDecoder({}, options);
+  try {
+    decoder.push(bytes);
+    decoder.end();
+    return undefined;
+  } catch (e) {
+    if (e instanceof SnapshotError) return { code: e.code, offset: e.offset };
+    throw e;
   }
 }

@@ -7,19 +7,22 @@ import { nullSink, type SnapshotSink } from './sinks.js';
 
 type Pending = { bytes: Uint8Array } | { chunk: ChunkSummary; last: boolean };
 
-/** Bytes a writer buffers before it waits for the sink. */
-const HIGH_WATER_BYTES = 8 << 20;
+/** Bytes a writer may queue for the sink before `add` makes the caller wait. */
+const HIGH_WATER_BYTES = 16 << 20;
 
 /**
- * The streaming writer: the encoder's bytes flow to a sink, with backpressure. `add` returns a
- * promise only when the writer had to wait for the sink; awaiting its result is always correct.
- * On any error, call `abort()` so that a file sink removes its temporary files.
+ * The streaming writer: the encoder's bytes flow to a sink, with backpressure. A background pump
+ * hands queued bytes to the sink while encoding goes on, so hashing and I/O overlap; `add`
+ * returns a promise only when the queue is over its high-water mark, and awaiting it is always
+ * correct. On any error, call `abort()` so that a file sink removes its temporary files.
  */
 export class SnapshotWriter {
   readonly #encoder: SnapshotEncoder;
   readonly #sink: SnapshotSink;
   #pending: Pending[] = [];
   #pendingBytes = 0;
+  #pump: Promise<void> | undefined;
+  #failure: unknown;
 
   private constructor(sink: SnapshotSink, anchor: SnapshotAnchor, options: EncoderOptions) {
     this.#sink = sink;
@@ -47,13 +50,13 @@ export class SnapshotWriter {
   /** Appends an entry to the current table (keys strictly ascending). */
   add(key: Uint8Array, value: Uint8Array): void | Promise<void> {
     this.#encoder.add(key, value);
-    if (this.#pendingBytes >= HIGH_WATER_BYTES) return this.#drain();
+    if (this.#pending.length > 0) return this.#afterWrite();
   }
 
   /** Appends a batch of entries to the current table. */
   addBatch(entries: readonly Entry[]): void | Promise<void> {
     for (const e of entries) this.#encoder.add(e.key, e.value);
-    if (this.#pendingBytes >= HIGH_WATER_BYTES) return this.#drain();
+    if (this.#pending.length > 0) return this.#afterWrite();
   }
 
   /** Ends the current table and returns its count and digest. */
@@ -64,7 +67,9 @@ export class SnapshotWriter {
   /** Ends the snapshot, flushes everything to the sink and closes it (atomic rename for files). */
   async finish(): Promise<SnapshotSummary> {
     const summary = this.#encoder.finish();
-    await this.#drain();
+    this.#startPump();
+    while (this.#pump !== undefined) await this.#pump;
+    this.#throwIfFailed();
     await this.#sink.close();
     return summary;
   }
@@ -72,19 +77,49 @@ export class SnapshotWriter {
   /** Discards the output. */
   async abort(): Promise<void> {
     this.#pending = [];
+    this.#pendingBytes = 0;
+    await this.#pump?.catch(() => undefined);
     await this.#sink.abort();
   }
 
-  async #drain(): Promise<void> {
-    while (this.#pending.length > 0) {
-      const batch = this.#pending;
-      this.#pending = [];
-      this.#pendingBytes = 0;
-      for (const p of batch) {
-        if ('bytes' in p) await this.#sink.write(p.bytes);
-        else await this.#sink.endChunk?.(p.chunk, p.last);
+  /** Keeps the pump running; makes the caller wait only while the queue is over its mark. */
+  #afterWrite(): void | Promise<void> {
+    this.#throwIfFailed();
+    this.#startPump();
+    if (this.#pendingBytes >= HIGH_WATER_BYTES) return this.#waitForRoom();
+  }
+
+  async #waitForRoom(): Promise<void> {
+    while (this.#pendingBytes >= HIGH_WATER_BYTES && this.#pump !== undefined) await this.#pump;
+    this.#throwIfFailed();
+  }
+
+  #startPump(): void {
+    if (this.#pump !== undefined || this.#pending.length === 0) return;
+    this.#pump = (async () => {
+      try {
+        while (this.#pending.length > 0) {
+          const batch = this.#pending;
+          this.#pending = [];
+          for (const p of batch) {
+            if ('bytes' in p) {
+              await this.#sink.write(p.bytes);
+              this.#pendingBytes -= p.bytes.length;
+            } else {
+              await this.#sink.endChunk?.(p.chunk, p.last);
+            }
+          }
+        }
+      } catch (e) {
+        this.#failure ??= e;
+      } finally {
+        this.#pump = undefined;
       }
-    }
+    })();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
   }
 }
 

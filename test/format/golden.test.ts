@@ -1,8 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeSnapshot, formatDigest, readSnapshotContent, FORMAT_VERSION } from '../../src/format/index.js';
+import { decodeError, encodeSnapshot, formatDigest, loadHasher, readSnapshotContent, FORMAT_VERSION } from '../../src/format/index.js';
 import { hex, inPieces } from '../helpers/bytes.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { caseContent, goldenBytes, goldenPath, GOLDEN_ROOT, loadManifest } from '../helpers/golden.js';
 
 const BUMP = 'format bytes changed; this requires a format version bump: add spec/FORMAT-v2.md and golden/v2/ (node scripts/make-golden.mjs v2) and keep v1 readable';
@@ -83,6 +85,25 @@ describe('golden v1', () => {
       });
     });
   }
+
+  describe('invalid vectors', () => {
+    it('cover every reader error code of spec section 7', () => {
+      const codes = new Set(manifest.invalid.map((v) => v.code));
+      for (const code of ['BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CHECKSUM_MISMATCH', 'UNSORTED_KEYS', 'LIMIT_EXCEEDED', 'NON_CANONICAL', 'TRAILING_BYTES', 'CHUNK_SEQUENCE', 'BAD_RECORD', 'TABLE_MISMATCH']) {
+        expect(codes.has(code), code).toBe(true);
+      }
+    });
+    for (const v of manifest.invalid) {
+      it(`${v.name}: rejected with ${v.code} at offset ${v.offset}, fed whole and byte by byte`, async () => {
+        await loadHasher();
+        const bytes = new Uint8Array(readFileSync(join(GOLDEN_ROOT, 'v1', v.file)));
+        expect(bytes.length).toBe(v.size);
+        expect(decodeError(bytes)).toEqual({ code: v.code, offset: v.offset });
+        const err = await readSnapshotContent(inPieces(bytes, [1])).then(() => undefined, (e: { code: string; offset: number }) => ({ code: e.code, offset: e.offset }));
+        expect(err).toEqual({ code: v.code, offset: v.offset });
+      });
+    }
+  });
 
   it('this build writes version 1, whose golden folder exists', () => {
     expect(FORMAT_VERSION).toBe(1);

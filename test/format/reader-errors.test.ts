@@ -192,3 +192,21 @@ describe('chunk chaining (CHUNK_SEQUENCE) and canonical cuts', () => {
     expect((err as SnapshotError).offset).toBeLessThan(c[2]!.length);
   });
 });
+
+describe('encoder chunking rule (spec section 6)', () => {
+  const anchor = { epoch: 1n, cursor: { index: 0n }, tables: [{ id: 1, name: 't' }] };
+  const H = 64;
+  const e = (k: string, n: number) => ({ key: utf8(k), value: new Uint8Array(n) });
+
+  it('a record that exactly fills a chunk (used + S + 9 = M) stays; one byte more starts a new chunk', async () => {
+    // chunk 0: header (64) + entry (9 + 1 + 20 = 30) + tail 9 = 103
+    const exact = await encodeSnapshot({ ...anchor, maxChunkBytes: BigInt(H + 30 + 9) }, [[e('a', 20)]]);
+    expect(exact.chunks[0]!.length).toBe(H + 30 + 9);
+    const tooBig = await encodeSnapshot({ ...anchor, maxChunkBytes: BigInt(H + 30 + 9) }, [[e('a', 19), e('b', 1)]]);
+    expect(tooBig.chunks[0]!.length).toBe(H + 29 + 9);
+  });
+
+  it('a record too large for any chunk fails even when the current chunk already holds records', async () => {
+    await expect(encodeSnapshot({ ...anchor, maxChunkBytes: BigInt(H + 40 + 9) }, [[e('a', 1), e('b', 40)]])).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+  });
+});

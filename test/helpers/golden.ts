@@ -17,9 +17,19 @@ export interface GoldenCase {
   tables: { id: number; name: string; entryCount: string; digest: string; entries: [string, string][] }[];
 }
 
+export interface InvalidVector {
+  name: string;
+  description: string;
+  file: string;
+  size: number;
+  code: string;
+  offset: number;
+}
+
 export interface GoldenManifest {
   formatVersion: number;
   cases: GoldenCase[];
+  invalid: InvalidVector[];
 }
 
 export function loadManifest(version: string): GoldenManifest {
