@@ -42,6 +42,7 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
       writer.endTable();
       if (digester !== undefined) ranges.push(digester.finish());
     }
+    await source.complete?.();
     return { summary: await writer.finish(), ranges };
   } catch (e) {
     await writer.abort();

@@ -48,6 +48,12 @@ export interface Source {
    * Rejects with a SourceError for an unknown table or a corrupt checkpoint.
    */
   entries(table: string): AsyncIterable<readonly Entry[]>;
+  /**
+   * Called once the selected tables have been read: reads whatever they did not cover, so that
+   * integrity checks over the whole checkpoint still run (a snapshot's later tables and trailers).
+   * Optional: most sources verify each table as they read it.
+   */
+  complete?(): Promise<void>;
   /** Releases file handles and worker threads. */
   close(): Promise<void>;
 }

@@ -93,6 +93,20 @@ describe('snapshot-verify digest', () => {
     expect((await readdir(dir)).filter((f) => f.includes('.tmp-'))).toEqual([]);
   });
 
+  it('digest of a snapshot file verifies all of it, even tables it does not select', async () => {
+    const { goldenBytes, loadManifest } = await import('../helpers/golden.js');
+    const c = loadManifest('v1').cases.find((x) => x.name === 'blob-info')!;
+    const bytes = Buffer.from(goldenBytes('v1', c));
+    bytes[6000]! ^= 1; // inside the second table
+    const f = join(dir, 'corrupt-second-table.snap');
+    await writeFile(f, bytes);
+    const r = await runCli(['digest', f, '--tables', '1=aggregate_blob_info']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/CHECKSUM_MISMATCH/);
+    const intact = await runCli(['digest', join('golden', 'v1', c.file), '--json']);
+    expect(JSON.parse(intact.stdout).digest).toBe(c.digest);
+  });
+
   it('--max-chunk-bytes with --chunk-files writes verifiable chunk files; the chunk set digests like the report', async () => {
     const out = join(dir, 'chunked.snap');
     const r = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--max-chunk-bytes', '64KiB', '--out', out, '--chunk-files'])).stdout);
