@@ -4,3 +4,11 @@
  */
 export * from './format/index.js';
 export type { Entry, Source, TableInfo } from './sources/source.js';
+export * from './report/schema.js';
+export { buildReport, digestSource, parseTableSelection, type DigestOptions } from './report/digest-source.js';
+export { RangeDigester, MAX_RANGES } from './report/ranges.js';
+export { renderPrometheus } from './report/prometheus.js';
+export { compareReports, verdictOf } from './report/compare.js';
+export { validateReport, reportValues } from './report/validate.js';
+export { diffSources } from './report/diff.js';
+export { openCheckpoint, snapshotFiles } from './sources/open.js';

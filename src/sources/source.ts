@@ -45,7 +45,7 @@ export interface Source {
    * The live entries of one table, in strictly ascending bytewise key order, yielded in
    * batches (one batch per await keeps per-entry overhead low). Buffers inside an entry
    * must stay valid after the batch is consumed: a source must not reuse them.
-   * Rejects with a SourceError for an unknown table or a corrupt checkpoint.
+   * Rejects with a SnapshotError (UNKNOWN_TABLE, CORRUPT_CHECKPOINT, UNSUPPORTED_FEATURE, …) for an unknown table or a bad checkpoint.
    */
   entries(table: string): AsyncIterable<readonly Entry[]>;
   /**

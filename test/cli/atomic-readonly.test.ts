@@ -23,9 +23,9 @@ async function bigDump(dir: string): Promise<void> {
   const stream = createWriteStream(join(dir, 'big.hex'));
   const value = 'ab'.repeat(100);
   for (let i = 0; i < 600_000; i++) {
-    if (!stream.write(`0x${i.toString(16).padStart(16, '0')} : 0x${value}\n`)) await new Promise((r) => stream.once('drain', r));
+    if (!stream.write(`0x${i.toString(16).padStart(16, '0')} : 0x${value}\n`)) await new Promise<void>((r) => stream.once('drain', () => r()));
   }
-  await new Promise((r) => stream.end(r));
+  await new Promise<void>((r) => stream.end(() => r()));
 }
 
 describe('outputs are atomic; inputs are never modified', () => {

@@ -49,16 +49,22 @@ export const compareCommand = defineCommand<CompareArgs>({
   describe: 'Compare digest --json reports of N nodes: group by digest, name the minority, the tables and key ranges that differ',
   builder: (y: Argv) =>
     y
+      // yargs drops a bare "-" from variadic positionals; keeping unknown options as arguments keeps
+      // it, and run() turns any other dash argument back into a usage error.
+      .parserConfiguration({ 'unknown-options-as-args': true })
       .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), or - for stdin (one report, concatenated reports, or a JSON array)' })
       .option('quorum', { type: 'number', describe: 'nodes that make a group authoritative (default: a strict majority of the compared nodes)' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
       .epilogue(
         [
-          'Reports are compared only when their anchors match (format version, epoch, cursor, tables, max chunk bytes);',
-          'others are listed as incomparable, never as a mismatch. Range digests are compared between reports with',
-          'the same --ranges K. A divergence gives exit 1 even when another report is corrupt or incomparable;',
-          'otherwise 74 > 3 > 2 (unreadable, corrupt, missing/incomparable/too few), and 0 only when every report agrees.',
+          'Reports are compared only when their anchors match (format version, epoch, cursor,',
+          'tables, max chunk bytes); the others are named as incomparable, never as a mismatch.',
+          'Key ranges are compared between reports made with the same digest --ranges K.',
+          'Exit: 1 when nodes diverge, even if another report is corrupt or incomparable;',
+          'otherwise 74 unreadable > 3 corrupt > 2 missing/incomparable/too few; 0 only when',
+          'every report given was compared and all agree.',
+          '',
         ].join('\n'),
       ) as unknown as Argv<CompareArgs>,
   async run(args, io) {
@@ -67,6 +73,8 @@ export const compareCommand = defineCommand<CompareArgs>({
         throw new SnapshotError('INVALID_ARGUMENT', `--quorum must be a positive integer, got ${String(args.quorum)}`);
       }
       const epoch = args.epoch === undefined ? undefined : String(parseU64(args.epoch, '--epoch'));
+      const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
+      if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
       const { reports, failures } = await loadReports(args.report, io);
       for (const f of failures) {

@@ -33,11 +33,13 @@ export const diffCommand = defineCommand<DiffArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .epilogue(
         [
-          'Listing: "- key" only in a (removed), "+ key" only in b (added), "~ key" in both with different values',
-          '(changed); keys and values in hex, values longer than 64 bytes cut with their length shown. Every',
-          'difference is counted to the end of both inputs (which also verifies snapshots in full); --limit only',
-          'bounds the listing. A table in one input only is reported with its entry count, its keys not listed.',
-          'Only content is compared: anchor differences of two snapshots (epoch, cursor, ids) are shown, not counted.',
+          'Listing: "-" key only in a (removed), "+" only in b (added), "~" in both, values differ',
+          '(changed); hex, values over 64 bytes cut with their length shown. Every difference is',
+          'counted to the end of both inputs (a snapshot is verified in full); --limit bounds the',
+          'listing only. A table in one input only is reported with its entry count. Content is',
+          'compared by table name; anchor differences (epoch, cursor, ids) are shown, not counted.',
+          'Exit: 0 identical, 1 different, 2 an input or table missing, 3 corrupt input.',
+          '',
         ].join('\n'),
       ) as unknown as Argv<DiffArgs>,
   async run(args, io) {

@@ -103,8 +103,8 @@ export function renderCompare(r: CompareResult): string {
     lines.push(`anchor: format ${a.formatVersion}, epoch ${a.epoch}, cursor ${a.cursor}, ${a.maxChunkBytes === '0' ? 'unchunked' : `chunks ≤ ${a.maxChunkBytes} B`}, tables ${a.tables || '(none)'}`);
   }
   if (r.groups.length > 0) {
-    const rule = r.rule.kind === 'quorum' ? `quorum ${r.rule.required}` : `majority ${r.rule.required} of ${r.compared.length}`;
-    lines.push(`groups by digest (${rule}${r.rule.reached ? '' : ': not reached'}):`);
+    const rule = r.rule.kind === 'quorum' ? `quorum: at least ${r.rule.required} nodes` : `majority: at least ${r.rule.required} of ${r.compared.length} nodes`;
+    lines.push(r.compared.length < 2 ? 'compared:' : `groups by digest (${rule}${r.rule.reached ? '' : ', not reached'}; * = authoritative):`);
     for (const g of r.groups) {
       lines.push(`  ${g.authoritative ? '*' : ' '} ${g.digest}  ${plural(g.nodes.length, 'node')}: ${list(g.nodes)}`);
     }

@@ -27,7 +27,7 @@ function value(v: ValuePreview): string {
 
 /** A listed difference on one line: sign, table, key, then the value(s). */
 export function differenceLine(d: KeyDifference): string {
-  const values = d.kind === 'changed' ? `a ${value(d.a!)}  b ${value(d.b!)}` : d.kind === 'removed' ? `a ${value(d.a!)}` : `b ${value(d.b!)}`;
+  const values = d.kind === 'changed' ? `a ${value(d.a!)}  b ${value(d.b!)}  (values differ from byte ${d.differsAt ?? 0})` : d.kind === 'removed' ? `a ${value(d.a!)}` : `b ${value(d.b!)}`;
   return `${SIGN[d.kind]} ${d.table} ${key(d)}  ${values}`;
 }
 

@@ -35,11 +35,14 @@ export function readU64(b: Uint8Array, pos: number): bigint {
   return BigInt(readU32(b, pos)) | (BigInt(readU32(b, pos + 4)) << 32n);
 }
 
+/** Maps a position in a decoded record to the file offset of that byte. */
+export type Locate = (pos: number) => number;
+
 /**
  * A bounds-checked cursor over one decoded record (a VersionEdit, a WriteBatch).
- * Offsets in errors are file offsets: `base` is where `buf[0]` sits in `file`. For records
- * assembled from several log fragments that is the offset of the first fragment's header,
- * the nearest position a human can seek to.
+ * Offsets in errors are file offsets of the offending byte: `locate` maps record positions to
+ * file positions (a record assembled from log fragments is not contiguous in its file); a
+ * number means the record's byte 0 sits at that file offset.
  */
 export class SliceReader {
   pos: number;
@@ -48,12 +51,20 @@ export class SliceReader {
   constructor(
     readonly buf: Uint8Array,
     readonly file: string,
-    readonly base: number,
+    locate: Locate | number,
     start = 0,
     end = buf.length,
   ) {
     this.pos = start;
     this.end = end;
+    this.locate = typeof locate === 'number' ? (p) => locate + p : locate;
+  }
+
+  private readonly locate: Locate;
+
+  /** The file offset of record position `pos`. */
+  offsetOf(pos: number): number {
+    return this.locate(pos);
   }
 
   get remaining(): number {
@@ -66,7 +77,7 @@ export class SliceReader {
 
   /** A CORRUPT_CHECKPOINT error located at the current position. */
   error(message: string): SnapshotError {
-    return corrupt(this.file, this.base + this.pos, message);
+    return corrupt(this.file, this.locate(this.pos), message);
   }
 
   u8(what: string): number {
@@ -123,7 +134,7 @@ export class SliceReader {
     const at = this.pos;
     const v = this.varint64(what);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw corrupt(this.file, this.base + at, `${what} ${v} is larger than 2^53-1`);
+      throw corrupt(this.file, this.locate(at), `${what} ${v} is larger than 2^53-1`);
     }
     return Number(v);
   }
@@ -148,7 +159,7 @@ export class SliceReader {
   lengthPrefixedReader(what: string): SliceReader {
     const n = this.varint32(`${what} length`);
     if (n > this.remaining) this.bytes(n, what); // throws with the standard message
-    const r = new SliceReader(this.buf, this.file, this.base, this.pos, this.pos + n);
+    const r = new SliceReader(this.buf, this.file, this.locate, this.pos, this.pos + n);
     this.pos += n;
     return r;
   }

@@ -36,10 +36,25 @@ const enum RecordType {
 /** Types with this bit set that we do not know may be skipped (as RocksDB does). */
 const SAFE_IGNORE_MASK = 0x80;
 
-/** One logical record and the file offset of its first fragment's header. */
+/** One logical record and where it lies in its file. */
 export interface LogRecord {
   readonly data: Uint8Array;
+  /** File offset of its (first fragment's) header. */
   readonly offset: number;
+  /** File offset of the record's byte `pos` (fragments are not contiguous in the file). */
+  readonly locate: (pos: number) => number;
+}
+
+/** Record position → file offset for a record whose payload pieces start at `starts`. */
+function locator(starts: readonly number[], lengths: readonly number[]): (pos: number) => number {
+  return (pos) => {
+    let p = pos;
+    for (let i = 0; i < starts.length; i++) {
+      if (p < lengths[i]! || i === starts.length - 1) return starts[i]! + p;
+      p -= lengths[i]!;
+    }
+    return starts[0]! + pos;
+  };
 }
 
 export type LogReaderOptions = Readonly<{
@@ -66,6 +81,7 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
     const size = file.size;
     const logNumberLow = options.logNumber % 2 ** 32;
     let fragments: Uint8Array[] | undefined; // set while inside a FIRST..LAST sequence
+    let fragmentStarts: number[] = [];
     let fragmentBytes = 0;
     let recordOffset = 0;
     let ended = false; // a recycled record from an earlier incarnation marks the true end
@@ -127,13 +143,17 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
             case RecordType.Full:
             case RecordType.RecyclableFull:
               if (fragments !== undefined) throw corrupt(path, at, 'full log record inside a fragmented record');
-              yield { data: payload, offset: at };
+              {
+                const start = at + headerSize;
+                yield { data: payload, offset: at, locate: (p) => start + p };
+              }
               break;
             case RecordType.First:
             case RecordType.RecyclableFirst:
               if (fragments !== undefined) throw corrupt(path, at, 'first fragment inside a fragmented record');
               checkSize(path, at, payload.length, options.maxRecordBytes);
               fragments = [payload];
+              fragmentStarts = [at + headerSize];
               fragmentBytes = payload.length;
               recordOffset = at;
               break;
@@ -145,10 +165,12 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
               fragmentBytes += payload.length;
               checkSize(path, recordOffset, fragmentBytes, options.maxRecordBytes);
               fragments.push(payload);
+              fragmentStarts.push(at + headerSize);
               if (type === RecordType.Last || type === RecordType.RecyclableLast) {
                 const data = concat(fragments, fragmentBytes);
+                const locate = locator(fragmentStarts, fragments.map((f) => f.length));
                 fragments = undefined;
-                yield { data, offset: recordOffset };
+                yield { data, offset: recordOffset, locate };
               }
               break;
             }

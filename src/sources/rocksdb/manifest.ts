@@ -4,6 +4,8 @@
  * each level. This mirrors RocksDB's recovery (VersionEditHandler + VersionBuilder) closely
  * enough to reject what it rejects: adding a file twice, deleting a file that is not live, a
  * column family added twice, edits for a column family never added, broken atomic groups.
+ * Features we do not read (blob files, user-defined timestamps) are recorded per family and
+ * refused when that family is read, so the other families of the checkpoint stay readable.
  */
 import { join } from 'node:path';
 import { compareBytes, corrupt } from './codec.js';
@@ -24,6 +26,8 @@ export interface ColumnFamilyVersion {
   /** WAL files numbered below this hold nothing for this family that is not in a table file. */
   readonly logNumber: number;
   readonly userDefinedTimestamps: boolean;
+  /** Whether the family has (or had) blob files: its values may live outside table files. */
+  readonly blobFiles: boolean;
   /** L0 newest first (the order RocksDB reads them). */
   readonly level0: readonly FileMeta[];
   /** Levels 1..n, each sorted by smallest key and checked not to overlap. */
@@ -46,6 +50,7 @@ interface MutableFamily {
   comparator: string | undefined;
   logNumber: number;
   userDefinedTimestamps: boolean;
+  blobFiles: boolean;
   /** file number → file, across all levels (a file number is unique within a DB). */
   files: Map<number, FileMeta>;
 }
@@ -53,7 +58,7 @@ interface MutableFamily {
 /**
  * Reads CURRENT and replays its MANIFEST. Throws NOT_FOUND when CURRENT or the MANIFEST is
  * missing, CORRUPT_CHECKPOINT for bad bytes or an impossible edit sequence, and
- * UNSUPPORTED_FEATURE for blob files.
+ * UNSUPPORTED_FEATURE for must-understand fields this reader does not know.
  */
 export async function readManifest(dir: string): Promise<ManifestVersion> {
   const current = await readCurrent(dir);
@@ -66,6 +71,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
     comparator: undefined,
     logNumber: 0,
     userDefinedTimestamps: false,
+    blobFiles: false,
     files: new Map(),
   });
   let lastSequence: bigint | undefined;
@@ -88,6 +94,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
         comparator: undefined,
         logNumber: 0,
         userDefinedTimestamps: false,
+        blobFiles: false,
         files: new Map(),
       });
     } else if (edit.columnFamilyDrop) {
@@ -103,6 +110,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
     if (edit.comparator !== undefined) cf.comparator = edit.comparator;
     if (edit.logNumber !== undefined) cf.logNumber = edit.logNumber;
     if (edit.userDefinedTimestamps) cf.userDefinedTimestamps = true;
+    if (edit.blobFiles) cf.blobFiles = true;
     // Deletions before additions, as VersionBuilder applies them: a trivial move deletes a
     // file from one level and adds it to the next in the same edit.
     for (const d of edit.deletedFiles) {
@@ -126,7 +134,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
     maxRecordBytes: MAX_MANIFEST_RECORD_BYTES,
     tolerateTruncatedTail: false,
   })) {
-    const edit = decodeVersionEdit(record.data, path, record.offset);
+    const edit = decodeVersionEdit(record.data, path, record.offset, record.locate);
     if (edit.remainingInAtomicGroup !== undefined) {
       const previous = group[group.length - 1];
       if (previous !== undefined && previous.remainingInAtomicGroup !== edit.remainingInAtomicGroup + 1) {
@@ -176,6 +184,7 @@ function toVersion(cf: MutableFamily, path: string): ColumnFamilyVersion {
     comparator: cf.comparator,
     logNumber: cf.logNumber,
     userDefinedTimestamps: cf.userDefinedTimestamps,
+    blobFiles: cf.blobFiles,
     level0,
     levels,
   };

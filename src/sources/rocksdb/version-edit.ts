@@ -4,7 +4,7 @@
  * forward-compatible extensions followed by a length, so an unknown one can be skipped; any
  * other unknown tag is corruption, as RocksDB itself treats it.
  */
-import { SliceReader, unsupported } from './codec.js';
+import { SliceReader, unsupported, type Locate } from './codec.js';
 
 /** Levels beyond this are not a RocksDB layout we know (num_levels is 7 by default). */
 export const MAX_LEVELS = 64;
@@ -39,6 +39,8 @@ export interface VersionEdit {
   remainingInAtomicGroup: number | undefined;
   /** Set when the edit shows user-defined timestamps are in use for its column family. */
   userDefinedTimestamps: boolean;
+  /** Set when the edit adds blob files or table files that reference them (BlobDB). */
+  blobFiles: boolean;
   readonly deletedFiles: { level: number; number: number }[];
   readonly newFiles: FileMeta[];
 }
@@ -86,9 +88,13 @@ const NewFileTag = {
 
 const WalAdditionTag = { Terminate: 1, SyncedSize: 2 } as const;
 
-/** Decodes one MANIFEST record. Throws CORRUPT_CHECKPOINT or UNSUPPORTED_FEATURE. */
-export function decodeVersionEdit(record: Uint8Array, file: string, offset: number): VersionEdit {
-  const r = new SliceReader(record, file, offset);
+/**
+ * Decodes one MANIFEST record. `offset` is the file offset of the record's log header (kept
+ * for errors about the edit as a whole); `locate` maps record positions to file offsets, or
+ * is the file offset of the record's byte 0. Throws CORRUPT_CHECKPOINT or UNSUPPORTED_FEATURE.
+ */
+export function decodeVersionEdit(record: Uint8Array, file: string, offset: number, locate: Locate | number = offset): VersionEdit {
+  const r = new SliceReader(record, file, locate);
   const edit: VersionEdit = {
     offset,
     columnFamily: 0,
@@ -101,6 +107,7 @@ export function decodeVersionEdit(record: Uint8Array, file: string, offset: numb
     lastSequence: undefined,
     remainingInAtomicGroup: undefined,
     userDefinedTimestamps: false,
+    blobFiles: false,
     deletedFiles: [],
     newFiles: [],
   };
@@ -158,10 +165,25 @@ export function decodeVersionEdit(record: Uint8Array, file: string, offset: numb
         edit.remainingInAtomicGroup = r.varint32('atomic group remaining entries');
         break;
       case Tag.BlobFileAddition:
-      case Tag.BlobFileGarbage:
       case Tag.BlobFileAdditionDeprecated:
+        // Blob files hold values outside the table files; we refuse to read such a family
+        // rather than approximate it (the error is raised when the family is read).
+        r.varint64('blob file number');
+        r.varint64('total blob count');
+        r.varint64('total blob bytes');
+        r.lengthPrefixed('blob checksum method');
+        r.lengthPrefixed('blob checksum value');
+        skipBlobCustomFields(r, tagAt);
+        edit.blobFiles = true;
+        break;
+      case Tag.BlobFileGarbage:
       case Tag.BlobFileGarbageDeprecated:
-        throw unsupported(file, 'blob files (BlobDB, enable_blob_files) are not supported', offset + tagAt);
+        r.varint64('blob file number');
+        r.varint64('garbage blob count');
+        r.varint64('garbage blob bytes');
+        skipBlobCustomFields(r, tagAt);
+        edit.blobFiles = true;
+        break;
       case Tag.DbId:
         r.lengthPrefixed('db id');
         break;
@@ -192,6 +214,16 @@ export function decodeVersionEdit(record: Uint8Array, file: string, offset: numb
     }
   }
   return edit;
+}
+
+/** Blob records end with tagged custom fields: 0 ends them, bit 6 marks must-understand ones. */
+function skipBlobCustomFields(r: SliceReader, tagAt: number): void {
+  for (;;) {
+    const t = r.varint32('blob custom field tag');
+    if (t === 0) return;
+    if ((t & (1 << 6)) !== 0) throw unsupported(r.file, `blob custom field ${t} is required but unknown`, r.offsetOf(tagAt));
+    r.lengthPrefixed('blob custom field');
+  }
 }
 
 function readLevel(r: SliceReader): number {
@@ -233,9 +265,7 @@ function readNewFile(r: SliceReader, tag: number, edit: VersionEdit): FileMeta {
       switch (custom) {
         case NewFileTag.OldestBlobFileNumber:
           // 0 means "no blob references"; anything else means the file points into blob files.
-          if (field.varint64('oldest blob file number') !== 0n) {
-            throw unsupported(r.file, `table file ${number} references blob files (BlobDB)`, r.base + customAt);
-          }
+          if (field.varint64('oldest blob file number') !== 0n) edit.blobFiles = true;
           break;
         case NewFileTag.EpochNumber:
           epochNumber = field.varint64('epoch number');
@@ -250,7 +280,7 @@ function readNewFile(r: SliceReader, tag: number, edit: VersionEdit): FileMeta {
           break;
         default:
           if ((custom & NewFileTag.NonSafeIgnoreMask) !== 0) {
-            throw unsupported(r.file, `new-file custom field ${custom} is required but unknown`, r.base + customAt);
+            throw unsupported(r.file, `new-file custom field ${custom} is required but unknown`, r.offsetOf(customAt));
           }
       }
     }

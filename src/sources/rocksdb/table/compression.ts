@@ -49,6 +49,26 @@ export class UnsupportedCompression extends Error {
 
 const vr: VarintResult = { value: 0, pos: 0 };
 
+const ARENA_CHUNK = 1024 * 1024;
+let arena = new Uint8Array(0);
+let arenaPos = 0;
+
+/**
+ * Output buffers for Snappy/LZ4 blocks, carved from 1 MiB chunks: one ArrayBuffer per MiB of
+ * decompressed data instead of one per block. Chunks are never reused (entries keep views into
+ * them); a chunk is freed when no view into it remains.
+ */
+function arenaAlloc(n: number): Uint8Array {
+  if (n > ARENA_CHUNK / 4) return new Uint8Array(n);
+  if (n > arena.length - arenaPos) {
+    arena = new Uint8Array(ARENA_CHUNK);
+    arenaPos = 0;
+  }
+  const out = arena.subarray(arenaPos, arenaPos + n);
+  arenaPos += n;
+  return out;
+}
+
 function sizePrefix(input: Uint8Array): { size: number; body: Uint8Array } {
   readVarint32(input, 0, input.length, vr);
   if (vr.pos < 0) throw new DecodeFailure('bad uncompressed-size prefix');
@@ -56,8 +76,11 @@ function sizePrefix(input: Uint8Array): { size: number; body: Uint8Array } {
   return { size: vr.value, body: input.subarray(vr.pos) };
 }
 
-/** Checks a zstd frame header: no dictionary, and a content size (if present) equal to `size`. */
-function checkZstdFrame(body: Uint8Array, size: number): void {
+/**
+ * Checks a zstd frame header: no dictionary, and a content size (if present) equal to `size`.
+ * Returns whether the frame declares its content size.
+ */
+function checkZstdFrame(body: Uint8Array, size: number): boolean {
   if (body.length < 6 || body[0] !== 0x28 || body[1] !== 0xb5 || body[2] !== 0x2f || body[3] !== 0xfd) {
     throw new DecodeFailure('zstd: bad frame magic');
   }
@@ -72,12 +95,33 @@ function checkZstdFrame(body: Uint8Array, size: number): void {
   if (dictId !== 0) throw new UnsupportedCompression('zstd block compressed with a dictionary');
   p += dictBytes;
   const fcsBytes = fcsFlag === 0 ? singleSegment : 1 << fcsFlag;
-  if (fcsBytes > 0) {
-    if (p + fcsBytes > body.length) throw new DecodeFailure('zstd: truncated frame header');
-    let fcs = 0;
-    for (let i = 0; i < fcsBytes; i++) fcs += body[p + i]! * 2 ** (8 * i);
-    if (fcsBytes === 2) fcs += 256;
-    if (fcs !== size) throw new DecodeFailure(`zstd: frame content size ${fcs} differs from declared ${size}`);
+  if (fcsBytes === 0) return false;
+  if (p + fcsBytes > body.length) throw new DecodeFailure('zstd: truncated frame header');
+  let fcs = 0;
+  for (let i = 0; i < fcsBytes; i++) fcs += body[p + i]! * 2 ** (8 * i);
+  if (fcsBytes === 2) fcs += 256;
+  if (fcs !== size) throw new DecodeFailure(`zstd: frame content size ${fcs} differs from declared ${size}`);
+  return true;
+}
+
+/** fzstd with the output size known: exactly `size` bytes or DecodeFailure. */
+function zstd(body: Uint8Array, size: number): Uint8Array {
+  const hasContentSize = checkZstdFrame(body, size);
+  try {
+    if (hasContentSize) {
+      // fzstd allocates exactly the (checked) content size. Passing our own output buffer
+      // instead is much slower: fzstd then compares it with a number, stringifying it.
+      const out = zstdDecompress(body);
+      if (out.length !== size) throw new DecodeFailure(`zstd: produced ${out.length} bytes, declared ${size}`);
+      return out;
+    }
+    // Without a content size fzstd would allocate the frame's window size (up to 2 GiB).
+    const out = new Uint8Array(size);
+    zstdDecompress(body, out);
+    return out;
+  } catch (e) {
+    if (e instanceof DecodeFailure) throw e;
+    throw new DecodeFailure(`zstd: ${(e as Error).message}`);
   }
 }
 
@@ -89,12 +133,12 @@ export function decompressBlock(type: number, input: Uint8Array): Uint8Array {
   switch (type) {
     case CompressionType.Snappy: {
       if (snappyUncompressedLength(input) > MAX_BLOCK_BYTES) throw new DecodeFailure('snappy: declared length too large');
-      return snappyDecompress(input, MAX_BLOCK_BYTES);
+      return snappyDecompress(input, MAX_BLOCK_BYTES, arenaAlloc);
     }
     case CompressionType.LZ4:
     case CompressionType.LZ4HC: {
       const { size, body } = sizePrefix(input);
-      return lz4Decompress(body, size);
+      return lz4Decompress(body, size, arenaAlloc);
     }
     case CompressionType.Zlib: {
       // RocksDB deflates with window_bits -14: raw deflate, no zlib header.
@@ -111,14 +155,7 @@ export function decompressBlock(type: number, input: Uint8Array): Uint8Array {
     case CompressionType.ZSTD:
     case CompressionType.ZSTDNotFinal: {
       const { size, body } = sizePrefix(input);
-      checkZstdFrame(body, size);
-      const out = new Uint8Array(size);
-      try {
-        zstdDecompress(body, out);
-      } catch (e) {
-        throw new DecodeFailure(`zstd: ${(e as Error).message}`);
-      }
-      return out;
+      return zstd(body, size);
     }
     default:
       throw new UnsupportedCompression(`block compressed with ${compressionName(type)}, which is not supported`);

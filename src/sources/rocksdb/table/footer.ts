@@ -5,7 +5,7 @@
  * checksum, the base context checksum and the metaindex size; part 3 is format_version + magic.
  */
 import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block-handle.js';
-import { ChecksumType, checksumTypeName, computeChecksum, contextModifier } from './checksum.js';
+import { ChecksumType, computeChecksum, contextModifier } from './checksum.js';
 import { corrupt, unsupported } from './errors.js';
 import { readFixed32 } from '../util/varint.js';
 
@@ -89,7 +89,8 @@ export function decodeFooter(file: string, tail: Uint8Array, tailOffset: number)
       const computed = (computeChecksum(checksumType, copy, 0, FOOTER_SIZE) + contextModifier(base, footerOffset)) >>> 0;
       if (computed !== stored) throw corrupt(file, footerOffset, 'footer checksum mismatch');
     }
-    for (let i = x + 36; i < x + 44; i++) {
+    // Part 2 is 40 bytes from x: 4 magic, 4 checksum, 4 base, 4 size, 16 unchecked, 8 must-be-zero.
+    for (let i = x + 32; i < x + 40; i++) {
       if (tail[i] !== 0) throw unsupported(file, tailOffset + i, 'format_version 6 footer uses a future feature (reserved bytes set)');
     }
     const metaindexEnd = footerOffset - BLOCK_TRAILER_SIZE;
@@ -109,4 +110,3 @@ export function decodeFooter(file: string, tail: Uint8Array, tailOffset: number)
   return { formatVersion, checksumType: checksumType as ChecksumType, baseContextChecksum: 0, metaindex, index };
 }
 
-export { checksumTypeName };

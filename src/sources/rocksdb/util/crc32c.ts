@@ -2,6 +2,7 @@
  * CRC-32C (Castagnoli), as RocksDB's util/crc32c: slicing-by-8 tables, plus RocksDB's "mask"
  * that stored checksums go through (a CRC of data that embeds CRCs is otherwise weak).
  */
+import { CRC32C_WASM_BASE64 } from './crc32c-wasm.js';
 
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
 
@@ -23,8 +24,33 @@ const TABLES: Uint32Array = (() => {
   return t;
 })();
 
-/** Extends `crc` (0 for a fresh start) over `buf[start, end)`; returns the unmasked CRC-32C. */
+const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(CRC32C_WASM_BASE64, 'base64')));
+const wasmExtend = wasm.exports['extend'] as (c: number, p: number, end: number) => number;
+const wasmBytes = new Uint8Array((wasm.exports['memory'] as WebAssembly.Memory).buffer);
+new Uint32Array(wasmBytes.buffer, 0, TABLES.length).set(TABLES);
+const INPUT_AT = 8192;
+/** Input copied into the module per call; its one 64 KiB page never grows. */
+const WASM_CHUNK = 65536 - INPUT_AT;
+/** Below this, copying into WebAssembly costs more than it saves. */
+const WASM_MIN = 64;
+
+/**
+ * Extends `crc` (0 for a fresh start) over `buf[start, end)`; returns the unmasked CRC-32C.
+ * Long inputs run in WebAssembly (crc32c.wat) in chunks, short ones in JavaScript.
+ */
 export function crc32cExtend(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
+  if (end - start < WASM_MIN) return crc32cExtendJs(crc, buf, start, end);
+  let c = ~crc >>> 0;
+  for (let p = start; p < end; p += WASM_CHUNK) {
+    const n = Math.min(WASM_CHUNK, end - p);
+    wasmBytes.set(buf.subarray(p, p + n), INPUT_AT);
+    c = wasmExtend(c, INPUT_AT, INPUT_AT + n) >>> 0;
+  }
+  return ~c >>> 0;
+}
+
+/** The JavaScript slicing-by-8 loop (short inputs; the reference for the WebAssembly one). */
+export function crc32cExtendJs(crc: number, buf: Uint8Array, start = 0, end = buf.length): number {
   const T = TABLES;
   let c = ~crc >>> 0;
   let i = start;

@@ -7,9 +7,16 @@
 import { DecodeFailure } from './decode-failure.js';
 import { copyMatch } from './snappy.js';
 
-/** Decompresses an LZ4 block into exactly `outLen` bytes (caller bounds `outLen`). */
-export function lz4Decompress(input: Uint8Array, outLen: number): Uint8Array {
-  const out = new Uint8Array(outLen);
+/**
+ * Decompresses an LZ4 block into exactly `outLen` bytes (caller bounds `outLen`); `alloc(n)`
+ * provides the output buffer, a fresh Uint8Array by default.
+ */
+export function lz4Decompress(
+  input: Uint8Array,
+  outLen: number,
+  alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+): Uint8Array {
+  const out = alloc(outLen);
   const end = input.length;
   let ip = 0;
   let op = 0;
@@ -30,7 +37,11 @@ export function lz4Decompress(input: Uint8Array, outLen: number): Uint8Array {
     }
     if (litLen > end - ip) throw new DecodeFailure('lz4: literals past end of input');
     if (litLen > outLen - op) throw new DecodeFailure('lz4: literals past declared size');
-    out.set(input.subarray(ip, ip + litLen), op);
+    if (litLen <= 64) {
+      for (let i = 0; i < litLen; i++) out[op + i] = input[ip + i]!;
+    } else {
+      out.set(input.subarray(ip, ip + litLen), op);
+    }
     ip += litLen;
     op += litLen;
     // The last sequence is literals only and ends the input exactly.

@@ -1,11 +1,13 @@
 /**
  * Snappy raw-block decompressor (the format RocksDB's kSnappyCompression writes: a varint32
- * uncompressed length, then literal/copy elements). Bounded: every literal and copy is checked
+ * uncompressed length, then literal/copy elements), in WebAssembly for ordinary block sizes
+ * and JavaScript for huge ones; the two are checked against each other by differential fuzzing. Bounded: every literal and copy is checked
  * against the declared output size and the input end before any byte moves; an offset must
  * point into already-written output. Malformed input gives a DecodeFailure, never an
  * out-of-bounds read or an unbounded allocation.
  */
 import { DecodeFailure } from './decode-failure.js';
+import { SNAPPY_WASM_BASE64 } from './snappy-wasm.js';
 import { readVarint32, type VarintResult } from './varint.js';
 
 
@@ -18,17 +20,89 @@ export function snappyUncompressedLength(input: Uint8Array): number {
   return vr.value;
 }
 
+/** Outputs up to this size decode in WebAssembly; larger (rare) blocks in JavaScript. */
+export const SNAPPY_WASM_MAX_OUTPUT = 1024 * 1024;
+
+/**
+ * The most output one input byte can produce: a 3-byte copy element yields up to 64 bytes.
+ * A declared length above this ratio cannot be honest, so it is rejected before allocating.
+ */
+const MAX_EXPANSION = 22;
+
 /**
  * Decompresses a Snappy block. `maxOutput` bounds the declared length before allocation
- * (RocksDB blocks are far smaller than the default).
+ * (RocksDB blocks are far smaller than the default). `alloc(n)` provides the output buffer
+ * of exactly n bytes; it defaults to a fresh Uint8Array.
  */
-export function snappyDecompress(input: Uint8Array, maxOutput: number): Uint8Array {
+export function snappyDecompress(
+  input: Uint8Array,
+  maxOutput: number,
+  alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+): Uint8Array {
+  readVarint32(input, 0, input.length, vr);
+  if (vr.pos >= 0 && vr.value <= SNAPPY_WASM_MAX_OUTPUT) return snappyDecompressWasm(input, maxOutput, alloc);
+  return snappyDecompressJs(input, maxOutput, alloc);
+}
+
+const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SNAPPY_WASM_BASE64, 'base64')));
+const wasmMemory = wasm.exports['memory'] as WebAssembly.Memory;
+const wasmDecode = wasm.exports['decompress'] as (ip: number, iend: number, outLen: number) => number;
+let wasmBytes = new Uint8Array(wasmMemory.buffer);
+const WASM_ERRORS = [
+  '',
+  'snappy: truncated literal length',
+  'snappy: literal past end of input',
+  'snappy: literal past declared length',
+  'snappy: truncated copy',
+  'snappy: copy offset outside output',
+  'snappy: copy past declared length',
+  'snappy: output shorter than declared length',
+];
+
+/**
+ * The WebAssembly decoder (snappy.wat), for outputs up to SNAPPY_WASM_MAX_OUTPUT bytes: output at
+ * byte 0 of its memory, input copied after it; same checks and errors as the JavaScript one.
+ */
+export function snappyDecompressWasm(
+  input: Uint8Array,
+  maxOutput: number,
+  alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+): Uint8Array {
   const end = input.length;
   readVarint32(input, 0, end, vr);
   if (vr.pos < 0) throw new DecodeFailure('snappy: bad length preamble');
   const outLen = vr.value;
   if (outLen > maxOutput) throw new DecodeFailure(`snappy: declared length ${outLen} exceeds limit ${maxOutput}`);
-  const out = new Uint8Array(outLen);
+  if (outLen > SNAPPY_WASM_MAX_OUTPUT) throw new DecodeFailure('snappy: block too large for the WebAssembly decoder');
+  const bodyLen = end - vr.pos;
+  if (outLen > bodyLen * MAX_EXPANSION) throw new DecodeFailure(`snappy: declared length ${outLen} impossible for ${end} input bytes`);
+  if (outLen + bodyLen > wasmBytes.length) {
+    wasmMemory.grow(Math.ceil((outLen + bodyLen - wasmBytes.length) / 65536));
+    wasmBytes = new Uint8Array(wasmMemory.buffer);
+  }
+  wasmBytes.set(input.subarray(vr.pos), outLen);
+  const rc = wasmDecode(outLen, outLen + bodyLen, outLen);
+  if (rc !== 0) throw new DecodeFailure(WASM_ERRORS[rc] ?? `snappy: error ${rc}`);
+  const out = alloc(outLen);
+  out.set(wasmBytes.subarray(0, outLen));
+  return out;
+}
+
+/** The JavaScript decoder: any size up to `maxOutput`. */
+export function snappyDecompressJs(
+  input: Uint8Array,
+  maxOutput: number,
+  alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
+): Uint8Array {
+  const end = input.length;
+  readVarint32(input, 0, end, vr);
+  if (vr.pos < 0) throw new DecodeFailure('snappy: bad length preamble');
+  const outLen = vr.value;
+  if (outLen > maxOutput) throw new DecodeFailure(`snappy: declared length ${outLen} exceeds limit ${maxOutput}`);
+  if (outLen > (end - vr.pos) * MAX_EXPANSION) {
+    throw new DecodeFailure(`snappy: declared length ${outLen} impossible for ${end} input bytes`);
+  }
+  const out = alloc(outLen);
   let ip = vr.pos;
   let op = 0;
   while (ip < end) {
@@ -47,7 +121,12 @@ export function snappyDecompress(input: Uint8Array, maxOutput: number): Uint8Arr
       len += 1;
       if (len > end - ip) throw new DecodeFailure('snappy: literal past end of input');
       if (len > outLen - op) throw new DecodeFailure('snappy: literal past declared length');
-      out.set(input.subarray(ip, ip + len), op);
+      // Short literals by hand: a subarray view per literal would be garbage per element.
+      if (len <= 64) {
+        for (let i = 0; i < len; i++) out[op + i] = input[ip + i]!;
+      } else {
+        out.set(input.subarray(ip, ip + len), op);
+      }
       ip += len;
       op += len;
       continue;
@@ -81,9 +160,10 @@ export function snappyDecompress(input: Uint8Array, maxOutput: number): Uint8Arr
 /** Back-reference copy; overlapping (offset < len) copies repeat the pattern, byte by byte. */
 export function copyMatch(out: Uint8Array, op: number, offset: number, len: number): void {
   const from = op - offset;
-  if (offset >= len) {
+  if (offset >= len && len > 64) {
     out.copyWithin(op, from, from + len);
   } else {
+    // Byte order matters when offset < len: later bytes repeat the ones just written.
     for (let i = 0; i < len; i++) out[op + i] = out[from + i]!;
   }
 }

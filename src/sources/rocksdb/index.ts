@@ -1,0 +1,27 @@
+/**
+ * The RocksDB checkpoint source: reads a checkpoint directory's documented on-disk formats
+ * directly, read-only by construction (files are opened with flag 'r' only; nothing is
+ * created, written, renamed or locked).
+ *
+ * Pipeline, one module per step:
+ * - `current.ts`: CURRENT names the live MANIFEST.
+ * - `log-reader.ts`: the 32 KiB-block log format (fragments, CRC32C, recyclable records)
+ *   shared by the MANIFEST and the WAL.
+ * - `version-edit.ts`, `manifest.ts`: VersionEdits replayed into live column families
+ *   (dropped ones excluded), their comparators, log numbers and live table files per level.
+ * - `wal.ts`: WriteBatches of WAL files numbered at or above a family's log number, replayed
+ *   into a sorted in-memory memtable (bounded in practice by write_buffer_size).
+ * - `range-tombstones.ts`, `merge.ts`: a binary heap of cursors over the memtable, each L0
+ *   file (newest first) and each level L1+ (files opened one at a time) yields the newest
+ *   version of every user key; deletions, single deletions and range deletions with a higher
+ *   sequence number hide it. Memory is bounded by one batch per cursor plus the range
+ *   tombstones, never by table size.
+ * - `table/`: the table (SST) reader; `worker-tables.ts` optionally runs it in worker threads.
+ *
+ * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob files and blob
+ * references, wide-column entities, TimedPut values, user-defined timestamps, comparators other
+ * than leveldb.BytewiseComparator, two-phase-commit WAL markers, WAL compression, and sequence
+ * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.
+ */
+export { isRocksDbCheckpoint, openRocksDbCheckpoint, type RocksDbSourceOptions } from './rocksdb-source.js';
+export type { OpenTable, TableLike } from './table-port.js';

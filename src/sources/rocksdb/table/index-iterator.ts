@@ -1,0 +1,73 @@
+/**
+ * Index blocks (table/format.cc IndexValue, block.cc IndexBlockIter): each entry maps a separator
+ * key to a BlockHandle. With index_value_is_delta_encoded (format_version >= 4) entries have no
+ * value length; an entry whose key shares no prefix holds a full handle, the others only a
+ * signed size delta, the offset following the previous block and its trailer. With
+ * kBinarySearchWithFirstKey a length-prefixed first key follows the handle. Keys are skipped:
+ * a full scan only needs the handles, in order.
+ */
+import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block-handle.js';
+import { blockLayout } from './block.js';
+import { corrupt } from './errors.js';
+import { readVarint32, readVarsigned64, type VarintResult } from '../util/varint.js';
+
+/** How index values are encoded, from the table properties. */
+export interface IndexEncoding {
+  readonly valueDeltaEncoded: boolean;
+  readonly haveFirstKey: boolean;
+}
+
+const vr: VarintResult = { value: 0, pos: 0 };
+
+/** The block handles of one index block (or one partition, or the top level), in order. */
+export function decodeIndexBlock(file: string, blockOffset: number, data: Uint8Array, enc: IndexEncoding): BlockHandle[] {
+  const { keysEnd } = blockLayout(file, blockOffset, data);
+  const handles: BlockHandle[] = [];
+  const pos = { pos: 0 };
+  let prevKeyLen = 0;
+  let prev: BlockHandle | undefined;
+  let p = 0;
+  const bad = (what: string) => corrupt(file, blockOffset, `${what} at index block byte ${p}`);
+  while (p < keysEnd) {
+    readVarint32(data, p, keysEnd, vr);
+    const shared = vr.value;
+    if (vr.pos >= 0) readVarint32(data, vr.pos, keysEnd, vr);
+    const nonShared = vr.value;
+    let valueLen = -1;
+    if (vr.pos >= 0 && !enc.valueDeltaEncoded) {
+      readVarint32(data, vr.pos, keysEnd, vr);
+      valueLen = vr.value;
+    }
+    if (vr.pos < 0) throw bad('bad entry header');
+    p = vr.pos;
+    if (shared > prevKeyLen || nonShared > keysEnd - p) throw bad('entry overruns the block');
+    prevKeyLen = shared + nonShared;
+    p += nonShared;
+    const valueEnd = valueLen >= 0 ? p + valueLen : keysEnd;
+    if (valueEnd > keysEnd) throw bad('value overruns the block');
+    let handle: BlockHandle | undefined;
+    if (enc.valueDeltaEncoded && shared !== 0) {
+      if (prev === undefined) throw bad('delta-encoded handle without a previous handle');
+      readVarsigned64(data, p, valueEnd, vr);
+      if (vr.pos < 0) throw bad('bad delta-encoded block handle');
+      const size = prev.size + vr.value;
+      if (size < 0) throw bad('negative block size');
+      handle = { offset: prev.offset + prev.size + BLOCK_TRAILER_SIZE, size };
+      pos.pos = vr.pos;
+    } else {
+      handle = decodeBlockHandle(data, p, valueEnd, pos);
+      if (handle === undefined) throw bad('bad block handle');
+    }
+    let q = pos.pos;
+    if (enc.haveFirstKey) {
+      readVarint32(data, q, valueEnd, vr);
+      if (vr.pos < 0 || vr.value > valueEnd - vr.pos) throw bad('bad first key');
+      q = vr.pos + vr.value;
+    }
+    // Without delta encoding the value length is authoritative; with it the value ends here.
+    p = valueLen >= 0 ? valueEnd : q;
+    handles.push(handle);
+    prev = handle;
+  }
+  return handles;
+}

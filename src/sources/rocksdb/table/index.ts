@@ -1,0 +1,10 @@
+/**
+ * RocksDB block-based table (SST) reader: the API the DB-level source uses.
+ * Sequence numbers are JS numbers (see InternalEntry).
+ */
+export { TableReader, type TableReaderOptions } from './table-reader.js';
+export type { InternalEntry, RangeTombstone } from './types.js';
+export type { TableProperties } from './properties.js';
+export { ValueType, valueTypeName } from './value-type.js';
+export { ChecksumType, checksumTypeName } from './checksum.js';
+export { CompressionType, compressionName } from './compression.js';

@@ -1,0 +1,131 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { diffSources, VALUE_PREVIEW_BYTES, type KeyDifference } from '../../src/report/diff.js';
+import type { Entry, Source } from '../../src/sources/source.js';
+
+type Table = [Uint8Array, Uint8Array][];
+
+/** An in-memory source yielding each (sorted) table in batches of `batch` entries. */
+function source(tables: Record<string, Table>, batch = 3): Source & { opened: string[] } {
+  const opened: string[] = [];
+  return {
+    kind: 'memory',
+    opened,
+    async listTables() {
+      return Object.keys(tables).sort().map((name) => ({ name }));
+    },
+    async *entries(table: string): AsyncGenerator<readonly Entry[]> {
+      opened.push(table);
+      const rows = [...(tables[table] ?? [])].sort((x, y) => Buffer.compare(x[0], y[0]));
+      for (let i = 0; i < rows.length; i += batch) yield rows.slice(i, i + batch).map(([key, value]) => ({ key, value }));
+    },
+    async close() {},
+  };
+}
+
+const b = (s: string): Uint8Array => Buffer.from(s);
+const hex = (s: string): string => Buffer.from(s).toString('hex');
+
+describe('diff: merging two sorted tables', () => {
+  it('identical tables are identical whatever the batch sizes', async () => {
+    const t: Table = [[b('a'), b('1')], [b('b'), b('2')], [b('c'), b('3')], [b('d'), b('4')]];
+    const r = await diffSources(source({ x: t }, 1), source({ x: t }, 3));
+    expect(r.identical).toBe(true);
+    expect(r.totalDifferences).toBe('0');
+    expect(r.first).toBeNull();
+    expect(r.tables).toEqual([{ name: 'x', presence: 'both', entriesA: '4', entriesB: '4', added: '0', removed: '0', changed: '0' }]);
+  });
+
+  it('only in b is added, only in a is removed, a different value is changed; the first is the smallest key', async () => {
+    const a: Table = [[b('a'), b('1')], [b('b'), b('2')], [b('d'), b('4')]];
+    const bb: Table = [[b('a'), b('1')], [b('b'), b('X')], [b('c'), b('3')]];
+    const r = await diffSources(source({ x: a }), source({ x: bb }));
+    expect(r.identical).toBe(false);
+    expect(r.listed.map((d) => [d.kind, d.key])).toEqual([['changed', hex('b')], ['added', hex('c')], ['removed', hex('d')]]);
+    expect(r.first).toEqual(r.listed[0]);
+    expect(r.listed[0]!.a).toEqual({ hex: hex('2'), bytes: 1, truncated: false });
+    expect(r.listed[0]!.b).toEqual({ hex: hex('X'), bytes: 1, truncated: false });
+  });
+
+  it('a key that is a proper prefix of another sorts first (bytewise order)', async () => {
+    const r = await diffSources(source({ x: [[b('ab'), b('1')]] }), source({ x: [[b('a'), b('1')], [b('ab'), b('1')]] }));
+    expect(r.listed.map((d) => [d.kind, d.key])).toEqual([['added', hex('a')]]);
+  });
+
+  it('--limit bounds the listing while every difference is counted', async () => {
+    const many: Table = Array.from({ length: 50 }, (_, i) => [b(`k${String(i).padStart(3, '0')}`), b('v')]);
+    const r = await diffSources(source({ x: [] }), source({ x: many }), { limit: 5 });
+    expect(r.listed).toHaveLength(5);
+    expect(r.totalDifferences).toBe('50');
+    expect(r.tables[0]!.added).toBe('50');
+    const none = await diffSources(source({ x: [] }), source({ x: many }), { limit: 0 });
+    expect(none.listed).toHaveLength(0);
+    expect(none.first?.key).toBe(hex('k000'));
+  });
+
+  it('long values are cut to the preview with their length kept', async () => {
+    const long = new Uint8Array(VALUE_PREVIEW_BYTES + 10).fill(0xab);
+    const r = await diffSources(source({ x: [[b('k'), b('short')]] }), source({ x: [[b('k'), long]] }));
+    expect(r.listed[0]!.b).toEqual({ hex: 'ab'.repeat(VALUE_PREVIEW_BYTES), bytes: VALUE_PREVIEW_BYTES + 10, truncated: true });
+  });
+
+  it('tables in one input only are reported with their entry counts, not key by key', async () => {
+    const t: Table = [[b('a'), b('1')]];
+    const r = await diffSources(source({ common: t, old: t }), source({ common: t, fresh: [[b('x'), b('1')], [b('y'), b('2')]] }));
+    expect(r.identical).toBe(false);
+    expect(r.totalDifferences).toBe('0');
+    expect(r.tables.map((x) => [x.name, x.presence, x.entriesA, x.entriesB])).toEqual([
+      ['common', 'both', '1', '1'],
+      ['old', 'a-only', '1', '0'],
+      ['fresh', 'b-only', '0', '2'],
+    ]);
+  });
+
+  it('--tables restricts the comparison; a table in neither input is UNKNOWN_TABLE', async () => {
+    const a = source({ x: [[b('a'), b('1')]], y: [[b('a'), b('1')]] });
+    const r = await diffSources(a, source({ x: [[b('a'), b('1')]], y: [] }), { tables: ['x'] });
+    expect(r.identical).toBe(true);
+    expect(a.opened).toEqual(['x']);
+    await expect(diffSources(source({ x: [] }), source({ x: [] }), { tables: ['nope'] })).rejects.toMatchObject({ code: 'UNKNOWN_TABLE' });
+  });
+
+  it('an error of a source mid-table propagates (a corrupt input is never reported as a difference)', async () => {
+    const broken: Source = {
+      ...source({ x: [] }),
+      async *entries() {
+        yield [{ key: b('a'), value: b('1') }];
+        throw Object.assign(new Error('bad'), { code: 'CHECKSUM_MISMATCH' });
+      },
+    };
+    await expect(diffSources(source({ x: [[b('a'), b('1')], [b('b'), b('2')]] }), broken)).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH' });
+  });
+});
+
+describe('diff: property', () => {
+  /** The obvious reference: two maps, every key of either. */
+  function naive(a: Map<string, string>, bm: Map<string, string>): [string, string][] {
+    const keys = [...new Set([...a.keys(), ...bm.keys()])].sort((x, y) => Buffer.compare(Buffer.from(x, 'hex'), Buffer.from(y, 'hex')));
+    const out: [string, string][] = [];
+    for (const k of keys) {
+      if (!bm.has(k)) out.push(['removed', k]);
+      else if (!a.has(k)) out.push(['added', k]);
+      else if (a.get(k) !== bm.get(k)) out.push(['changed', k]);
+    }
+    return out;
+  }
+
+  it('the streaming merge lists exactly what a map-based diff finds, for any batch sizes', async () => {
+    const table = fc.dictionary(fc.uint8Array({ maxLength: 4 }).map((k) => Buffer.from(k).toString('hex')), fc.uint8Array({ maxLength: 3 }).map((v) => Buffer.from(v).toString('hex')), { maxKeys: 30 });
+    await fc.assert(
+      fc.asyncProperty(table, table, fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), async (ta, tb, ba, bb) => {
+        const toTable = (t: Record<string, string>): Table => Object.entries(t).map(([k, v]) => [Buffer.from(k, 'hex'), Buffer.from(v, 'hex')]);
+        const r = await diffSources(source({ x: toTable(ta) }, ba), source({ x: toTable(tb) }, bb), { limit: 1000 });
+        const expected = naive(new Map(Object.entries(ta)), new Map(Object.entries(tb)));
+        expect(r.listed.map((d: KeyDifference) => [d.kind, d.key])).toEqual(expected);
+        expect(r.totalDifferences).toBe(String(expected.length));
+        expect(r.identical).toBe(expected.length === 0);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,160 @@
+/**
+ * WriteBatch replay and column-family rules, on hand-made WAL and MANIFEST bytes (for what
+ * ldb cannot produce: damaged batches, transaction markers, a WAL older than a family's log).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
+import { cleanup, readTable, snapshotErrorOf, tempDir } from './helpers.js';
+import { lengthPrefixed, TestLogWriter, varint } from './log-writer.js';
+
+const root = tempDir();
+afterAll(() => cleanup(root));
+let n = 0;
+
+interface Family {
+  id: number;
+  name: string;
+  logNumber: number;
+  comparator?: string;
+}
+
+/** A checkpoint with only a MANIFEST (families, log numbers) and the given WAL files. */
+function checkpoint(families: Family[], wals: Record<number, number[][]>): string {
+  const dir = join(root, `c${n++}`);
+  mkdirSync(dir);
+  const m = new TestLogWriter();
+  for (const f of families) {
+    const edit: number[] = [];
+    if (f.id !== 0) edit.push(...varint(200), ...varint(f.id), ...varint(201), ...lengthPrefixed(f.name));
+    edit.push(1, ...lengthPrefixed(f.comparator ?? 'leveldb.BytewiseComparator'), 2, ...varint(f.logNumber));
+    m.add(Uint8Array.from(edit));
+  }
+  m.add(Uint8Array.from([3, ...varint(100), 4, ...varint(0)]));
+  writeFileSync(join(dir, 'MANIFEST-000001'), m.bytes());
+  writeFileSync(join(dir, 'CURRENT'), 'MANIFEST-000001\n');
+  for (const [num, batches] of Object.entries(wals)) {
+    const w = new TestLogWriter();
+    for (const b of batches) w.add(Uint8Array.from(b));
+    writeFileSync(join(dir, `${String(num).padStart(6, '0')}.log`), w.bytes());
+  }
+  return dir;
+}
+
+/** A WriteBatch: sequence, count, then records. */
+function batch(sequence: number, count: number, ...records: number[][]): number[] {
+  const out = [];
+  let s = BigInt(sequence);
+  for (let i = 0; i < 8; i++, s >>= 8n) out.push(Number(s & 0xffn));
+  out.push(count & 0xff, (count >> 8) & 0xff, 0, 0);
+  for (const r of records) out.push(...r);
+  return out;
+}
+const put = (k: string, v: string, cf = 0) =>
+  cf === 0 ? [0x1, ...lengthPrefixed(k), ...lengthPrefixed(v)] : [0x5, ...varint(cf), ...lengthPrefixed(k), ...lengthPrefixed(v)];
+const del = (k: string, cf = 0) => (cf === 0 ? [0x0, ...lengthPrefixed(k)] : [0x4, ...varint(cf), ...lengthPrefixed(k)]);
+const sdel = (k: string) => [0x7, ...lengthPrefixed(k)];
+const rdel = (a: string, b: string) => [0xf, ...lengthPrefixed(a), ...lengthPrefixed(b)];
+const merge = (k: string, v: string) => [0x2, ...lengthPrefixed(k), ...lengthPrefixed(v)];
+const logData = (b: string) => [0x3, ...lengthPrefixed(b)];
+const hex = (s: string) => Buffer.from(s).toString('hex');
+
+const DEFAULT: Family = { id: 0, name: 'default', logNumber: 5 };
+
+describe('WAL replay', () => {
+  test('puts, deletions, single deletions and range deletions apply by sequence; log data takes no sequence', async () => {
+    const dir = checkpoint([DEFAULT], {
+      5: [
+        batch(1, 4, put('a', '1'), put('b', '2'), put('c', '3'), logData('ignored'), put('d', '4')),
+        batch(5, 3, del('a'), sdel('b'), put('a', 'again')),
+        batch(8, 2, rdel('c', 'd'), put('e', '5')),
+      ],
+    });
+    expect(await readTable(dir, 'default')).toEqual([
+      [hex('a'), hex('again')],
+      [hex('d'), hex('4')],
+      [hex('e'), hex('5')],
+    ]);
+  });
+
+  test('records go to their column family; WAL files older than a family\'s log number are skipped for it', async () => {
+    const dir = checkpoint([DEFAULT, { id: 1, name: 'other', logNumber: 6 }], {
+      4: [batch(1, 1, put('old', 'x'))], // below every family's log number: not replayed at all
+      5: [batch(2, 2, put('k', 'default-5'), put('k', 'other-5', 1))], // flushed already for "other"
+      6: [batch(4, 2, put('j', 'default-6'), put('j', 'other-6', 1)), batch(6, 1, put('z', 'dropped family', 7))],
+    });
+    expect(await readTable(dir, 'default')).toEqual([
+      [hex('j'), hex('default-6')],
+      [hex('k'), hex('default-5')],
+    ]);
+    expect(await readTable(dir, 'other')).toEqual([[hex('j'), hex('other-6')]]);
+  });
+
+  test('a WriteBatch whose count disagrees with its records is CORRUPT_CHECKPOINT at the record', async () => {
+    const dir = checkpoint([DEFAULT], { 5: [batch(1, 1, put('a', '1')), batch(2, 3, put('b', '2'))] });
+    const e = await snapshotErrorOf(() => readTable(dir, 'default'));
+    // The second batch's payload starts after the first record (7 + 17 bytes) and its own header.
+    expect([e.code, e.offset, e.file]).toEqual(['CORRUPT_CHECKPOINT', 24 + 7, join(dir, '000005.log')]);
+  });
+
+  test.each([
+    ['an unknown record type', [0x42, 1, 0x61], 'CORRUPT_CHECKPOINT'],
+    ['a key overrunning the batch', [0x1, 9, 0x61], 'CORRUPT_CHECKPOINT'],
+    ['a transaction prepare marker', [0x9], 'UNSUPPORTED_FEATURE'],
+    ['a commit marker', [0xb, 1, 0x78], 'UNSUPPORTED_FEATURE'],
+  ])('%s is %s', async (_, record, code) => {
+    const dir = checkpoint([DEFAULT], { 5: [batch(1, 1, record)] });
+    expect((await snapshotErrorOf(() => readTable(dir, 'default'))).code).toBe(code);
+  });
+
+  test('a batch shorter than its 12-byte header is CORRUPT_CHECKPOINT', async () => {
+    const dir = checkpoint([DEFAULT], { 5: [[1, 2, 3]] });
+    expect((await snapshotErrorOf(() => readTable(dir, 'default'))).code).toBe('CORRUPT_CHECKPOINT');
+  });
+
+  test('a merge operand in the WAL is UNSUPPORTED_FEATURE even when a later deletion hides it (as in table files)', async () => {
+    const visible = checkpoint([DEFAULT], { 5: [batch(1, 1, merge('m', 'x'))] });
+    expect((await snapshotErrorOf(() => readTable(visible, 'default'))).code).toBe('UNSUPPORTED_FEATURE');
+    const hidden = checkpoint([DEFAULT], { 5: [batch(1, 2, merge('m', 'x'), del('m'))] });
+    const e = await snapshotErrorOf(() => readTable(hidden, 'default'));
+    expect([e.code, e.offset]).toEqual(['UNSUPPORTED_FEATURE', 7 + 12]);
+  });
+
+  test('a merge operand for another family does not stop this one', async () => {
+    const dir = checkpoint([DEFAULT, { id: 1, name: 'm', logNumber: 5 }], {
+      5: [batch(1, 2, put('a', '1'), [0x6, 1, ...lengthPrefixed('k'), ...lengthPrefixed('v')])],
+    });
+    expect(await readTable(dir, 'default')).toEqual([[hex('a'), hex('1')]]);
+    expect((await snapshotErrorOf(() => readTable(dir, 'm'))).code).toBe('UNSUPPORTED_FEATURE');
+  });
+
+  test('sequence numbers above 2^53-1 are UNSUPPORTED_FEATURE, not rounded', async () => {
+    const dir = checkpoint([DEFAULT], { 5: [batch(2 ** 53, 1, put('a', '1'))] });
+    expect((await snapshotErrorOf(() => readTable(dir, 'default'))).code).toBe('UNSUPPORTED_FEATURE');
+  });
+});
+
+describe('family-level refusals', () => {
+  test.each([
+    ['leveldb.ReverseBytewiseComparator', /ReverseBytewise/],
+    ['leveldb.BytewiseComparator.u64ts', /timestamps/],
+  ])('comparator %s is UNSUPPORTED_FEATURE naming it, for that family only', async (comparator, message) => {
+    const dir = checkpoint([DEFAULT, { id: 1, name: 'odd', logNumber: 5, comparator }], {
+      5: [batch(1, 2, put('a', '1'), put('b', '2', 1))],
+    });
+    const e = await snapshotErrorOf(() => readTable(dir, 'odd'));
+    expect(e.code).toBe('UNSUPPORTED_FEATURE');
+    expect(e.message).toMatch(message);
+    expect(await readTable(dir, 'default')).toEqual([[hex('a'), hex('1')]]);
+    const source = await openRocksDbCheckpoint(dir);
+    try {
+      expect(await source.listTables()).toEqual([
+        { name: 'default', estimatedEntries: 1 },
+        { name: 'odd' },
+      ]);
+    } finally {
+      await source.close();
+    }
+  });
+});
