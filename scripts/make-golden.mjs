@@ -80,6 +80,11 @@ const cases = [
   { name: 'chunk-exact-fit', description: 'every chunk but the last is exactly max chunk bytes; one byte less would cut elsewhere',
     anchor: anchor(8n, 8n, [{ id: 1, name: 't' }], { maxChunkBytes: 133n }),
     tables: [['a', 'b', 'c', 'd'].map((k) => ({ key: utf8(k), value: new Uint8Array(20).fill(k.charCodeAt(0)) }))] },
+  // One byte less than chunk-exact-fit: the second entry would fit with a reserve of 8 or less,
+  // so only the exact reserve of 9 puts each entry in its own chunk.
+  { name: 'chunk-tail-reserve', description: 'a record cut although used + S ≤ M: the 9-byte tail reserve decides',
+    anchor: anchor(8n, 8n, [{ id: 1, name: 't' }], { maxChunkBytes: 132n }),
+    tables: [['a', 'b', 'c', 'd'].map((k) => ({ key: utf8(k), value: new Uint8Array(20).fill(k.charCodeAt(0)) }))] },
   { name: 'extremes', description: 'u64 maxima, a 1,024-byte event id, id 0xffffffff, a 255-byte name, multi-byte UTF-8 names',
     anchor: anchor(2n ** 64n - 1n, 2n ** 64n - 2n, [
       { id: 0, name: 'blob_ø' },
@@ -180,9 +185,14 @@ async function invalidVectors() {
   const otherEpoch = (await encodeSnapshot({ epoch: 6n, cursor: { index: 9n }, maxChunkBytes: 120n, tables: [{ id: 1, name: 'blobs' }] },
     [Array.from({ length: 6 }, (_, i) => ({ key: utf8(`key-${i}`), value: utf8(`value-${i}`) }))])).chunks.map((c) => Buffer.from(c));
   const at = (chunks, i) => chunks.slice(0, i).reduce((n, c) => n + c.length, 0);
-  const cutHeader = (index, previous) => header({ max: 200n, index, previous, tables: [{ id: 1, name: 't' }] });
-  const early0 = seal(cutHeader(0, 0n), entry('a', 'x'), CHUNK_END);
-  const early1 = seal(cutHeader(1, early0.readBigUInt64LE(early0.length - 8)), entry('b', 'y'), tableEnd(1, [entry('a', 'x'), entry('b', 'y')]), END);
+  const cutHeader = (index, previous, max = 200n) => header({ max, index, previous, tables: [{ id: 1, name: 't' }] });
+  const cutEarly = (max) => {
+    const c0 = seal(cutHeader(0, 0n, max), entry('a', 'x'), CHUNK_END);
+    const c1 = seal(cutHeader(1, c0.readBigUInt64LE(c0.length - 8), max), entry('b', 'y'), tableEnd(1, [entry('a', 'x'), entry('b', 'y')]), END);
+    return [c0, c1];
+  };
+  const [early0, early1] = cutEarly(200n);
+  const [huge0, huge1] = cutEarly(2n ** 60n);
   const lonely0 = seal(cutHeader(0, 0n), entry('a', 'x'), tableEnd(1, [entry('a', 'x')]), CHUNK_END);
   const lonely1 = seal(header({ max: 200n, index: 1, previous: lonely0.readBigUInt64LE(lonely0.length - 8), position: 1 }), END);
   return [
@@ -219,6 +229,7 @@ async function invalidVectors() {
     { name: 'chunk-foreign', description: 'chunk 1 of the same content at another epoch', bytes: Buffer.concat([chunked[0], otherEpoch[1], ...chunked.slice(2)]), code: 'CHUNK_SEQUENCE', offset: chunked[0].length },
     { name: 'last-chunk-missing', description: 'the chunk holding SNAPSHOT_END removed', bytes: Buffer.concat(chunked.slice(0, -1)), code: 'TRUNCATED', offset: at(chunked, chunked.length - 1) },
     { name: 'cut-too-early', description: 'a chunk ended although the next record fitted (valid trailers)', bytes: Buffer.concat([early0, early1]), code: 'NON_CANONICAL', offset: early0.length + R },
+    { name: 'cut-with-huge-max', description: 'M = 2^60 (beyond 2^53): any cut is non-canonical', bytes: Buffer.concat([huge0, huge1]), code: 'NON_CANONICAL', offset: huge0.length + R },
     { name: 'chunk-only-snapshot-end', description: 'a chunk holding only SNAPSHOT_END after a CHUNK_END', bytes: Buffer.concat([lonely0, lonely1]), code: 'NON_CANONICAL', offset: lonely0.length + R },
     { name: 'chunk-end-empty-chunk', description: 'CHUNK_END right after the header', bytes: seal(header({ max: 200n }), CHUNK_END), code: 'NON_CANONICAL', offset: R },
     { name: 'chunk-overflow', description: 'a record with used + S + 9 > M', bytes: seal(header({ max: 100n }), entry('a', 'x'.repeat(20)), tableEnd(1, [entry('a', 'x'.repeat(20))]), END), code: 'LIMIT_EXCEEDED', offset: R },

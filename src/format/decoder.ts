@@ -129,7 +129,8 @@ export class SnapshotDecoder {
     const r = decodeChunkHeader((n) => this.#q.peek(n), start, this.#limits);
     if (r === undefined) return false;
     const h = r.header;
-    const max = h.maxChunkBytes > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(h.maxChunkBytes);
+    // As a double: above 2^53 it rounds, but chunk sizes (< 2^53) compare with it exactly the same.
+    const max = Number(h.maxChunkBytes);
     if (max !== 0 && r.size + CHUNK_TAIL_BYTES > max) {
       const maxField = start + HEADER_FIXED_PREFIX_BYTES + (h.cursor.eventId?.length ?? 0);
       this.#fail('LIMIT_EXCEEDED', maxField, `max chunk bytes ${max} cannot hold the ${r.size}-byte header and a ${CHUNK_TAIL_BYTES}-byte tail`);

@@ -67,7 +67,7 @@ export class SnapshotEncoder {
   readonly #names: Uint8Array[];
   readonly #out: EncoderOutput;
   readonly #limits: ResolvedLimits;
-  readonly #maxChunk: number; // 0 = unchunked; chunks beyond 2^53 bytes are treated as unbounded
+  readonly #maxChunk: number; // 0 = unchunked; above 2^53 it rounds, which no real chunk size can notice
   readonly #bufferBytes: number;
   readonly #headerBytes: number;
 
@@ -97,7 +97,7 @@ export class SnapshotEncoder {
     this.#names = validateAnchor(anchor, this.#limits);
     this.#anchor = anchor;
     this.#out = output;
-    this.#maxChunk = anchor.maxChunkBytes > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : Number(anchor.maxChunkBytes);
+    this.#maxChunk = Number(anchor.maxChunkBytes);
     // A buffer always holds a header, the largest key with its prefix, and a chunk tail.
     const header = encodeChunkHeader(anchor, this.#names, 0, 0n, 0);
     this.#headerBytes = header.length;
