@@ -18,6 +18,8 @@ export class ByteQueue {
   #available = 0;
   /** Stream offset of the next unconsumed byte. */
   offset = 0;
+  /** Called with each pushed piece once every byte of it is consumed and hashed. */
+  onPieceConsumed: ((piece: Uint8Array) => void) | undefined;
 
   get available(): number {
     return this.#available;
@@ -45,7 +47,15 @@ export class ByteQueue {
     const first = this.#pieces[this.#head];
     if (first === undefined) return new Uint8Array(0);
     if (this.#headPos + n <= first.length) return first.subarray(this.#headPos, this.#headPos + n);
-    const out = new Uint8Array(n);
+    return this.#copy(n, new Uint8Array(n));
+  }
+
+  /** The next n bytes (n ≤ available) copied into `scratch` (at least n long); returns the filled part. */
+  peekInto(n: number, scratch: Uint8Array): Uint8Array {
+    return this.#copy(n, scratch).subarray(0, n);
+  }
+
+  #copy(n: number, out: Uint8Array): Uint8Array {
     let filled = 0;
     let i = this.#head;
     let pos = this.#headPos;
@@ -85,6 +95,7 @@ export class ByteQueue {
         if (this.#chunkHasher !== undefined && piece.length > this.#chunkFrom) this.#chunkHasher.update(piece.subarray(this.#chunkFrom));
         if (this.#tableHasher !== undefined && piece.length > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom));
         this.#pieces[this.#head] = EMPTY; // release it for the garbage collector
+        this.onPieceConsumed?.(piece);
         this.#head++;
         this.#headPos = 0;
         this.#chunkFrom = 0;

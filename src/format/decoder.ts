@@ -35,6 +35,13 @@ export type DecoderOptions = Readonly<
      * Defaults to false (a whole snapshot: chunk 0 to the chunk ending with SNAPSHOT_END).
      */
     standaloneChunk: boolean;
+    /**
+     * The caller keeps no entry views beyond the `entry` call (e.g. it verifies only): records
+     * spanning input pieces are assembled in one reused buffer. Defaults to false.
+     */
+    transientEntries: boolean;
+    /** Called with each input piece once fully consumed, so the caller may reuse it. */
+    onPieceConsumed: (piece: Uint8Array) => void;
   }>
 >;
 
@@ -50,6 +57,7 @@ export class SnapshotDecoder {
   readonly #events: DecoderEvents;
   readonly #limits: ResolvedLimits;
   readonly #standalone: boolean;
+  readonly #reuseScratch: boolean;
   readonly #q = new ByteQueue();
   #chunkHasher: Hasher64;
   #state: State = 'header';
@@ -71,7 +79,10 @@ export class SnapshotDecoder {
   // Plain numbers: exact up to 2^53, far cheaper per entry than BigInt.
   #tableEntries = 0;
   #tableBytes = 0;
-  #lastKey: Uint8Array | undefined;
+  // A copy, not a view: the input buffers may be reused once consumed (verifySnapshot pools them).
+  #lastKey = new Uint8Array(64);
+  #lastKeyLength = -1; // -1: no entry yet in this table
+  #scratch: Uint8Array | undefined;
   /** A standalone chunk starting mid-table cannot check that table's count and digest. */
   #partialTable = -1;
   readonly #tables: TableSummary[] = [];
@@ -81,6 +92,8 @@ export class SnapshotDecoder {
     this.#events = events;
     this.#limits = resolveLimits(options.limits);
     this.#standalone = options.standaloneChunk ?? false;
+    this.#reuseScratch = options.transientEntries ?? false;
+    if (options.onPieceConsumed !== undefined) this.#q.onPieceConsumed = options.onPieceConsumed;
     this.#chunkHasher = newHasher();
     this.#q.setChunkHasher(this.#chunkHasher);
   }
@@ -213,11 +226,12 @@ export class SnapshotDecoder {
         value = piece.subarray(pos + ENTRY_PREFIX_BYTES + keyLength, pos + size);
       } else {
         if (q.available < size) return false;
-        const record = q.peek(size)!;
+        // A record spanning pieces is assembled; without entry events one scratch buffer serves all.
+        const record = this.#reuseScratch ? q.peekInto(size, (this.#scratch = growScratch(this.#scratch, size))) : q.peek(size)!;
         key = record.subarray(ENTRY_PREFIX_BYTES, ENTRY_PREFIX_BYTES + keyLength);
         value = record.subarray(ENTRY_PREFIX_BYTES + keyLength);
       }
-      if (this.#lastKey !== undefined && !follows(this.#lastKey, key)) {
+      if (this.#lastKeyLength >= 0 && !follows(this.#lastKey, this.#lastKeyLength, key)) {
         this.#fail('UNSORTED_KEYS', at + ENTRY_PREFIX_BYTES, `key of entry ${this.#tableEntries} in table "${tables[this.#tableIndex]!.name}" is not greater than the previous key`);
       }
       if (!this.#tableHashing) {
@@ -225,7 +239,9 @@ export class SnapshotDecoder {
         this.#tableHashing = true;
       }
       q.skip(size);
-      this.#lastKey = key;
+      if (key.length > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(key.length, this.#lastKey.length * 2));
+      this.#lastKey.set(key);
+      this.#lastKeyLength = key.length;
       this.#tableEntries++;
       this.#tableBytes += keyLength + valueLength;
       this.#chunkUsed += size;
@@ -256,7 +272,7 @@ export class SnapshotDecoder {
       this.#tableHasher = this.#tableIndex < tables.length ? newHasher() : undefined;
       this.#tableEntries = 0;
       this.#tableBytes = 0;
-      this.#lastKey = undefined;
+      this.#lastKeyLength = -1;
       this.#chunkUsed += TABLE_END_BYTES;
       this.#chunkRecords++;
       this.#events.tableEnd?.(summary);
@@ -338,14 +354,18 @@ export class SnapshotDecoder {
 }
 
 /** True when `key` sorts strictly after `last` (bytewise; a proper prefix sorts first). */
-function follows(last: Uint8Array, key: Uint8Array): boolean {
-  const n = Math.min(last.length, key.length);
+function follows(last: Uint8Array, lastLength: number, key: Uint8Array): boolean {
+  const n = Math.min(lastLength, key.length);
   for (let i = 0; i < n; i++) {
     const a = last[i]!;
     const b = key[i]!;
     if (a !== b) return a < b;
   }
-  return key.length > last.length;
+  return key.length > lastLength;
+}
+
+function growScratch(scratch: Uint8Array | undefined, size: number): Uint8Array {
+  return scratch !== undefined && scratch.length >= size ? scratch : new Uint8Array(Math.max(size, (scratch?.length ?? 0) * 2));
 }
 
 /**

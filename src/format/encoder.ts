@@ -56,6 +56,8 @@ export type EncoderOptions = Readonly<
 >;
 
 const DEFAULT_BUFFER_BYTES = 1 << 20;
+/** Released buffers kept for reuse: enough to cover what the writer queues (8 MiB) so none become garbage. */
+const MAX_FREE_BUFFERS = 16;
 
 /**
  * The synchronous core of the writer: frames entries into chunks and hashes them in one pass,
@@ -70,6 +72,8 @@ export class SnapshotEncoder {
   readonly #maxChunk: number; // 0 = unchunked; above 2^53 it rounds, which no real chunk size can notice
   readonly #bufferBytes: number;
   readonly #headerBytes: number;
+  readonly #owned = new WeakSet<ArrayBufferLike>();
+  readonly #free: ArrayBufferLike[] = [];
 
   #buf: Uint8Array;
   #view: DataView;
@@ -111,7 +115,7 @@ export class SnapshotEncoder {
         `max chunk bytes ${this.#maxChunk} cannot hold the ${header.length}-byte chunk header and its ${CHUNK_TAIL_BYTES}-byte tail`,
       );
     }
-    this.#buf = new Uint8Array(this.#bufferBytes);
+    this.#buf = this.#allocate();
     this.#view = new DataView(this.#buf.buffer);
     this.#chunkHasher = newHasher();
     this.#tableHasher = newHasher();
@@ -296,16 +300,35 @@ export class SnapshotEncoder {
     }
   }
 
+  #allocate(): Uint8Array {
+    const buf = new Uint8Array(this.#bufferBytes);
+    this.#owned.add(buf.buffer);
+    return buf;
+  }
+
   #flush(): void {
     this.#hashPending();
     this.#emit();
   }
 
-  /** Hands the buffered bytes over and starts a fresh buffer (the sink may still hold the old one). */
+  /**
+   * Gives back a buffer passed to `data` once its consumer is done with it, for reuse. Without
+   * this, each emitted MiB is a fresh allocation that lingers until a GC (tens of MB of RSS).
+   * Bytes the encoder did not allocate (large values passed through) are ignored.
+   */
+  release(bytes: Uint8Array): void {
+    const buffer = bytes.buffer as ArrayBuffer;
+    if (!this.#owned.has(buffer) || this.#free.length >= MAX_FREE_BUFFERS || buffer === this.#buf.buffer) return;
+    if (this.#free.includes(buffer)) return;
+    this.#free.push(buffer);
+  }
+
+  /** Hands the buffered bytes over and continues in a free buffer (the sink may still hold the old one). */
   #emit(): void {
     if (this.#pos === 0) return;
     this.#out.data(this.#buf.subarray(0, this.#pos));
-    this.#buf = new Uint8Array(this.#bufferBytes);
+    const reused = this.#free.pop();
+    this.#buf = reused === undefined ? this.#allocate() : new Uint8Array(reused);
     this.#view = new DataView(this.#buf.buffer);
     this.#pos = 0;
     this.#chunkHashFrom = 0;

@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Entry } from '../sources/source.js';
 import { SnapshotDecoder, type DecoderOptions } from './decoder.js';
 import { loadHasher } from './digest.js';
@@ -80,12 +79,51 @@ export async function* readSnapshot(input: SnapshotInput, options: DecoderOption
   }
 }
 
-/** Reads and verifies a whole snapshot, returning its summary (digest, counts, chunks). */
+/**
+ * Reads and verifies a whole snapshot, returning its summary (digest, counts, chunks). It hands
+ * no entry to anyone, so file reads go into a few reused buffers: memory stays flat whatever the
+ * size, instead of one garbage buffer per MiB read.
+ */
 export async function verifySnapshot(input: SnapshotInput, options: DecoderOptions = {}): Promise<SnapshotSummary> {
-  for await (const event of readSnapshot(input, options)) {
-    if (event.kind === 'end') return event.summary;
+  await loadHasher();
+  const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
+  const spans: { file: string; start: number }[] = [];
+  const pool = new BufferPool(READ_BYTES);
+  const decoder = new SnapshotDecoder({}, { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) });
+  let total = 0;
+  try {
+    const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);
+    for await (const piece of pieces) {
+      total += piece.length;
+      decoder.push(piece);
+    }
+    return decoder.end();
+  } catch (e) {
+    throw locate(e, spans, total);
   }
-  throw new SnapshotError('TRUNCATED', 'the input ended early');
+}
+
+/** A few equal-sized buffers, reused once the decoder has consumed what was read into them. */
+class BufferPool {
+  readonly #size: number;
+  readonly #free: ArrayBuffer[] = [];
+  readonly #owned = new WeakSet<ArrayBufferLike>();
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  take(): Uint8Array {
+    const buffer = this.#free.pop();
+    if (buffer !== undefined) return new Uint8Array(buffer);
+    const fresh = new Uint8Array(this.#size);
+    this.#owned.add(fresh.buffer);
+    return fresh;
+  }
+
+  release(piece: Uint8Array): void {
+    if (this.#owned.has(piece.buffer) && this.#free.length < 4 && !this.#free.includes(piece.buffer as ArrayBuffer)) this.#free.push(piece.buffer as ArrayBuffer);
+  }
 }
 
 /** A snapshot held in memory: for tests and small snapshots only. */
@@ -113,27 +151,46 @@ function isFileList(input: SnapshotInput): input is readonly string[] {
   return Array.isArray(input);
 }
 
-async function* readFiles(files: readonly string[], spans: { file: string; start: number }[]): AsyncGenerator<Uint8Array> {
+/**
+ * The files' bytes in order. With a pool, reads go into its buffers (the consumer releases them);
+ * without, each piece is a fresh buffer the consumer may keep. Read-only: 'r' never creates,
+ * truncates or locks.
+ */
+async function* readFiles(files: readonly string[], spans: { file: string; start: number }[], pool?: BufferPool): AsyncGenerator<Uint8Array> {
   let start = 0;
   for (const file of files) {
-    let size: number;
+    let handle: FileHandle;
     try {
-      const s = await stat(file);
-      if (!s.isFile()) throw new SnapshotError('NOT_FOUND', `${file} is not a regular file`, { file });
-      size = s.size;
+      handle = await open(file, 'r');
+      const s = await handle.stat();
+      if (!s.isFile()) {
+        await handle.close();
+        throw new SnapshotError('NOT_FOUND', `${file} is not a regular file`, { file });
+      }
     } catch (e) {
       if (e instanceof SnapshotError) throw e;
       throw new SnapshotError('NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
     }
     spans.push({ file, start });
-    // Read-only: 'r' never creates, truncates or locks.
-    const stream = createReadStream(file, { flags: 'r', highWaterMark: READ_BYTES });
     try {
-      for await (const piece of stream) yield piece as Buffer;
-    } catch (e) {
-      throw new SnapshotError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
+      for (;;) {
+        const buffer = pool?.take() ?? new Uint8Array(READ_BYTES);
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null));
+        } catch (e) {
+          throw new SnapshotError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
+        }
+        if (bytesRead === 0) {
+          pool?.release(buffer);
+          break;
+        }
+        start += bytesRead;
+        yield buffer.subarray(0, bytesRead);
+      }
+    } finally {
+      await handle.close();
     }
-    start += size;
   }
 }
 

@@ -7,6 +7,11 @@ import { SnapshotError } from './errors.js';
 
 /** Where a writer puts its chunks. Calls come in order; a returned promise is awaited (backpressure). */
 export interface SnapshotSink {
+  /**
+   * True when the sink has finished with the bytes once `write` has settled, so the writer may
+   * reuse their buffer. Defaults to false (a stream may still queue them).
+   */
+  readonly doneWithBytesOnWrite?: boolean;
   write(bytes: Uint8Array): void | Promise<void>;
   endChunk?(chunk: ChunkSummary, last: boolean): void | Promise<void>;
   /** Makes the output final (e.g. fsync and rename); called once, after the last chunk. */
@@ -17,7 +22,7 @@ export interface SnapshotSink {
 
 /** A sink that keeps nothing: for computing digests only. */
 export function nullSink(): SnapshotSink {
-  return { write() {}, async close() {}, async abort() {} };
+  return { doneWithBytesOnWrite: true, write() {}, async close() {}, async abort() {} };
 }
 
 /** Writes to any Node writable, honouring its backpressure. The caller owns ending the stream. */
@@ -68,6 +73,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   };
 
   return {
+    doneWithBytesOnWrite: true,
     async write(bytes) {
       const h = handle ?? (await openNext());
       let done = 0;

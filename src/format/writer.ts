@@ -8,7 +8,7 @@ import { nullSink, type SnapshotSink } from './sinks.js';
 type Pending = { bytes: Uint8Array } | { chunk: ChunkSummary; last: boolean };
 
 /** Bytes a writer may queue for the sink before `add` makes the caller wait. */
-const HIGH_WATER_BYTES = 16 << 20;
+const HIGH_WATER_BYTES = 8 << 20;
 
 /**
  * The streaming writer: the encoder's bytes flow to a sink, with backpressure. A background pump
@@ -105,6 +105,7 @@ export class SnapshotWriter {
             if ('bytes' in p) {
               await this.#sink.write(p.bytes);
               this.#pendingBytes -= p.bytes.length;
+              if (this.#sink.doneWithBytesOnWrite === true) this.#encoder.release(p.bytes);
             } else {
               await this.#sink.endChunk?.(p.chunk, p.last);
             }

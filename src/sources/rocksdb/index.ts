@@ -15,11 +15,13 @@
  *   file (newest first) and each level L1+ (files opened one at a time) yields the newest
  *   version of every user key; deletions, single deletions and range deletions with a higher
  *   sequence number hide it. Memory is bounded by one batch per cursor plus the range
- *   tombstones, never by table size.
+ *   tombstones, never by table size. TimedPut (ValuePreferredSeqno) values read as Values.
+ *   Ingested external files get their sequence number from the MANIFEST when global_seqno is 0.
  * - `table/`: the table (SST) reader; `worker-tables.ts` optionally runs it in worker threads.
  *
- * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob files and blob
- * references, wide-column entities, TimedPut values, user-defined timestamps, comparators other
+ * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob references and
+ * wide-column entities that are the visible version of a key (hidden ones cannot affect the
+ * result and are skipped), families with blob files, user-defined timestamps, comparators other
  * than leveldb.BytewiseComparator, two-phase-commit WAL markers, WAL compression, and sequence
  * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.
  */

@@ -151,7 +151,9 @@ export type MergeOptions = Readonly<{
 /**
  * Yields the live entries of the streams in strictly ascending user-key order. Throws
  * UNSUPPORTED_FEATURE when the visible version of a key is a merge operand, a blob reference,
- * a wide-column entity or another type this source must not approximate. Closes every cursor
+ * a wide-column entity or another type this source must not approximate; such a version
+ * hidden by a newer one (or by a newer range tombstone) cannot affect the result and is
+ * skipped like any older version. Closes every cursor
  * when done or abandoned.
  */
 export async function* mergeLiveEntries(
@@ -169,7 +171,9 @@ export async function* mergeLiveEntries(
       let top = h[0]!;
       const key = top.key;
       const type = top.type;
-      if (type === ValueType.Value) {
+      // A ValuePreferredSeqno (TimedPut) value is a Value for readers: the table reader and the
+      // WAL replay have already removed its 8-byte packed suffix.
+      if (type === ValueType.Value || type === ValueType.ValuePreferredSeqno) {
         if (!checkTombstones || !(top.seq < tombstones.coveringSequence(key))) {
           out.push({ key, value: top.value });
         }
@@ -209,8 +213,6 @@ function visibleTypeError(type: number, at: StreamCursor, table: string): Error 
       return unsupported(at.file, `blob references (BlobDB) ${where} are not supported`);
     case ValueType.WideColumnEntity:
       return unsupported(at.file, `wide-column entities ${where} are not supported`);
-    case ValueType.ValuePreferredSeqno:
-      return unsupported(at.file, `TimedPut values ${where} are not supported`);
     case ValueType.DeletionWithTimestamp:
       return unsupported(at.file, `user-defined timestamps ${where} are not supported`);
     default:

@@ -118,7 +118,7 @@ class RocksDbSource implements Source {
       }
     }
     for (const e of memtable?.entries ?? []) {
-      estimate += e.type === ValueType.Value ? 1 : e.type === ValueType.Merge ? 0 : -1;
+      estimate += e.type === ValueType.Value ? 1 : e.type === ValueType.Deletion || e.type === ValueType.SingleDeletion ? -1 : 0;
     }
     return Math.max(0, estimate);
   }
@@ -219,7 +219,8 @@ class RocksDbSource implements Source {
   private async open(f: FileMeta): Promise<TableLike> {
     const path = join(this.dir, `${String(f.number).padStart(6, '0')}.sst`);
     try {
-      return await this.openTable(path);
+      // Ingested external files take their sequence number from the MANIFEST (table-port.ts).
+      return await this.openTable(path, { largestSequence: sequenceToNumber(f.largestSeqno, this.version.manifestPath) });
     } catch (e) {
       if (e instanceof SnapshotError && e.code === 'NOT_FOUND') {
         throw corrupt(path, 0, `live table file ${f.number} (level ${f.level}) is missing from the checkpoint`);

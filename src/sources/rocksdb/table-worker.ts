@@ -10,7 +10,7 @@ import { TableReader } from './table/index.js';
 
 /** A request from the main thread. */
 export type WorkerRequest =
-  | { readonly op: 'open'; readonly id: number; readonly path: string }
+  | { readonly op: 'open'; readonly id: number; readonly path: string; readonly largestSequence?: number }
   | { readonly op: 'tombstones'; readonly id: number }
   | { readonly op: 'next'; readonly id: number; readonly maxBytes: number }
   | { readonly op: 'close'; readonly id: number };
@@ -55,7 +55,11 @@ async function handle(req: WorkerRequest): Promise<void> {
   try {
     switch (req.op) {
       case 'open': {
-        const reader = await TableReader.open(req.path);
+        // As openTableFile (table-port.ts): unsupported types are passed through to the merge.
+        const reader = await TableReader.open(req.path, {
+          ...(req.largestSequence === undefined ? {} : { largestSequence: req.largestSequence }),
+          passThroughUnsupportedTypes: true,
+        });
         tables.set(req.id, { reader, it: reader.entries()[Symbol.asyncIterator](), pending: [], pendingAt: 0 });
         reply({ id: req.id, ok: true, value: reader.properties });
         return;

@@ -229,14 +229,20 @@ function decodeWriteBatch(
     // Families not live in the MANIFEST were dropped; files below the family's log number
     // were flushed into its table files already.
     if (logNumber === undefined || walNumber < logNumber) continue;
-    if (type !== ValueType.Value && type !== ValueType.Deletion && type !== ValueType.SingleDeletion && type !== ValueType.RangeDeletion) {
-      // Refused wherever it appears, even if a newer write hides it, as the table reader
-      // does: whether a family uses these must not depend on how far compaction has got.
-      throw unsupported(r.file, `${UNSUPPORTED_TYPES[type]} in the WAL are not supported`, r.offsetOf(recordAt));
-    }
+    // Merge operands, blob references and wide-column entities go to the memtable as stored:
+    // as for table files (table-port.ts), the merge refuses them with UNSUPPORTED_FEATURE only
+    // when one is the visible version of its key.
     const table = tables.get(cf)!;
     if (type === ValueType.RangeDeletion) {
       table.rangeTombstones.push({ start: key, end: value, sequence: seq });
+    } else if (type === ValueType.ValuePreferredSeqno) {
+      // TimedPut: the value is packed with an 8-byte write time (PackValueAndWriteTime);
+      // readers see the value without it, exactly as a Value.
+      if (value.length < 8) {
+        r.pos = recordAt;
+        throw r.error('TimedPut value shorter than its 8-byte write time');
+      }
+      table.entries.push({ userKey: key, sequence: seq, type: ValueType.Value, value: value.subarray(0, value.length - 8) });
     } else {
       table.entries.push({ userKey: key, sequence: seq, type, value });
     }
@@ -248,9 +254,3 @@ function decodeWriteBatch(
 
 const EMPTY = new Uint8Array(0);
 
-const UNSUPPORTED_TYPES: Record<number, string> = {
-  [ValueType.Merge]: 'merge operands (Merge)',
-  [ValueType.BlobIndex]: 'blob references (BlobDB)',
-  [ValueType.WideColumnEntity]: 'wide-column entities (PutEntity)',
-  [ValueType.ValuePreferredSeqno]: 'TimedPut values',
-};

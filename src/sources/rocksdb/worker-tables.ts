@@ -63,11 +63,16 @@ export class WorkerTablePool {
   }
 
   /** Opens a table on the least busy worker. */
-  readonly openTable: OpenTable = async (path) => {
+  readonly openTable: OpenTable = async (path, options = {}) => {
     let w = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[w]!) w = i;
     const id = this.nextId++;
-    const properties = (await this.send(w, { op: 'open', id, path })) as TablePropertiesLike;
+    const properties = (await this.send(w, {
+      op: 'open',
+      id,
+      path,
+      ...(options.largestSequence === undefined ? {} : { largestSequence: options.largestSequence }),
+    })) as TablePropertiesLike;
     return new WorkerTable(this, w, id, path, properties);
   };
 

@@ -42,7 +42,7 @@ export function compressionName(t: number): string {
   }
 }
 
-/** The outcome kinds a caller maps to SnapshotError codes. */
+/** A valid block whose codec we do not implement; the caller maps it to UNSUPPORTED_FEATURE. */
 export class UnsupportedCompression extends Error {
   override readonly name = 'UnsupportedCompression';
 }

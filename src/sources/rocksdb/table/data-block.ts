@@ -18,7 +18,9 @@ const vr: VarintResult = { value: 0, pos: 0 };
 
 /**
  * Appends the entries of `data` to `out`. `globalSequence`, when defined, replaces every
- * entry's sequence number (ingested external files, see TableReader).
+ * entry's sequence number (ingested external files, see TableReader). With `passThrough`,
+ * Merge, BlobIndex, WideColumnEntity and DeletionWithTimestamp entries are yielded as stored
+ * instead of raising UNSUPPORTED_FEATURE.
  */
 export function decodeDataBlock(
   file: string,
@@ -26,6 +28,7 @@ export function decodeDataBlock(
   data: Uint8Array,
   out: InternalEntry[],
   globalSequence: number | undefined,
+  passThrough = false,
 ): void {
   const { keysEnd } = blockLayout(file, blockOffset, data);
   let prevBuf = data;
@@ -100,7 +103,7 @@ export function decodeDataBlock(
         // The value carries an 8-byte packed write time / seqno suffix; readers see the rest.
         if (valueLen < 8) throw corrupt(file, blockOffset, 'kTypeValuePreferredSeqno value shorter than 8 bytes');
         vEnd -= 8;
-      } else {
+      } else if (!passThrough || !PASS_THROUGH_TYPES.has(type)) {
         throw badType(file, blockOffset, type);
       }
     }
@@ -111,6 +114,14 @@ export function decodeDataBlock(
     prevLen = keyLen;
   }
 }
+
+/** Valid SST entry types we cannot interpret, which a caller may ask to receive as stored. */
+const PASS_THROUGH_TYPES: ReadonlySet<number> = new Set([
+  ValueType.Merge,
+  ValueType.BlobIndex,
+  ValueType.WideColumnEntity,
+  ValueType.DeletionWithTimestamp,
+]);
 
 function badType(file: string, blockOffset: number, type: number): Error {
   switch (type) {

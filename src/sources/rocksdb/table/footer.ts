@@ -83,12 +83,11 @@ export function decodeFooter(file: string, tail: Uint8Array, tailOffset: number)
     const base = readFixed32(tail, x + 8);
     const metaindexSize = readFixed32(tail, x + 12);
     if (contextModifier(base, 0) === 0) throw corrupt(file, footerOffset + 9, 'invalid base context checksum');
-    if (checksumType !== ChecksumType.None) {
-      const copy = tail.slice(p, p + FOOTER_SIZE);
-      copy.fill(0, 5, 9); // the checksum field counts as zeros
-      const computed = (computeChecksum(checksumType, copy, 0, FOOTER_SIZE) + contextModifier(base, footerOffset)) >>> 0;
-      if (computed !== stored) throw corrupt(file, footerOffset, 'footer checksum mismatch');
-    }
+    // As RocksDB: with kNoChecksum the computed checksum is 0, so the field holds the modifier.
+    const copy = tail.slice(p, p + FOOTER_SIZE);
+    copy.fill(0, 5, 9); // the checksum field counts as zeros
+    const computed = (computeChecksum(checksumType, copy, 0, FOOTER_SIZE) + contextModifier(base, footerOffset)) >>> 0;
+    if (computed !== stored) throw corrupt(file, footerOffset, 'footer checksum mismatch');
     // Part 2 is 40 bytes from x: 4 magic, 4 checksum, 4 base, 4 size, 16 unchecked, 8 must-be-zero.
     for (let i = x + 32; i < x + 40; i++) {
       if (tail[i] !== 0) throw unsupported(file, tailOffset + i, 'format_version 6 footer uses a future feature (reserved bytes set)');

@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { SnapshotError } from '../../../format/errors.js';
 import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block-handle.js';
 import { readBlockEntries } from './block.js';
-import { ChecksumType, computeChecksum, contextModifier, loadChecksums } from './checksum.js';
+import { computeChecksum, contextModifier, loadChecksums } from './checksum.js';
 import { CompressionType, compressionName, decompressBlock, MAX_BLOCK_BYTES, UnsupportedCompression } from './compression.js';
 import { decodeDataBlock } from './data-block.js';
 import { corrupt, unsupported } from './errors.js';
@@ -28,6 +28,13 @@ export type TableReaderOptions = Readonly<
      * sequence number from here. Defaults to undefined (entries keep their stored seqno, 0).
      */
     largestSequence: number;
+    /**
+     * Yield Merge, BlobIndex, WideColumnEntity and DeletionWithTimestamp entries with their
+     * stored type and value instead of failing with UNSUPPORTED_FEATURE when one is read, for a
+     * caller that fails only if such an entry is visible (not shadowed by a newer version or a
+     * range tombstone). Defaults to false.
+     */
+    passThroughUnsupportedTypes: boolean;
     /** Bytes of data blocks fetched per read (one batch of entries per read). Defaults to 256 KiB. */
     readBatchBytes: number;
   }>
@@ -55,6 +62,7 @@ export class TableReader {
   readonly #enc: IndexEncoding;
   readonly #globalSequence: number | undefined;
   readonly #readBatch: number;
+  readonly #passThrough: boolean;
   #closed = false;
 
   private constructor(
@@ -67,6 +75,7 @@ export class TableReader {
     rangeDelHandle: BlockHandle | undefined,
     globalSequence: number | undefined,
     readBatch: number,
+    passThrough: boolean,
   ) {
     this.path = path;
     this.#fh = fh;
@@ -81,6 +90,7 @@ export class TableReader {
     };
     this.#globalSequence = globalSequence;
     this.#readBatch = readBatch;
+    this.#passThrough = passThrough;
   }
 
   /**
@@ -121,7 +131,7 @@ export class TableReader {
     }
     const propsHandle = meta.get('rocksdb.properties');
     if (propsHandle === undefined) throw corrupt(path, footer.metaindex.offset, 'metaindex has no rocksdb.properties block');
-    const propsBlock = await readBlock(fh, path, footer, propsHandle, footerOffset, footer.metaindex.offset);
+    const propsBlock = await readPropertiesBlock(fh, path, footer, propsHandle, footerOffset, footer.metaindex.offset);
     const properties = parseProperties(
       path,
       propsHandle.offset,
@@ -147,7 +157,8 @@ export class TableReader {
       }
     }
     const readBatch = Math.max(1, options.readBatchBytes ?? DEFAULT_READ_BATCH);
-    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch);
+    const passThrough = options.passThroughUnsupportedTypes ?? false;
+    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch, passThrough);
   }
 
   /** The range tombstones of the rocksdb.range_del meta block, in the block's order. */
@@ -221,7 +232,7 @@ export class TableReader {
       for (let k = run.i; k < run.j; k++) {
         const h = handles[k]!;
         const data = blockContents(this.path, this.#footer, buf, h.offset - run.start, h);
-        decodeDataBlock(this.path, h.offset, data, out, this.#globalSequence);
+        decodeDataBlock(this.path, h.offset, data, out, this.#globalSequence, this.#passThrough);
       }
       if (out.length > 0) yield out;
       this.#checkOpen();
@@ -324,19 +335,65 @@ async function readBlock(
   return blockContents(file, footer, buf, 0, h);
 }
 
+const GLOBAL_SEQNO_PROPERTY = 'rocksdb.external_sst_file.global_seqno';
+
+/**
+ * Reads the properties block. IngestExternalFile with write_global_seqno overwrites the 8-byte
+ * value of rocksdb.external_sst_file.global_seqno in place without updating the block's
+ * checksum; RocksDB (ReadTablePropertiesHelper) then verifies the checksum with that value
+ * zeroed, and so do we. Any other mismatch stays CORRUPT_CHECKPOINT.
+ */
+async function readPropertiesBlock(
+  fh: FileHandle,
+  file: string,
+  footer: Footer,
+  h: BlockHandle,
+  limit: number,
+  where: number,
+): Promise<Uint8Array> {
+  checkHandle(file, h, limit, where);
+  const buf = await preadExact(fh, file, h.offset, h.size + BLOCK_TRAILER_SIZE, limit + FOOTER_SIZE);
+  try {
+    return blockContents(file, footer, buf, 0, h);
+  } catch (e) {
+    // RocksDB writes the properties block uncompressed; a compressed one gets no second chance.
+    if (!(e instanceof SnapshotError) || e.code !== 'CORRUPT_CHECKPOINT' || buf[h.size] !== CompressionType.None) throw e;
+    const data = buf.subarray(0, h.size);
+    let at: number | undefined;
+    try {
+      for (const { key, value } of readBlockEntries(file, h.offset, data)) {
+        if (value.length === 8 && value.buffer === data.buffer && new TextDecoder().decode(key) === GLOBAL_SEQNO_PROPERTY) {
+          at = value.byteOffset - data.byteOffset;
+        }
+      }
+    } catch {
+      throw e;
+    }
+    if (at === undefined) throw e;
+    const zeroed = buf.slice();
+    zeroed.fill(0, at, at + 8);
+    try {
+      blockContents(file, footer, zeroed, 0, h);
+    } catch {
+      throw e;
+    }
+    return data;
+  }
+}
+
 /**
  * Verifies the checksum of the block at `buf[start, start + size + 5)` and returns its
  * uncompressed contents (a view into `buf` when the block is stored uncompressed).
  */
 function blockContents(file: string, footer: Footer, buf: Uint8Array, start: number, h: BlockHandle): Uint8Array {
   const typeAt = start + h.size;
-  if (footer.checksumType !== ChecksumType.None) {
-    const stored = (buf[typeAt + 1]! | (buf[typeAt + 2]! << 8) | (buf[typeAt + 3]! << 16) | (buf[typeAt + 4]! << 24)) >>> 0;
-    const computed = computeChecksum(footer.checksumType, buf, start, typeAt + 1);
-    const expected = (stored - contextModifier(footer.baseContextChecksum, h.offset)) >>> 0;
-    if (computed !== expected) {
-      throw corrupt(file, h.offset, `block checksum mismatch (block at ${h.offset}, size ${h.size})`);
-    }
+  // As RocksDB's VerifyBlockChecksum: kNoChecksum computes 0, so its field must hold 0 (plus
+  // the context modifier from format_version 6).
+  const stored = (buf[typeAt + 1]! | (buf[typeAt + 2]! << 8) | (buf[typeAt + 3]! << 16) | (buf[typeAt + 4]! << 24)) >>> 0;
+  const computed = computeChecksum(footer.checksumType, buf, start, typeAt + 1);
+  const expected = (stored - contextModifier(footer.baseContextChecksum, h.offset)) >>> 0;
+  if (computed !== expected) {
+    throw corrupt(file, h.offset, `block checksum mismatch (block at ${h.offset}, size ${h.size})`);
   }
   const type = buf[typeAt]!;
   const raw = buf.subarray(start, typeAt);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SnapshotError } from '../../../../src/format/errors.js';
 import { TableReader } from '../../../../src/sources/rocksdb/table/index.js';
-import { cleanup, makeDb, tempDir } from './oracle.js';
+import { cleanup, hex, makeDb, sstDumpScan, tempDir } from './oracle.js';
 
 afterAll(cleanup);
 
@@ -44,6 +44,25 @@ describe('unsupported features are named, never approximated', () => {
   it('bzip2-compressed blocks', () => expectUnsupported(['--compression', 'bzip2'], /BZip2/));
   it('dictionary compression', () =>
     expectUnsupported(['--compression', 'zstd', '--max-dict-bytes', '4096'], /compression_dict/));
+});
+
+describe('passThroughUnsupportedTypes', () => {
+  it.each([
+    [['--merges', '10'], 0x2],
+    [['--blob-min-size', '10'], 0x11],
+    [['--wide-columns', '5'], 0x16],
+  ] as const)('yields %j entries with their stored type %i instead of failing', async (args, type) => {
+    const { ssts } = makeDb(['--keys', '50', ...args]);
+    const file = ssts[ssts.length - 1]!;
+    const reader = await TableReader.open(file, { passThroughUnsupportedTypes: true });
+    const got: Array<{ key: string; seq: number; type: number; value: string }> = [];
+    for await (const batch of reader.entries()) {
+      for (const e of batch) got.push({ key: hex(e.userKey), seq: e.sequence, type: e.type, value: hex(e.value) });
+    }
+    await reader.close();
+    expect(got.some((e) => e.type === type)).toBe(true);
+    expect(got).toEqual(sstDumpScan(file));
+  });
 });
 
 /** A fresh single-SST database and a writable copy of its table. */

@@ -33,7 +33,7 @@ async function error(file: string): Promise<SnapshotError> {
 // Synthesized from RocksDB-written format_version 5 tables (see fv6.ts): RocksDB 7.8 cannot
 // write format_version 6, so sst_dump of the *original* file is the oracle for the entries.
 describe('format_version 6 (context checksums, index handle in the metaindex)', () => {
-  for (const checksum of ['crc32c', 'xxhash', 'xxhash64', 'xxh3']) {
+  for (const checksum of ['crc32c', 'xxhash', 'xxhash64', 'xxh3', 'none']) {
     for (const index of ['binary', 'partitioned']) {
       it(`reads the same entries as sst_dump of the fv5 original (${checksum}, ${index})`, async () => {
         const { ssts } = makeDb(['--keys', '300', '--block-size', '1024', '--rounds', '2', '--range-deletes', '2',

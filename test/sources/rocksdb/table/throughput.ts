@@ -3,6 +3,8 @@
  *   npx vite-node test/sources/rocksdb/table/throughput.ts -- FILE.sst [runs]
  * Make a table of 1M 32-byte keys / 100-byte values with
  *   make-fixture --db DIR --keys 1000000 --write-buffer-size 1000000000 [--compression C --checksum K]
+ * BATCH=bytes overrides readBatchBytes. Prints wall time and process CPU time (the machine may be
+ * shared: CPU time is the steadier number).
  */
 import { TableReader } from '../../../../src/sources/rocksdb/table/index.js';
 
