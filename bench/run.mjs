@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fileSink, formatDigest, loadHasher, newHasher, nullSink } from '../dist/index.js';
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
+import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -268,6 +269,13 @@ async function main() {
   env.loadEnd = loadavg();
   console.log(`total ${env.seconds.toFixed(0)} s; load average at the end ${env.loadEnd.map((x) => x.toFixed(2)).join(' ')}`);
   writeResults({ env, rss, idle, digests, sizes: { small: sNull.bytes, large: lNull.bytes } });
+
+  // The RocksDB checkpoint benchmark (bench/rocksdb.mjs) updates its own section of RESULTS.md.
+  // BENCH_ROCKSDB=0 skips it (its previous section is kept).
+  if (process.env.BENCH_ROCKSDB !== '0') {
+    const md = await runRocksDbBench();
+    if (md !== undefined) writeSection(md);
+  }
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -345,7 +353,9 @@ function writeResults({ env, rss, idle, digests, sizes }) {
     '',
   ];
   const path = join(HERE, 'RESULTS.md');
-  writeFileSync(path, lines.join('\n'));
+  // Keep the RocksDB section (bench/rocksdb.mjs) of the previous RESULTS.md.
+  const rocksdb = existingSection(path);
+  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`));
   console.log(`wrote ${path}`);
 }
 

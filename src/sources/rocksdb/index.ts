@@ -17,7 +17,10 @@
  *   sequence number hide it. Memory is bounded by one batch per cursor plus the range
  *   tombstones, never by table size. TimedPut (ValuePreferredSeqno) values read as Values.
  *   Ingested external files get their sequence number from the MANIFEST when global_seqno is 0.
- * - `table/`: the table (SST) reader; `worker-tables.ts` optionally runs it in worker threads.
+ * - `table/`: the table (SST) reader. By default (from the build) `block-fetch-pool.ts` /
+ *   `block-worker.ts` read, verify and decompress its data blocks in one worker thread while
+ *   this thread parses entries (columns, no object per entry), merges and encodes;
+ *   `worker-tables.ts` optionally runs whole table readers in worker threads instead.
  *
  * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob references and
  * wide-column entities that are the visible version of a key (hidden ones cannot affect the

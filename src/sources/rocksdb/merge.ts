@@ -9,7 +9,8 @@
  * by (number of streams × batch size), never by table size.
  */
 import type { Entry } from '../source.js';
-import { compareBytes, corrupt, sequenceToNumber, unsupported } from './codec.js';
+import { corrupt, sequenceToNumber, unsupported } from './codec.js';
+import { EntryColumns } from './table/types.js';
 import type { RangeTombstoneCursor } from './range-tombstones.js';
 import { ValueType } from './wal.js';
 
@@ -21,24 +22,43 @@ export interface RawEntry {
   readonly value: Uint8Array;
 }
 
-/** One batch of a stream, and the file it came from (for error messages). */
-export interface SourceBatch {
-  readonly file: string;
-  readonly entries: readonly RawEntry[];
+/**
+ * One batch of a stream, and the file it came from (for error messages): entry objects, or
+ * columns (EntryColumns, from the table reader: no object or view per entry).
+ */
+export type SourceBatch =
+  | { readonly file: string; readonly entries: readonly RawEntry[] }
+  | { readonly file: string; readonly columns: EntryColumns };
+
+/** Entry objects as columns (views kept as they are, at offset 0). */
+function toColumns(entries: readonly RawEntry[], file: string): EntryColumns {
+  const cols = new EntryColumns(Math.max(1, entries.length));
+  for (const e of entries) {
+    const seq = typeof e.sequence === 'number' && e.sequence >= 0 && e.sequence <= Number.MAX_SAFE_INTEGER
+      ? e.sequence
+      : sequenceToNumber(e.sequence, file);
+    cols.push(e.userKey, 0, e.userKey.length, e.value, 0, e.value.length, seq, e.type);
+  }
+  return cols;
 }
 
 /**
  * A position in one sorted internal-key stream. It checks the order it is promised: a table
- * file out of internal-key order would otherwise silently produce wrong results.
+ * file out of internal-key order would otherwise silently produce wrong results. The current
+ * user key is `kb[ks, ks + kl)` and the value `vb[vs, vs + vl)`: views are made only for the
+ * entries the merge keeps.
  */
 export class StreamCursor {
-  key: Uint8Array = EMPTY;
+  kb: Uint8Array = EMPTY;
+  ks = 0;
+  kl = 0;
   seq = 0;
-  type = 0;
-  value: Uint8Array = EMPTY;
+  /** Whether the current user key differs from the previous one of this stream (or is the first). */
+  distinct = true;
   file = '';
-  private batch: readonly RawEntry[] = [];
-  private index = 0;
+  /** The current batch and index: the type and value are read from it only when needed. */
+  batch: EntryColumns = EMPTY_COLUMNS;
+  index = 0;
   private started = false;
 
   /** `rank` breaks ties between equal (key, sequence) pairs: lower ranks are newer sources. */
@@ -46,6 +66,24 @@ export class StreamCursor {
     readonly rank: number,
     private readonly batches: AsyncIterator<SourceBatch>,
   ) {}
+
+  /** The current user key as a view. */
+  get key(): Uint8Array {
+    return this.kb.subarray(this.ks, this.ks + this.kl);
+  }
+
+  /** The current value as a view. */
+  get value(): Uint8Array {
+    const b = this.batch;
+    const i = this.index;
+    const vs = b.valStart[i]!;
+    return b.valBuf[i]!.subarray(vs, vs + b.valLen[i]!);
+  }
+
+  /** The current value type. */
+  get type(): number {
+    return this.batch.type[this.index]!;
+  }
 
   /** Moves within the current batch; false when the batch is used up (then call refill). */
   advance(): boolean {
@@ -59,9 +97,11 @@ export class StreamCursor {
     for (;;) {
       const r = await this.batches.next();
       if (r.done === true) return false;
-      if (r.value.entries.length === 0) continue;
-      this.file = r.value.file;
-      this.batch = r.value.entries;
+      const b = r.value;
+      const cols = 'columns' in b ? b.columns : toColumns(b.entries, b.file);
+      if (cols.length === 0) continue;
+      this.file = b.file;
+      this.batch = cols;
       this.index = 0;
       this.load(0);
       return true;
@@ -74,26 +114,38 @@ export class StreamCursor {
   }
 
   private load(i: number): void {
-    const e = this.batch[i]!;
-    const seq = typeof e.sequence === 'number' && e.sequence >= 0 && e.sequence <= Number.MAX_SAFE_INTEGER
-      ? e.sequence
-      : sequenceToNumber(e.sequence, this.file);
+    const b = this.batch;
+    const kb = b.keyBuf[i]!;
+    const ks = b.keyStart[i]!;
+    const kl = b.keyLen[i]!;
+    const seq = b.seq[i]!;
     if (this.started) {
-      const c = compareBytes(this.key, e.userKey);
+      const c = compareRanges(this.kb, this.ks, this.kl, kb, ks, kl);
       if (c > 0 || (c === 0 && seq >= this.seq)) {
         throw corrupt(this.file, 0, 'entries are not in internal-key order (user key ascending, sequence descending)');
       }
+      this.distinct = c !== 0;
     }
     this.started = true;
-    this.key = e.userKey;
+    this.kb = kb;
+    this.ks = ks;
+    this.kl = kl;
     this.seq = seq;
-    this.type = e.type;
-    this.value = e.value;
   }
 }
 
+/** Bytewise comparison of a[as, as + al) with b[bs, bs + bl). */
+function compareRanges(a: Uint8Array, as: number, al: number, b: Uint8Array, bs: number, bl: number): number {
+  const n = al < bl ? al : bl;
+  for (let i = 0; i < n; i++) {
+    const d = a[as + i]! - b[bs + i]!;
+    if (d !== 0) return d;
+  }
+  return al - bl;
+}
+
 function before(a: StreamCursor, b: StreamCursor): boolean {
-  const c = compareBytes(a.key, b.key);
+  const c = compareRanges(a.kb, a.ks, a.kl, b.kb, b.ks, b.kl);
   if (c !== 0) return c < 0;
   if (a.seq !== b.seq) return a.seq > b.seq;
   return a.rank < b.rank;
@@ -102,8 +154,15 @@ function before(a: StreamCursor, b: StreamCursor): boolean {
 /** A binary min-heap of cursors ordered by `before`. */
 class CursorHeap {
   readonly items: StreamCursor[] = [];
+  /**
+   * Index (1 or 2) of the root's first child in heap order, or -1 when unknown. Only the root
+   * cursor ever moves, so this stays valid until the root's children change (a swap at the
+   * root, a pop or a push): sifting the root then costs one comparison instead of two.
+   */
+  private second = -1;
 
   push(c: StreamCursor): void {
+    this.second = -1;
     const h = this.items;
     h.push(c);
     let i = h.length - 1;
@@ -115,23 +174,30 @@ class CursorHeap {
     }
   }
 
-  /** Restores heap order after the top cursor moved forward. */
-  siftTop(): void {
+  /** Restores heap order after the top cursor moved forward; true when it stays on top. */
+  siftTop(): boolean {
     const h = this.items;
     const n = h.length;
-    let i = 0;
+    if (n < 2) return true;
+    let m = this.second;
+    if (m < 0) m = this.second = n > 2 && before(h[2]!, h[1]!) ? 2 : 1;
+    if (!before(h[m]!, h[0]!)) return true;
+    [h[m], h[0]] = [h[0]!, h[m]!];
+    this.second = -1;
+    let i = m;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= n) return;
+      if (l >= n) return false;
       const r = l + 1;
-      const m = r < n && before(h[r]!, h[l]!) ? r : l;
-      if (!before(h[m]!, h[i]!)) return;
-      [h[m], h[i]] = [h[i]!, h[m]!];
-      i = m;
+      const c = r < n && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[c]!, h[i]!)) return false;
+      [h[c], h[i]] = [h[i]!, h[c]!];
+      i = c;
     }
   }
 
   popTop(): void {
+    this.second = -1;
     const h = this.items;
     const last = h.pop()!;
     if (h.length > 0) {
@@ -169,16 +235,21 @@ export async function* mergeLiveEntries(
     const h = heap.items;
     while (h.length > 0) {
       let top = h[0]!;
-      const key = top.key;
-      const type = top.type;
+      const kb = top.kb;
+      const ks = top.ks;
+      const kl = top.kl;
+      const tb = top.batch;
+      const ti = top.index;
+      const type = tb.type[ti]!;
       // A ValuePreferredSeqno (TimedPut) value is a Value for readers: the table reader and the
       // WAL replay have already removed its 8-byte packed suffix.
       if (type === ValueType.Value || type === ValueType.ValuePreferredSeqno) {
-        if (!checkTombstones || !(top.seq < tombstones.coveringSequence(key))) {
-          out.push({ key, value: top.value });
+        if (!checkTombstones || !(top.seq < tombstones.coveringSequence(top.key))) {
+          const vs = tb.valStart[ti]!;
+          out.push({ key: kb.subarray(ks, ks + kl), value: tb.valBuf[ti]!.subarray(vs, vs + tb.valLen[ti]!) });
         }
       } else if (type !== ValueType.Deletion && type !== ValueType.SingleDeletion) {
-        if (!checkTombstones || !(top.seq < tombstones.coveringSequence(key))) {
+        if (!checkTombstones || !(top.seq < tombstones.coveringSequence(top.key))) {
           throw visibleTypeError(type, top, options.table);
         }
       }
@@ -186,12 +257,13 @@ export async function* mergeLiveEntries(
       for (;;) {
         if (!top.advance() && !(await top.refill())) {
           heap.popTop();
-        } else {
-          heap.siftTop();
+        } else if (heap.siftTop() && top.distinct) {
+          // The same cursor stays on top at a new user key: no other cursor is at `key`.
+          break;
         }
         if (h.length === 0) break;
         top = h[0]!;
-        if (top.key.length !== key.length || compareBytes(top.key, key) !== 0) break;
+        if (top.kl !== kl || compareRanges(top.kb, top.ks, kl, kb, ks, kl) !== 0) break;
       }
       if (out.length >= options.batchSize) {
         yield out;
@@ -221,3 +293,4 @@ function visibleTypeError(type: number, at: StreamCursor, table: string): Error 
 }
 
 const EMPTY = new Uint8Array(0);
+const EMPTY_COLUMNS = new EntryColumns(1);

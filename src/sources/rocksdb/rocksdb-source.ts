@@ -14,6 +14,7 @@ import { RangeTombstoneCursor, type Tombstone } from './range-tombstones.js';
 import { openTableFile, type OpenTable, type TableLike } from './table-port.js';
 import type { FileMeta } from './version-edit.js';
 import { WorkerTablePool } from './worker-tables.js';
+import { BlockFetchPool } from './block-fetch-pool.js';
 import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from './wal.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
@@ -33,6 +34,12 @@ export type RocksDbSourceOptions = Readonly<
      * Defaults to 0: on 2 cores, measured in-thread decoding was faster (see worker-tables.ts).
      */
     decodeThreads: number;
+    /**
+     * Worker threads that read, verify and decompress data blocks while this thread parses,
+     * merges and encodes (block-fetch-pool.ts); 0 reads in-thread. Ignored when `openTable` or
+     * `decodeThreads` is given, or when running from TypeScript sources. Defaults to 1.
+     */
+    fetchThreads: number;
   }>
 >;
 
@@ -66,7 +73,12 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
   const pool = options.openTable === undefined ? WorkerTablePool.create(options.decodeThreads ?? 0) : undefined;
-  return new RocksDbSource(dir, version, wals, options.openTable ?? pool?.openTable ?? openTableFile, batchSize, pool);
+  const fetchPool = options.openTable === undefined && pool === undefined ? BlockFetchPool.create(options.fetchThreads ?? 1) : undefined;
+  const openTable: OpenTable =
+    options.openTable ??
+    pool?.openTable ??
+    (fetchPool === undefined ? openTableFile : (path, o = {}) => openTableFile(path, { ...o, blockFetcher: fetchPool }));
+  return new RocksDbSource(dir, version, wals, openTable, batchSize, pool, fetchPool);
 }
 
 class RocksDbSource implements Source {
@@ -81,6 +93,7 @@ class RocksDbSource implements Source {
     private readonly openTable: OpenTable,
     private readonly batchSize: number,
     private readonly pool: WorkerTablePool | undefined,
+    private readonly fetchPool: BlockFetchPool | undefined,
   ) {}
 
   /**
@@ -153,6 +166,7 @@ class RocksDbSource implements Source {
     this.active.clear();
     await Promise.all(running.map((g) => g.return(undefined).catch(() => undefined)));
     await this.pool?.close();
+    await this.fetchPool?.close();
   }
 
   private checkOpen(): void {
@@ -204,11 +218,20 @@ class RocksDbSource implements Source {
       const t = await this.open(f);
       try {
         checkTableProperties(cf, t);
-        const it = t.entries()[Symbol.asyncIterator]();
-        for (;;) {
-          const r = await guard(t.path, () => it.next());
-          if (r.done === true) break;
-          yield { file: t.path, entries: r.value };
+        if (t.columns !== undefined) {
+          const it = t.columns()[Symbol.asyncIterator]();
+          for (;;) {
+            const r = await guard(t.path, () => it.next());
+            if (r.done === true) break;
+            yield { file: t.path, columns: r.value };
+          }
+        } else {
+          const it = t.entries()[Symbol.asyncIterator]();
+          for (;;) {
+            const r = await guard(t.path, () => it.next());
+            if (r.done === true) break;
+            yield { file: t.path, entries: r.value };
+          }
         }
       } finally {
         await t.close();

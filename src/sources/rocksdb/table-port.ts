@@ -3,7 +3,8 @@
  * one (TableReader); tests and benchmarks may inject another opener through the source options.
  */
 import type { RawEntry } from './merge.js';
-import { TableReader } from './table/index.js';
+import { TableReader, type EntryColumns } from './table/index.js';
+import type { BlockFetcher } from './table/table-reader.js';
 
 /** A range deletion as a table file stores it. */
 export interface TableRangeTombstone {
@@ -27,6 +28,8 @@ export interface TableLike {
   rangeTombstones(): Promise<readonly TableRangeTombstone[]>;
   /** Point entries in internal-key order, batched. */
   entries(): AsyncIterable<readonly RawEntry[]>;
+  /** The same entries in columns, when the reader can (the fast path of the merge). */
+  columns?(): AsyncIterable<EntryColumns>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,8 @@ export interface TableOpenOptions {
    * too, takes its sequence number from here, as RocksDB's table reader does.
    */
   readonly largestSequence?: number;
+  /** Reads, verifies and decompresses data blocks off-thread (block-fetch-pool.ts). */
+  readonly blockFetcher?: BlockFetcher;
 }
 
 /** Opens a table file read-only. */
@@ -52,6 +57,7 @@ export type OpenTable = (path: string, options?: TableOpenOptions) => Promise<Ta
  */
 export const openTableFile: OpenTable = (path, options = {}) =>
   TableReader.open(path, {
-    ...(true ? {} : { largestSequence: options.largestSequence }),
+    ...(options.largestSequence === undefined ? {} : { largestSequence: options.largestSequence }),
+    ...(options.blockFetcher === undefined ? {} : { blockFetcher: options.blockFetcher }),
     passThroughUnsupportedTypes: true,
   });

@@ -18,6 +18,7 @@ import { SnapshotError, type ErrorCode } from '../../format/errors.js';
 import type { RawEntry } from './merge.js';
 import type { OpenTable, TableLike, TablePropertiesLike, TableRangeTombstone } from './table-port.js';
 import type { PackedBatch, WorkerReply, WorkerRequest } from './table-worker.js';
+import { workerPool } from './block-fetch-pool.js';
 
 /** Bytes of keys and values per packed batch: large enough to amortise a message. */
 const BATCH_BYTES = 512 * 1024;
@@ -33,12 +34,12 @@ export class WorkerTablePool {
   private closed = false;
   private failure: SnapshotError | undefined;
 
-  private constructor(url: URL, threads: number) {
+  private constructor(url: URL, threads: number, execArgv: string[]) {
     this.workers = [];
     this.inFlight = [];
     for (let i = 0; i < threads; i++) {
-      // Workers inherit the parent's Node flags; --input-type (from `node -e`) breaks them.
-      const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+      // Flags chosen by workerPool (block-fetch-pool.ts): --input-type (from `node -e`) and
+      // V8 flags such as --expose-gc break workers.
       const w = new Worker(url, { execArgv });
       w.unref(); // referenced only while a request is outstanding (see send)
       w.on('message', (r: WorkerReply) => this.onReply(i, r));
@@ -59,7 +60,7 @@ export class WorkerTablePool {
   static create(threads: number): WorkerTablePool | undefined {
     const url = new URL('./table-worker.js', import.meta.url);
     if (threads < 1 || url.protocol !== 'file:' || !existsSync(fileURLToPath(url))) return undefined;
-    return new WorkerTablePool(url, threads);
+    return workerPool((execArgv) => new WorkerTablePool(url, threads, execArgv));
   }
 
   /** Opens a table on the least busy worker. */

@@ -120,3 +120,28 @@ describe('range tombstone fragments', () => {
     );
   });
 });
+
+describe('entry types beyond put and delete', () => {
+  const at = (k: number, sequence: number, type: number, value: number[] = []): RawEntry => ({ userKey: key(k), sequence, type, value: Uint8Array.from(value) });
+
+  test('a ValuePreferredSeqno (TimedPut, suffix already removed by the readers) is a put', async () => {
+    const newer = [at(1, 9, ValueType.ValuePreferredSeqno, [7]), at(2, 8, ValueType.ValuePreferredSeqno, [5])];
+    const older = [at(1, 3, ValueType.Value, [1]), at(2, 9, ValueType.Deletion)];
+    expect(await merged([newer, older], [])).toEqual([[1, 7]]);
+  });
+
+  test.each([
+    ['Merge', ValueType.Merge],
+    ['BlobIndex', ValueType.BlobIndex],
+    ['WideColumnEntity', ValueType.WideColumnEntity],
+  ])('%s: UNSUPPORTED_FEATURE when visible; skipped when a newer put, deletion or range deletion hides it', async (_, type) => {
+    expect((await snapshotErrorOf(() => merged([[at(1, 5, type, [1])]], []))).code).toBe('UNSUPPORTED_FEATURE');
+    expect((await snapshotErrorOf(() => merged([[at(1, 5, type, [1])], [at(1, 4, ValueType.Value, [2])]], []))).code).toBe('UNSUPPORTED_FEATURE');
+    const hidden = [
+      [at(1, 6, ValueType.Value, [3]), at(2, 7, ValueType.Deletion), at(3, 9, ValueType.Value, [4])],
+      [at(1, 5, type, [1]), at(2, 5, type, [1]), at(3, 5, type, [1]), at(4, 5, type, [1])],
+    ];
+    // key 4's operand is under the range tombstone [4, 5) at sequence 6
+    expect(await merged(hidden, [{ start: key(4), end: key(5), sequence: 6 }])).toEqual([[1, 3], [3, 4]]);
+  });
+});

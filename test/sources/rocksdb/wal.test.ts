@@ -113,12 +113,34 @@ describe('WAL replay', () => {
     expect((await snapshotErrorOf(() => readTable(dir, 'default'))).code).toBe('CORRUPT_CHECKPOINT');
   });
 
-  test('a merge operand in the WAL is UNSUPPORTED_FEATURE even when a later deletion hides it (as in table files)', async () => {
+  test('a merge operand in the WAL is UNSUPPORTED_FEATURE when visible, skipped when a newer write hides it (as in table files)', async () => {
     const visible = checkpoint([DEFAULT], { 5: [batch(1, 1, merge('m', 'x'))] });
     expect((await snapshotErrorOf(() => readTable(visible, 'default'))).code).toBe('UNSUPPORTED_FEATURE');
-    const hidden = checkpoint([DEFAULT], { 5: [batch(1, 2, merge('m', 'x'), del('m'))] });
-    const e = await snapshotErrorOf(() => readTable(hidden, 'default'));
-    expect([e.code, e.offset]).toEqual(['UNSUPPORTED_FEATURE', 7 + 12]);
+    const overPut = checkpoint([DEFAULT], { 5: [batch(1, 2, put('m', 'a'), merge('m', 'x'))] });
+    expect((await snapshotErrorOf(() => readTable(overPut, 'default'))).code).toBe('UNSUPPORTED_FEATURE');
+    const deleted = checkpoint([DEFAULT], { 5: [batch(1, 3, put('a', '1'), merge('m', 'x'), del('m'))] });
+    expect(await readTable(deleted, 'default')).toEqual([[hex('a'), hex('1')]]);
+    const overwritten = checkpoint([DEFAULT], { 5: [batch(1, 1, merge('m', 'x')), batch(2, 1, put('m', 'y'))] });
+    expect(await readTable(overwritten, 'default')).toEqual([[hex('m'), hex('y')]]);
+    const rangeDeleted = checkpoint([DEFAULT], { 5: [batch(1, 2, merge('m', 'x'), rdel('a', 'z'))] });
+    expect(await readTable(rangeDeleted, 'default')).toEqual([]);
+  });
+
+  test('a TimedPut (ValuePreferredSeqno) reads as a put of its value without the 8-byte write time', async () => {
+    const time = [1, 2, 3, 4, 5, 6, 7, 8];
+    const timedPut = (k: string, v: string, cf = 0) => {
+      const value = [...new TextEncoder().encode(v), ...time];
+      return cf === 0
+        ? [0x18, ...lengthPrefixed(k), ...varint(value.length), ...value]
+        : [0x19, ...varint(cf), ...lengthPrefixed(k), ...varint(value.length), ...value];
+    };
+    const dir = checkpoint([DEFAULT, { id: 1, name: 'second', logNumber: 5 }], {
+      5: [batch(1, 4, put('a', 'old'), timedPut('a', 'new'), timedPut('b', 'v'), timedPut('c', 'w', 1))],
+    });
+    expect(await readTable(dir, 'default')).toEqual([[hex('a'), hex('new')], [hex('b'), hex('v')]]);
+    expect(await readTable(dir, 'second')).toEqual([[hex('c'), hex('w')]]);
+    const short = checkpoint([DEFAULT], { 5: [batch(1, 1, [0x18, ...lengthPrefixed('a'), ...lengthPrefixed('1234567')])] });
+    expect((await snapshotErrorOf(() => readTable(short, 'default'))).code).toBe('CORRUPT_CHECKPOINT');
   });
 
   test('a merge operand for another family does not stop this one', async () => {

@@ -6,7 +6,7 @@
  */
 import { blockLayout } from './block.js';
 import { corrupt, unsupported } from './errors.js';
-import type { InternalEntry } from './types.js';
+import { EntryColumns, type InternalEntry } from './types.js';
 import { ValueType, valueTypeName } from './value-type.js';
 import { readVarint32, type VarintResult } from '../util/varint.js';
 
@@ -27,6 +27,20 @@ export function decodeDataBlock(
   blockOffset: number,
   data: Uint8Array,
   out: InternalEntry[],
+  globalSequence: number | undefined,
+  passThrough = false,
+): void {
+  const cols = new EntryColumns(64);
+  decodeDataBlockColumns(file, blockOffset, data, cols, globalSequence, passThrough);
+  for (let i = 0; i < cols.length; i++) out.push(cols.entry(i));
+}
+
+/** As decodeDataBlock, appending to columns: no object or view per entry. */
+export function decodeDataBlockColumns(
+  file: string,
+  blockOffset: number,
+  data: Uint8Array,
+  out: EntryColumns,
   globalSequence: number | undefined,
   passThrough = false,
 ): void {
@@ -107,7 +121,7 @@ export function decodeDataBlock(
         throw badType(file, blockOffset, type);
       }
     }
-    out.push({ userKey: kb.subarray(ks, t), sequence, type, value: data.subarray(p, vEnd) });
+    out.push(kb, ks, t - ks, data, p, vEnd - p, sequence, type);
     p += valueLen;
     prevBuf = kb;
     prevStart = ks;

@@ -3,7 +3,7 @@
  * Sequence numbers are JS numbers (see InternalEntry).
  */
 export { TableReader, type TableReaderOptions } from './table-reader.js';
-export type { InternalEntry, RangeTombstone } from './types.js';
+export { EntryColumns, type InternalEntry, type RangeTombstone } from './types.js';
 export type { TableProperties } from './properties.js';
 export { ValueType, valueTypeName } from './value-type.js';
 export { ChecksumType, checksumTypeName } from './checksum.js';

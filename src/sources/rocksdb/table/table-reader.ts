@@ -10,12 +10,12 @@ import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block
 import { readBlockEntries } from './block.js';
 import { computeChecksum, contextModifier, loadChecksums } from './checksum.js';
 import { CompressionType, compressionName, decompressBlock, MAX_BLOCK_BYTES, UnsupportedCompression } from './compression.js';
-import { decodeDataBlock } from './data-block.js';
+import { decodeDataBlockColumns } from './data-block.js';
 import { corrupt, unsupported } from './errors.js';
 import { decodeFooter, FOOTER_SIZE, type Footer } from './footer.js';
 import { decodeIndexBlock, type IndexEncoding } from './index-iterator.js';
 import { parseProperties, type TableProperties } from './properties.js';
-import type { InternalEntry, RangeTombstone } from './types.js';
+import { EntryColumns, type InternalEntry, type RangeTombstone } from './types.js';
 import { ValueType } from './value-type.js';
 import { DecodeFailure } from '../util/decode-failure.js';
 
@@ -37,8 +37,33 @@ export type TableReaderOptions = Readonly<
     passThroughUnsupportedTypes: boolean;
     /** Bytes of data blocks fetched per read (one batch of entries per read). Defaults to 256 KiB. */
     readBatchBytes: number;
+    /**
+     * Reads, verifies and decompresses runs of data blocks elsewhere (a worker thread, see
+     * ../block-fetch-pool.ts) instead of in this thread. Defaults to undefined (in-thread).
+     */
+    blockFetcher: BlockFetcher;
   }>
 >;
+
+/** One run of physically contiguous data blocks of a table file, to read and decode. */
+export interface RunRequest {
+  readonly path: string;
+  readonly footer: Footer;
+  readonly fileSize: number;
+  readonly start: number;
+  readonly end: number;
+  readonly handles: readonly BlockHandle[];
+}
+
+/**
+ * Fetches runs of data blocks: each block read, checksum-verified and decompressed exactly as
+ * the table reader does in-thread (see readRunBlocks). Entries are decoded by the caller.
+ */
+export interface BlockFetcher {
+  fetchRun(req: RunRequest): Promise<Uint8Array[]>;
+  /** The table reader of `path` is closed: its file may be closed too. */
+  release(path: string): void;
+}
 
 const BYTEWISE = 'leveldb.BytewiseComparator';
 const INDEX_BINARY = 0;
@@ -48,6 +73,8 @@ const INDEX_BINARY_FIRST_KEY = 3;
 // 256 KiB: big enough that syscalls and awaits are rare, small enough that a batch of entries
 // (~2000 here) dies young: 1 MiB batches doubled garbage-collection time in measurements.
 const DEFAULT_READ_BATCH = 256 * 1024;
+/** Runs requested ahead from a BlockFetcher (each about DEFAULT_READ_BATCH bytes). */
+const FETCH_AHEAD = 3;
 
 /** A block-based table file opened for a full scan. */
 export class TableReader {
@@ -63,6 +90,7 @@ export class TableReader {
   readonly #globalSequence: number | undefined;
   readonly #readBatch: number;
   readonly #passThrough: boolean;
+  readonly #fetcher: BlockFetcher | undefined;
   #closed = false;
 
   private constructor(
@@ -76,6 +104,7 @@ export class TableReader {
     globalSequence: number | undefined,
     readBatch: number,
     passThrough: boolean,
+    fetcher: BlockFetcher | undefined,
   ) {
     this.path = path;
     this.#fh = fh;
@@ -91,6 +120,7 @@ export class TableReader {
     this.#globalSequence = globalSequence;
     this.#readBatch = readBatch;
     this.#passThrough = passThrough;
+    this.#fetcher = fetcher;
   }
 
   /**
@@ -158,7 +188,7 @@ export class TableReader {
     }
     const readBatch = Math.max(1, options.readBatchBytes ?? DEFAULT_READ_BATCH);
     const passThrough = options.passThroughUnsupportedTypes ?? false;
-    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch, passThrough);
+    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch, passThrough, options.blockFetcher);
   }
 
   /** The range tombstones of the rocksdb.range_del meta block, in the block's order. */
@@ -182,6 +212,18 @@ export class TableReader {
 
   /** All point entries in internal-key order (user key ascending, then sequence descending), batched. */
   async *entries(): AsyncIterable<InternalEntry[]> {
+    for await (const cols of this.columns()) {
+      const out: InternalEntry[] = new Array(cols.length);
+      for (let i = 0; i < cols.length; i++) out[i] = cols.entry(i);
+      yield out;
+    }
+  }
+
+  /**
+   * The same entries as `entries()`, in columns (EntryColumns): no object or view per entry,
+   * for consumers that keep only some entries (the DB-level merge).
+   */
+  async *columns(): AsyncIterable<EntryColumns> {
     this.#checkOpen();
     const footerOffset = this.fileSize - FOOTER_SIZE;
     const top = decodeIndexBlock(
@@ -218,7 +260,11 @@ export class TableReader {
    * of entries per run. The next run's read is issued before the current one is decoded, so
    * I/O overlaps decoding.
    */
-  async *#scan(handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<InternalEntry[]> {
+  async *#scan(handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
+    if (this.#fetcher !== undefined) {
+      yield* this.#scanFetched(this.#fetcher, handles, limit, indexOffset);
+      return;
+    }
     let next = this.#nextRun(handles, 0, limit, indexOffset);
     let pending = next && preadExact(this.#fh, this.path, next.start, next.end - next.start, this.fileSize);
     while (next !== undefined && pending !== undefined) {
@@ -228,11 +274,51 @@ export class TableReader {
       pending = next && preadExact(this.#fh, this.path, next.start, next.end - next.start, this.fileSize);
       // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
       pending?.catch(() => undefined);
-      const out: InternalEntry[] = [];
+      // Sized for ~100-byte entries; grows by doubling when entries are smaller.
+      const out = new EntryColumns(Math.max(64, Math.min(8192, (run.end - run.start) >> 6)));
       for (let k = run.i; k < run.j; k++) {
         const h = handles[k]!;
         const data = blockContents(this.path, this.#footer, buf, h.offset - run.start, h);
-        decodeDataBlock(this.path, h.offset, data, out, this.#globalSequence, this.#passThrough);
+        decodeDataBlockColumns(this.path, h.offset, data, out, this.#globalSequence, this.#passThrough);
+      }
+      if (out.length > 0) yield out;
+      this.#checkOpen();
+    }
+  }
+
+  /** As #scan, with the blocks read, verified and decompressed by `fetcher` (the next run ahead). */
+  async *#scanFetched(fetcher: BlockFetcher, handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
+    const issue = (r: { i: number; j: number; start: number; end: number }) =>
+      fetcher.fetchRun({
+        path: this.path,
+        footer: this.#footer,
+        fileSize: this.fileSize,
+        start: r.start,
+        end: r.end,
+        handles: handles.slice(r.i, r.j),
+      });
+    // Up to FETCH_AHEAD runs in flight, so the worker keeps reading while this thread parses.
+    const queue: { run: { i: number; j: number; start: number; end: number }; blocks: Promise<Uint8Array[]> }[] = [];
+    let from = 0;
+    const refill = () => {
+      while (queue.length < FETCH_AHEAD) {
+        const r = this.#nextRun(handles, from, limit, indexOffset);
+        if (r === undefined) return;
+        from = r.j;
+        const blocks = issue(r);
+        // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
+        blocks.catch(() => undefined);
+        queue.push({ run: r, blocks });
+      }
+    };
+    refill();
+    while (queue.length > 0) {
+      const { run, blocks: pending } = queue.shift()!;
+      const blocks = await pending;
+      refill();
+      const out = new EntryColumns(Math.max(64, Math.min(8192, (run.end - run.start) >> 6)));
+      for (let k = run.i; k < run.j; k++) {
+        decodeDataBlockColumns(this.path, handles[k]!.offset, blocks[k - run.i]!, out, this.#globalSequence, this.#passThrough);
       }
       if (out.length > 0) yield out;
       this.#checkOpen();
@@ -265,6 +351,7 @@ export class TableReader {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#fetcher?.release(this.path);
     await this.#fh.close();
   }
 
@@ -303,8 +390,33 @@ function checkHandle(file: string, h: BlockHandle, limit: number, where: number)
   }
 }
 
+/**
+ * What a BlockFetcher does for one run, given the run's bytes `buf` (file offsets
+ * [req.start, req.end)): verifies and decompresses each block, and returns the contents
+ * concatenated in one buffer, block i at data[bounds[i], bounds[i + 1]).
+ */
+export function readRunBlocks(req: RunRequest, buf: Uint8Array): { data: Uint8Array; bounds: Int32Array } {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (const h of req.handles) {
+    const p = blockContents(req.path, req.footer, buf, h.offset - req.start, h);
+    parts.push(p);
+    total += p.length;
+  }
+  const data = new Uint8Array(total);
+  const bounds = new Int32Array(parts.length + 1);
+  let at = 0;
+  for (let i = 0; i < parts.length; i++) {
+    bounds[i] = at;
+    data.set(parts[i]!, at);
+    at += parts[i]!.length;
+  }
+  bounds[parts.length] = at;
+  return { data, bounds };
+}
+
 /** Reads exactly `len` bytes at `pos`; a short read means the file shrank or is truncated. */
-async function preadExact(fh: FileHandle, file: string, pos: number, len: number, fileSize: number): Promise<Uint8Array> {
+export async function preadExact(fh: FileHandle, file: string, pos: number, len: number, fileSize: number): Promise<Uint8Array> {
   if (pos < 0 || pos + len > fileSize) throw corrupt(file, Math.max(0, pos), 'read past end of file (truncated?)');
   const buf = new Uint8Array(len);
   let done = 0;
@@ -385,7 +497,7 @@ async function readPropertiesBlock(
  * Verifies the checksum of the block at `buf[start, start + size + 5)` and returns its
  * uncompressed contents (a view into `buf` when the block is stored uncompressed).
  */
-function blockContents(file: string, footer: Footer, buf: Uint8Array, start: number, h: BlockHandle): Uint8Array {
+export function blockContents(file: string, footer: Footer, buf: Uint8Array, start: number, h: BlockHandle): Uint8Array {
   const typeAt = start + h.size;
   // As RocksDB's VerifyBlockChecksum: kNoChecksum computes 0, so its field must hold 0 (plus
   // the context modifier from format_version 6).

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { crc32c, crc32cExtendJs, crc32cMask, crc32cUnmask } from '../../../../src/sources/rocksdb/util/crc32c.js';
 import { DecodeFailure } from '../../../../src/sources/rocksdb/util/decode-failure.js';
 import { decompressBlock, UnsupportedCompression } from '../../../../src/sources/rocksdb/table/compression.js';
-import { lz4Decompress } from '../../../../src/sources/rocksdb/util/lz4.js';
+import { lz4Decompress, lz4DecompressJs, lz4DecompressWasm } from '../../../../src/sources/rocksdb/util/lz4.js';
+import { LZ4_WASM_BASE64 } from '../../../../src/sources/rocksdb/util/lz4-wasm.js';
 import { snappyDecompress, snappyDecompressJs, snappyDecompressWasm } from '../../../../src/sources/rocksdb/util/snappy.js';
 import { readVarint32, readVarint64, readVarsigned64 } from '../../../../src/sources/rocksdb/util/varint.js';
 import { xxh3_64 } from '../../../../src/sources/rocksdb/util/xxh3.js';
@@ -235,6 +236,63 @@ describe('lz4', () => {
   });
 });
 
+describe('lz4: WebAssembly and JavaScript decoders agree', () => {
+  const outcome = (f: () => Uint8Array): string => {
+    try {
+      return `ok ${Buffer.from(f()).toString('hex')}`;
+    } catch (e) {
+      if (!(e instanceof DecodeFailure)) throw e;
+      // The JavaScript decoder names the bad offset and the sizes; the WebAssembly one cannot.
+      return `fail ${e.message.replace(/ \d+ /, ' ').replace(/produced.*|output shorter than declared size/, 'short output')}`;
+    }
+  };
+  it('on random valid blocks (identical output)', () => {
+    fc.assert(
+      fc.property(elements, (plan) => {
+        const { input, output } = lz4Encode(plan);
+        expect(lz4DecompressWasm(input, output.length)).toEqual(output);
+        expect(lz4DecompressJs(input, output.length)).toEqual(output);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+  it('on arbitrary bytes (same result, same error)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 300 }), (input, size) => {
+        expect(outcome(() => lz4DecompressWasm(input, size))).toBe(outcome(() => lz4DecompressJs(input, size)));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+  it('on valid blocks with one byte changed (same result, same error)', () => {
+    fc.assert(
+      fc.property(elements, fc.nat(), fc.integer({ min: 0, max: 255 }), (plan, at, byte) => {
+        const { input, output } = lz4Encode(plan);
+        if (input.length === 0) return;
+        const bad = input.slice();
+        bad[at % bad.length] = byte;
+        expect(outcome(() => lz4DecompressWasm(bad, output.length))).toBe(outcome(() => lz4DecompressJs(bad, output.length)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('above the WebAssembly size limit, the JavaScript decoder takes over', () => {
+    const n = 1024 * 1024 + 10;
+    // one literal byte, then a match of n - 1 bytes at offset 1, then no last literals: build it
+    const ext: number[] = [0x1f, 0x61, 0x01, 0x00];
+    let rest = n - 1 - 4 - 15;
+    while (rest >= 255) {
+      ext.push(255);
+      rest -= 255;
+    }
+    ext.push(rest, 0x10, 0x62);
+    const out = lz4Decompress(Uint8Array.from(ext), n + 1);
+    expect(out.length).toBe(n + 1);
+    expect(out[n - 1]).toBe(0x61);
+    expect(out[n]).toBe(0x62);
+  });
+});
+
 describe('varints', () => {
   const r = { value: 0, pos: 0 };
   it('decode the largest varint32 and reject a sixth byte or a value >= 2^32', () => {
@@ -342,6 +400,7 @@ describe('generated code', () => {
     ['xxh3', XXH3_WASM_BASE64],
     ['snappy', SNAPPY_WASM_BASE64],
     ['crc32c', CRC32C_WASM_BASE64],
+    ['lz4', LZ4_WASM_BASE64],
   ])('%s-wasm.ts is wat2wasm of %s.wat (rerun util/build-wasm.sh if not)', (name, embedded) => {
     const dir = mkdtempSync(join(tmpdir(), 'sv-wat-'));
     try {
