@@ -43,6 +43,9 @@ function generatorArgs(db, checkpoint) {
   return [
     '--db', db, '--checkpoint', checkpoint,
     '--keys', String(KEYS_PER_CF), '--key-size', '32', '--value-size', '100',
+    // A storage node's keys are blob ids, i.e. hashes: spread uniformly, no shared prefixes.
+    // BENCH_SEQUENTIAL_KEYS=1 writes index-ordered keys instead (a 5-byte shared prefix).
+    ...(process.env.BENCH_SEQUENTIAL_KEYS === '1' ? [] : ['--hashed-keys']),
     // Round 0 puts every key; rounds 1–3 overwrite every 2nd/3rd/4th key and delete every 97th
     // of those; after round 1 a CompactRange pushes rounds 0–1 to L1; rounds 2–3 stay in L0.
     '--rounds', '4', '--compact-after', '1', '--deletes', '97',

@@ -23,8 +23,6 @@ const BLOCK_BASED_MAGIC = 0x88e241b785f4cff7n;
  * day support is added.
  */
 const REFUSED: Record<string, { code: string; message: RegExp; families?: readonly string[] }> = {
-  // block-based table format_version 7 (RocksDB >= 10.4; the default from RocksDB 11)
-  'native-10.5.1-fv7': { code: 'UNSUPPORTED_FEATURE', message: /format_version 7/ },
   // WAL compression (kZSTD), @nxtedition/rocksdb's default
   'nxt-9.7.4-walzstd': { code: 'UNSUPPORTED_FEATURE', message: /WAL compression/ },
   // BlobDB in one family only: the others must still read exactly

@@ -22,7 +22,7 @@ const MAGIC_CUCKOO = 0x926789d0c5f17873n;
 
 /** Lowest and highest block-based format_version we read. */
 export const MIN_FORMAT_VERSION = 2;
-export const MAX_FORMAT_VERSION = 6;
+export const MAX_FORMAT_VERSION = 7;
 
 export interface Footer {
   readonly formatVersion: number;

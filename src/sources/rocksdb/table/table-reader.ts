@@ -378,6 +378,12 @@ function checkSupported(file: string, offset: number, p: TableProperties, meta: 
   if (meta.has('rocksdb.compression_dict')) {
     throw unsupported(file, offset, 'dictionary compression (rocksdb.compression_dict) is not supported');
   }
+  // format_version 7 keeps version 6's layout but records a compression manager as
+  // "<name>;<hex types>;": only the built-in one ("BuiltinV2", or empty when nothing is compressed)
+  // gives the compression type bytes their usual meaning.
+  if (p.formatVersion >= 7 && !/^(BuiltinV2)?;[0-9a-fA-F]*;$/.test(p.compression ?? '')) {
+    throw unsupported(file, offset, `format_version 7 table with compression manager ${JSON.stringify(p.compression ?? null)} (only the built-in one is supported)`);
+  }
 }
 
 /**
