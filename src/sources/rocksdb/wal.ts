@@ -20,19 +20,10 @@ import { join } from 'node:path';
 import { compareBytes, corrupt, SliceReader, unsupported } from './codec.js';
 import { ioError } from './file-io.js';
 import { readLogRecords } from './log-reader.js';
+import { ValueType } from './table/value-type.js';
 
-/** Value types as stored in internal keys (db/dbformat.h). */
-export const ValueType = {
-  Deletion: 0x0,
-  Value: 0x1,
-  Merge: 0x2,
-  SingleDeletion: 0x7,
-  RangeDeletion: 0xf,
-  BlobIndex: 0x11,
-  DeletionWithTimestamp: 0x14,
-  WideColumnEntity: 0x16,
-  ValuePreferredSeqno: 0x18,
-} as const;
+/** Value types as stored in internal keys: the same enum the table reader uses (db/dbformat.h). */
+export { ValueType };
 
 const BatchTag = {
   Deletion: 0x0,
