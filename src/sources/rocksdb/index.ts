@@ -19,8 +19,7 @@
  *   Ingested external files get their sequence number from the MANIFEST when global_seqno is 0.
  * - `table/`: the table (SST) reader. By default (from the build) `block-fetch-pool.ts` /
  *   `block-worker.ts` read, verify and decompress its data blocks in one worker thread while
- *   this thread parses entries (columns, no object per entry), merges and encodes;
- *   `worker-tables.ts` optionally runs whole table readers in worker threads instead.
+ *   this thread parses entries (columns, no object per entry), merges and encodes.
  *
  * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob references and
  * wide-column entities that are the visible version of a key (hidden ones cannot affect the

@@ -13,7 +13,6 @@ import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';
 import { RangeTombstoneCursor, type Tombstone } from './range-tombstones.js';
 import { openTableFile, type OpenTable, type TableLike } from './table-port.js';
 import type { FileMeta } from './version-edit.js';
-import { WorkerTablePool } from './worker-tables.js';
 import { BlockFetchPool } from './block-fetch-pool.js';
 import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from './wal.js';
 
@@ -29,15 +28,10 @@ export type RocksDbSourceOptions = Readonly<
     /** Opens a table file. Defaults to the table reader of `table/`. */
     openTable: OpenTable;
     /**
-     * Worker threads that decode table files off the main thread (ignored when `openTable` is
-     * given, or when running from TypeScript sources where the compiled worker is absent).
-     * Defaults to 0: on 2 cores, measured in-thread decoding was faster (see worker-tables.ts).
-     */
-    decodeThreads: number;
-    /**
      * Worker threads that read, verify and decompress data blocks while this thread parses,
-     * merges and encodes (block-fetch-pool.ts); 0 reads in-thread. Ignored when `openTable` or
-     * `decodeThreads` is given, or when running from TypeScript sources. Defaults to 1.
+     * merges and encodes (block-fetch-pool.ts); 0 reads in-thread. Ignored when `openTable` is
+     * given, or when running from TypeScript sources. Defaults to 1. (Decoding whole tables in
+     * workers was measured slower on 2 cores: entries must be packed and copied across.)
      */
     fetchThreads: number;
   }>
@@ -72,13 +66,10 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   }
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
-  const pool = options.openTable === undefined ? WorkerTablePool.create(options.decodeThreads ?? 0) : undefined;
-  const fetchPool = options.openTable === undefined && pool === undefined ? BlockFetchPool.create(options.fetchThreads ?? 1) : undefined;
+  const fetchPool = options.openTable === undefined ? BlockFetchPool.create(options.fetchThreads ?? 1) : undefined;
   const openTable: OpenTable =
-    options.openTable ??
-    pool?.openTable ??
-    (fetchPool === undefined ? openTableFile : (path, o = {}) => openTableFile(path, { ...o, blockFetcher: fetchPool }));
-  return new RocksDbSource(dir, version, wals, openTable, batchSize, pool, fetchPool);
+    options.openTable ?? (fetchPool === undefined ? openTableFile : (path, o = {}) => openTableFile(path, { ...o, blockFetcher: fetchPool }));
+  return new RocksDbSource(dir, version, wals, openTable, batchSize, fetchPool);
 }
 
 class RocksDbSource implements Source {
@@ -92,7 +83,6 @@ class RocksDbSource implements Source {
     private readonly wals: readonly WalFile[],
     private readonly openTable: OpenTable,
     private readonly batchSize: number,
-    private readonly pool: WorkerTablePool | undefined,
     private readonly fetchPool: BlockFetchPool | undefined,
   ) {}
 
@@ -165,7 +155,6 @@ class RocksDbSource implements Source {
     const running = [...this.active];
     this.active.clear();
     await Promise.all(running.map((g) => g.return(undefined).catch(() => undefined)));
-    await this.pool?.close();
     await this.fetchPool?.close();
   }
 
