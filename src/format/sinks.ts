@@ -36,6 +36,9 @@ export function streamSink(stream: Writable): SnapshotSink {
   };
 }
 
+/** Bytes written between background data syncs of a file sink. */
+const SYNC_EVERY = 32 << 20;
+
 /** The name of chunk `index` when chunks go to separate files: `<path>.000007`. */
 export function chunkFileName(path: string, index: number): string {
   return `${path}.${String(index).padStart(6, '0')}`;
@@ -64,10 +67,17 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     position = 0;
     return handle;
   };
+  // Data is flushed to disk in the background every SYNC_EVERY bytes, so that the final fsync
+  // (which must finish before the rename) has little left to do: disk flush overlaps encoding.
+  let unsynced = 0;
+  let syncing: Promise<void> | undefined;
   const closeCurrent = async (): Promise<void> => {
     if (handle === undefined) return;
     const h = handle;
     handle = undefined;
+    await syncing;
+    syncing = undefined;
+    unsynced = 0;
     await h.sync();
     await h.close();
   };
@@ -81,6 +91,16 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
         const { bytesWritten } = await h.write(bytes, done, bytes.length - done, position);
         done += bytesWritten;
         position += bytesWritten;
+      }
+      unsynced += bytes.length;
+      if (unsynced >= SYNC_EVERY) {
+        unsynced = 0;
+        const previous = syncing;
+        syncing = (async () => {
+          await previous;
+          await h.datasync();
+        })();
+        syncing.catch(() => undefined); // surfaced by the await in closeCurrent
       }
     },
     async endChunk() {
