@@ -1,0 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * Tests that need real RocksDB tools skip themselves where the tools are missing (a developer's
+ * laptop). In CI nothing may skip silently: this fails instead when a tool is absent.
+ */
+describe.runIf(process.env['CI'] !== undefined)('CI has every tool the tests use', () => {
+  const run = (cmd: string, args: string[]): string => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+  it('ldb and sst_dump (Debian rocksdb-tools)', () => {
+    expect(() => run('ldb', ['--help'])).not.toThrow();
+    expect(() => run('sst_dump', ['--help'])).not.toThrow();
+  });
+
+  it('xxh64sum (Debian xxhash)', () => {
+    expect(run('xxh64sum', ['-'])).toMatch(/^ef46db3751d8e999/);
+  });
+
+  it('python3 with xxhash (Debian python3-xxhash)', () => {
+    expect(run('/usr/bin/python3', ['-c', 'import xxhash; print(xxhash.xxh64(b"").hexdigest())']).trim()).toBe('ef46db3751d8e999');
+  });
+
+  it('the RocksDB fixture generator builds (g++, librocksdb-dev)', () => {
+    const out = run('sh', [join(import.meta.dirname, 'fixtures', 'rocksdb', 'build.sh')]).trim();
+    expect(out).toMatch(/make-fixture$/);
+  });
+});
