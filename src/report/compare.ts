@@ -151,8 +151,13 @@ export function anchorOf(r: DigestReport): Anchor {
     epoch: r.epoch,
     cursor: r.cursor.eventIdHex === '' ? r.cursor.index : `${r.cursor.index}:${r.cursor.eventIdHex}`,
     maxChunkBytes: r.maxChunkBytes,
-    tables: r.tables.map((t) => `${t.id}=${t.name}`).join(','),
+    tables: r.tables.map((t) => `${t.id}=${catalogName(t.name)}`).join(','),
   };
+}
+
+/** A table name in the catalog string, quoted when it holds a separator so no two catalogs read alike. */
+function catalogName(name: string): string {
+  return /[,="\\]/.test(name) ? JSON.stringify(name) : name;
 }
 
 function anchorKey(a: Anchor): string {

@@ -191,3 +191,14 @@ describe('compare: verdict precedence', () => {
     expect(verdictOf(compareReports([report({ node: 'a' }), report({ node: 'b' })], [missing]))).toBe('MISSING_REPORT');
   });
 });
+
+describe('catalog anchors', () => {
+  it('a table name holding a separator never makes two different catalogs look alike', async () => {
+    const { anchorOf } = await import('../../src/report/compare.js');
+    const base = { schemaVersion: 1, formatVersion: 1, epoch: '1', cursor: { index: '0', eventIdHex: '' }, maxChunkBytes: '0' };
+    const one = anchorOf({ ...base, tables: [{ id: 1, name: 'a,2=b' }] } as never);
+    const two = anchorOf({ ...base, tables: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }] } as never);
+    expect(one.tables).not.toBe(two.tables);
+    expect(two.tables).toBe('1=a,2=b');
+  });
+});
