@@ -448,9 +448,13 @@ async function readBlock(
   limit: number,
   where: number,
 ): Promise<Uint8Array> {
+  return blockContents(file, footer, await readRawBlock(fh, file, h, limit, where), 0, h);
+}
+
+/** The bytes of one block and its trailer, after checking the handle lies before the footer. */
+async function readRawBlock(fh: FileHandle, file: string, h: BlockHandle, limit: number, where: number): Promise<Uint8Array> {
   checkHandle(file, h, limit, where);
-  const buf = await preadExact(fh, file, h.offset, h.size + BLOCK_TRAILER_SIZE, limit + FOOTER_SIZE);
-  return blockContents(file, footer, buf, 0, h);
+  return preadExact(fh, file, h.offset, h.size + BLOCK_TRAILER_SIZE, limit + FOOTER_SIZE);
 }
 
 const GLOBAL_SEQNO_PROPERTY = 'rocksdb.external_sst_file.global_seqno';
@@ -469,8 +473,7 @@ async function readPropertiesBlock(
   limit: number,
   where: number,
 ): Promise<Uint8Array> {
-  checkHandle(file, h, limit, where);
-  const buf = await preadExact(fh, file, h.offset, h.size + BLOCK_TRAILER_SIZE, limit + FOOTER_SIZE);
+  const buf = await readRawBlock(fh, file, h, limit, where);
   try {
     return blockContents(file, footer, buf, 0, h);
   } catch (e) {

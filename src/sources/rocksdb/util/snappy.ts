@@ -60,6 +60,20 @@ const WASM_ERRORS = [
 ];
 
 /**
+ * Reads the varint uncompressed-length preamble (leaving its end in `vr.pos`) and bounds it
+ * before anything is allocated: by the caller's limit, and by what the input could expand to.
+ */
+function declaredLength(input: Uint8Array, maxOutput: number): number {
+  const end = input.length;
+  readVarint32(input, 0, end, vr);
+  if (vr.pos < 0) throw new DecodeFailure('snappy: bad length preamble');
+  const outLen = vr.value;
+  if (outLen > maxOutput) throw new DecodeFailure(`snappy: declared length ${outLen} exceeds limit ${maxOutput}`);
+  if (outLen > (end - vr.pos) * MAX_EXPANSION) throw new DecodeFailure(`snappy: declared length ${outLen} impossible for ${end} input bytes`);
+  return outLen;
+}
+
+/**
  * The WebAssembly decoder (snappy.wat), for outputs up to SNAPPY_WASM_MAX_OUTPUT bytes: output at
  * byte 0 of its memory, input copied after it; same checks and errors as the JavaScript one.
  */
@@ -69,13 +83,9 @@ export function snappyDecompressWasm(
   alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Uint8Array {
   const end = input.length;
-  readVarint32(input, 0, end, vr);
-  if (vr.pos < 0) throw new DecodeFailure('snappy: bad length preamble');
-  const outLen = vr.value;
-  if (outLen > maxOutput) throw new DecodeFailure(`snappy: declared length ${outLen} exceeds limit ${maxOutput}`);
+  const outLen = declaredLength(input, maxOutput);
   if (outLen > SNAPPY_WASM_MAX_OUTPUT) throw new DecodeFailure('snappy: block too large for the WebAssembly decoder');
   const bodyLen = end - vr.pos;
-  if (outLen > bodyLen * MAX_EXPANSION) throw new DecodeFailure(`snappy: declared length ${outLen} impossible for ${end} input bytes`);
   if (outLen + bodyLen > wasmBytes.length) {
     wasmMemory.grow(Math.ceil((outLen + bodyLen - wasmBytes.length) / 65536));
     wasmBytes = new Uint8Array(wasmMemory.buffer);
@@ -95,13 +105,7 @@ export function snappyDecompressJs(
   alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Uint8Array {
   const end = input.length;
-  readVarint32(input, 0, end, vr);
-  if (vr.pos < 0) throw new DecodeFailure('snappy: bad length preamble');
-  const outLen = vr.value;
-  if (outLen > maxOutput) throw new DecodeFailure(`snappy: declared length ${outLen} exceeds limit ${maxOutput}`);
-  if (outLen > (end - vr.pos) * MAX_EXPANSION) {
-    throw new DecodeFailure(`snappy: declared length ${outLen} impossible for ${end} input bytes`);
-  }
+  const outLen = declaredLength(input, maxOutput);
   const out = alloc(outLen);
   let ip = vr.pos;
   let op = 0;
