@@ -6,5 +6,6 @@ export default defineConfig({
     // CLI tests spawn the real binary and RocksDB tools; on 2 loaded cores that takes seconds.
     testTimeout: 120_000,
     hookTimeout: 300_000,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
