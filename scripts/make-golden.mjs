@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 // Writes golden/v<version>/: the pinned bytes of a format version and their manifest.
-// Deliberate, never a side effect of tests: it refuses to touch an existing version folder.
-// Usage: npm run build && node scripts/make-golden.mjs v1
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+// Append-only: a file or manifest entry that exists is never rewritten. Cases and vectors added
+// to this script since the last run go into new files and a new manifest-N.json; if this build
+// would write different bytes for an existing entry, it writes nothing and says to bump the
+// format version. Deliberate, never a side effect of tests (they use --check, which writes nothing).
+// Usage: npm run build && node scripts/make-golden.mjs v1 [--check]
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeError, encodeSnapshot, formatDigest, FORMAT_VERSION, loadHasher, xxh64 } from '../dist/index.js';
 
 const version = process.argv[2];
+const checkOnly = process.argv.includes('--check');
 if (version !== `v${FORMAT_VERSION}`) {
-  console.error(`usage: make-golden.mjs v${FORMAT_VERSION} (the version this build writes)`);
+  console.error(`usage: make-golden.mjs v${FORMAT_VERSION} [--check] (the version this build writes)`);
   process.exit(2);
 }
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'golden', version);
-if (await stat(root).then(() => true, () => false)) {
-  console.error(`${root} exists: golden files are append-only. Bump the format version to add a new folder.`);
-  process.exit(1);
-}
 
 const utf8 = (s) => new TextEncoder().encode(s);
 /** A deterministic byte generator (xorshift32), so the cases are reproducible from this file. */
@@ -101,19 +101,15 @@ const cases = [
 ];
 
 const hex = (b) => Buffer.from(b).toString('hex');
-await mkdir(root, { recursive: true });
-const manifest = {
-  formatVersion: FORMAT_VERSION,
-  spec: 'spec/FORMAT.md',
-  notes: 'u64 values are decimal strings; digests are 16 hex digits (most significant first); byte strings are lowercase hex. Each case file is the whole stream: all chunks concatenated.',
-  cases: [],
-};
+const NOTES = 'u64 values are decimal strings; digests are 16 hex digits (most significant first); byte strings are lowercase hex. Each case file is the whole stream: all chunks concatenated.';
+
+/** Everything this build pins: [{ kind: 'cases' | 'invalid', file, bytes, entry }]. */
+const items = [];
 for (const c of cases) {
   const encoded = await encodeSnapshot(c.anchor, c.tables);
-  const file = `${c.name}.snap`;
-  await writeFile(join(root, file), encoded.bytes, { flag: 'wx' });
   const s = encoded.summary;
-  manifest.cases.push({
+  const file = `${c.name}.snap`;
+  items.push({ kind: 'cases', file, bytes: encoded.bytes, entry: {
     name: c.name,
     description: c.description,
     file,
@@ -135,21 +131,66 @@ for (const c of cases) {
       digest: formatDigest(t.digest),
       entries: c.tables[i].map((e) => [hex(e.key), hex(e.value)]),
     })),
-  });
+  } });
 }
-manifest.invalid = [];
 for (const v of await invalidVectors()) {
-  const file = `invalid/${v.name}.bin`;
   const found = decodeError(v.bytes);
   if (found === undefined || found.code !== v.code || found.offset !== v.offset) {
     throw new Error(`invalid vector ${v.name}: expected ${v.code}@${v.offset}, this build says ${JSON.stringify(found)}`);
   }
-  await mkdir(join(root, 'invalid'), { recursive: true });
-  await writeFile(join(root, file), v.bytes, { flag: 'wx' });
-  manifest.invalid.push({ name: v.name, description: v.description, file, size: v.bytes.length, code: v.code, offset: v.offset });
+  const file = `invalid/${v.name}.bin`;
+  items.push({ kind: 'invalid', file, bytes: v.bytes, entry: { name: v.name, description: v.description, file, size: v.bytes.length, code: v.code, offset: v.offset } });
 }
-await writeFile(join(root, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n', { flag: 'wx' });
-console.log(`wrote ${cases.length} cases and ${manifest.invalid.length} invalid vectors to ${root}`);
+
+// What the folder pins already: manifest.json, then manifest-N.json in order of N.
+const manifestFiles = (await readdir(root).catch(() => []))
+  .filter((f) => f === 'manifest.json' || /^manifest-\d+\.json$/.test(f))
+  .sort((a, b) => (a === 'manifest.json' ? -1 : b === 'manifest.json' ? 1 : parseInt(a.slice(9), 10) - parseInt(b.slice(9), 10)));
+const pinned = new Map(); // file -> manifest entry
+for (const f of manifestFiles) {
+  const m = JSON.parse(await readFile(join(root, f), 'utf8'));
+  for (const kind of ['cases', 'invalid']) for (const e of m[kind] ?? []) pinned.set(e.file, e);
+}
+
+const changed = [];
+const pending = [];
+for (const item of items) {
+  const old = pinned.get(item.file);
+  if (old === undefined) {
+    pending.push(item);
+    continue;
+  }
+  const onDisk = await readFile(join(root, item.file)).catch(() => undefined);
+  if (onDisk === undefined || !Buffer.from(item.bytes).equals(onDisk) || JSON.stringify(old) !== JSON.stringify(item.entry)) changed.push(item.file);
+}
+const generated = new Set(items.map((i) => i.file));
+const orphans = [...pinned.keys()].filter((f) => !generated.has(f));
+if (changed.length > 0 || orphans.length > 0) {
+  console.error(`golden/${version} pins bytes this build no longer produces: ${[...changed, ...orphans].join(', ')}.`);
+  console.error('Golden files are append-only: bump the format version, add spec/FORMAT-v<N>.md and golden/v<N>/, and keep this version readable.');
+  process.exit(1);
+}
+if (checkOnly) {
+  if (pending.length > 0) {
+    console.error(`golden/${version} lacks ${pending.length} new item(s) of this script: ${pending.map((p) => p.file).join(', ')}; run without --check to append them.`);
+    process.exit(1);
+  }
+  console.log(`golden/${version}: all ${items.length} pinned items match this build`);
+  process.exit(0);
+}
+if (pending.length === 0) {
+  console.log(`golden/${version}: nothing to append (${items.length} items pinned, all unchanged)`);
+  process.exit(0);
+}
+const manifestName = manifestFiles.length === 0 ? 'manifest.json' : `manifest-${manifestFiles.length + 1}.json`;
+const manifest = { formatVersion: FORMAT_VERSION, spec: 'spec/FORMAT.md', notes: NOTES, cases: [], invalid: [] };
+for (const item of pending) {
+  await mkdir(dirname(join(root, item.file)), { recursive: true });
+  await writeFile(join(root, item.file), item.bytes, { flag: 'wx' });
+  manifest[item.kind].push(item.entry);
+}
+await writeFile(join(root, manifestName), JSON.stringify(manifest, null, 2) + '\n', { flag: 'wx' });
+console.log(`golden/${version}: appended ${pending.length} item(s) and ${manifestName}`);
 
 /**
  * Byte sequences every decoder must reject, each with the code and offset of spec section 7.1.

@@ -12,7 +12,7 @@
 // sweep itself failed), else 0.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeError, loadHasher } from '../../dist/index.js';
@@ -47,7 +47,9 @@ const pyStderr = py.stderr.trim();
 const lines = py.stdout.split('\n').filter((l) => l.length > 0);
 const tPy = Date.now();
 
-const manifest = JSON.parse(readFileSync(path.join(repo, goldenDir, 'manifest.json'), 'utf8'));
+// manifest.json, then manifest-N.json appended later (spec section 11): only the cases matter here.
+const manifestFiles = ['manifest.json', ...readdirSync(path.join(repo, goldenDir)).filter((f) => /^manifest-\d+\.json$/.test(f)).sort((a, b) => parseInt(a.slice(9), 10) - parseInt(b.slice(9), 10))];
+const manifest = { cases: manifestFiles.flatMap((f) => JSON.parse(readFileSync(path.join(repo, goldenDir, f), 'utf8')).cases ?? []) };
 const caseFiles = new Map();
 for (const c of manifest.cases) caseFiles.set(c.name, readFileSync(path.join(repo, goldenDir, c.file)));
 

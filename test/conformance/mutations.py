@@ -581,8 +581,7 @@ def main(argv):
     full = "--full" in argv
     args = [a for a in argv if not a.startswith("--")]
     gdir = args[0] if args else GOLDEN_DEFAULT
-    with open(os.path.join(gdir, "manifest.json")) as f:
-        manifest = json.load(f)
+    manifest = rd.load_manifest(gdir)
     t0 = time.time()
     stats = {}
     accepted = []

@@ -1,10 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeError, encodeSnapshot, formatDigest, loadHasher, readSnapshotContent, FORMAT_VERSION } from '../../src/format/index.js';
 import { hex, inPieces } from '../helpers/bytes.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { REPO } from '../helpers/cli.js';
 import { caseContent, goldenBytes, goldenPath, GOLDEN_ROOT, loadManifest } from '../helpers/golden.js';
 
 const BUMP = 'format bytes changed; this requires a format version bump: add spec/FORMAT-v2.md and golden/v2/ (node scripts/make-golden.mjs v2) and keep v1 readable';
@@ -109,16 +110,57 @@ describe('golden v1', () => {
     expect(FORMAT_VERSION).toBe(1);
   });
 
-  it('the golden generator refuses to overwrite an existing version', () => {
-    let status = 0;
-    let stderr = '';
-    try {
-      execFileSync('node', ['scripts/make-golden.mjs', 'v1'], { stdio: 'pipe' });
-    } catch (e) {
-      status = (e as { status: number }).status;
-      stderr = String((e as { stderr: Buffer }).stderr);
+  describe('the golden generator (scripts/make-golden.mjs) is append-only', () => {
+    /** A scratch copy of scripts/ and golden/v1 beside the real dist/, so the generator can be run for real. */
+    function scratch(): string {
+      const root = mkdtempSync(join(tmpdir(), 'sv-golden-'));
+      mkdirSync(join(root, 'scripts'));
+      copyFileSync(join(REPO, 'scripts', 'make-golden.mjs'), join(root, 'scripts', 'make-golden.mjs'));
+      symlinkSync(join(REPO, 'dist'), join(root, 'dist'));
+      cpSync(join(GOLDEN_ROOT, 'v1'), join(root, 'golden', 'v1'), { recursive: true });
+      return root;
     }
-    expect(status).toBe(1);
-    expect(stderr).toContain('append-only');
+    function run(root: string, ...args: string[]): { status: number; out: string } {
+      const r = spawnSync(process.execPath, [join(root, 'scripts', 'make-golden.mjs'), 'v1', ...args], { encoding: 'utf8' });
+      return { status: r.status ?? -1, out: r.stdout + r.stderr };
+    }
+
+    it('--check: the committed golden/v1 is exactly what this build generates, nothing pending', () => {
+      const r = spawnSync(process.execPath, ['scripts/make-golden.mjs', 'v1', '--check'], { cwd: REPO, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+    });
+
+    it('a changed pinned byte makes it refuse, write nothing, and ask for a version bump', () => {
+      const root = scratch();
+      const file = join(root, 'golden', 'v1', 'one-table.snap');
+      const bytes = readFileSync(file);
+      bytes[100]! ^= 1;
+      writeFileSync(file, bytes);
+      const before = readdirSync(join(root, 'golden', 'v1')).sort();
+      const r = run(root);
+      expect(r.status).toBe(1);
+      expect(r.out).toContain('one-table.snap');
+      expect(r.out).toContain('bump the format version');
+      expect(readdirSync(join(root, 'golden', 'v1')).sort()).toEqual(before);
+    });
+
+    it('new cases are appended in new files and a new manifest-N.json; existing files are untouched', () => {
+      const root = scratch();
+      const dir = join(root, 'golden', 'v1');
+      const appended = readFileSync(join(dir, 'manifest-2.json'), 'utf8');
+      const original = readFileSync(join(dir, 'manifest.json'), 'utf8');
+      // Pretend manifest-2.json and its files were never written: the script must append them again.
+      for (const e of JSON.parse(appended).cases) rmSync(join(dir, e.file));
+      rmSync(join(dir, 'invalid'), { recursive: true });
+      rmSync(join(dir, 'manifest-2.json'));
+      expect(run(root, '--check').status).toBe(1);
+      expect(run(root).status).toBe(0);
+      expect(readFileSync(join(dir, 'manifest.json'), 'utf8')).toBe(original);
+      const again = JSON.parse(readFileSync(join(dir, 'manifest-2.json'), 'utf8'));
+      expect({ cases: again.cases, invalid: again.invalid }).toEqual({ cases: JSON.parse(appended).cases, invalid: JSON.parse(appended).invalid });
+      expect(run(root, '--check').status).toBe(0);
+      expect(run(root).out).toContain('nothing to append');
+    });
   });
 });

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SnapshotAnchor } from '../../src/format/header.js';
 import type { Entry } from '../../src/sources/source.js';
@@ -32,8 +32,22 @@ export interface GoldenManifest {
   invalid: InvalidVector[];
 }
 
+/**
+ * The manifest of a golden version: manifest.json, then the manifest-N.json files appended
+ * later, in order of N (spec section 11). Cases and invalid vectors are concatenated.
+ */
 export function loadManifest(version: string): GoldenManifest {
-  return JSON.parse(readFileSync(join(GOLDEN_ROOT, version, 'manifest.json'), 'utf8')) as GoldenManifest;
+  const dir = join(GOLDEN_ROOT, version);
+  const appended = readdirSync(dir)
+    .filter((f) => /^manifest-\d+\.json$/.test(f))
+    .sort((a, b) => parseInt(a.slice(9), 10) - parseInt(b.slice(9), 10));
+  const parts = ['manifest.json', ...appended].map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<GoldenManifest>);
+  const versions = new Set(parts.map((p) => p.formatVersion));
+  return {
+    formatVersion: versions.size === 1 ? parts[0]!.formatVersion! : Number.NaN,
+    cases: parts.flatMap((p) => p.cases ?? []),
+    invalid: parts.flatMap((p) => p.invalid ?? []),
+  };
 }
 
 export function goldenBytes(version: string, c: GoldenCase): Uint8Array {
