@@ -108,6 +108,7 @@ describe('golden v1', () => {
 
   it('this build writes version 1, whose golden folder exists', () => {
     expect(FORMAT_VERSION).toBe(1);
+    expect(readdirSync(join(GOLDEN_ROOT, `v${FORMAT_VERSION}`))).toContain('manifest.json');
   });
 
   describe('the golden generator (scripts/make-golden.mjs) is append-only', () => {

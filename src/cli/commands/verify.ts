@@ -49,8 +49,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           results.push({ input, ok: true, digest: formatDigest(s.digest), entries: String(s.entries), chunks: s.chunks.length });
         }
       } catch (e) {
-        const code = exitCodeForError(e);
-        exit = Math.max(exit, code === ExitCode.INCOMPARABLE ? code : code);
+        exit = Math.max(exit, exitCodeForError(e)); // the worst outcome of all inputs
         const err = e instanceof SnapshotError
           ? { code: e.code, message: e.message, file: e.file ?? null, offset: e.offset ?? null }
           : { code: 'INTERNAL', message: String(e), file: null, offset: null };
