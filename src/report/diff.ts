@@ -81,7 +81,8 @@ class EntryCursor {
   #batch: readonly Entry[] = [];
   #i = 0;
   #done = false;
-  count = 0n;
+  /** Entries read: a number, exact to 2^53, cheaper per entry than a BigInt. */
+  count = 0;
 
   constructor(stream: AsyncIterable<readonly Entry[]>) {
     this.#it = stream[Symbol.asyncIterator]();
@@ -151,10 +152,13 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
   const listed: KeyDifference[] = [];
   let first: KeyDifference | null = null;
   let total = 0n;
-  const note = (d: KeyDifference): void => {
+  // The listing is built only while it is wanted: counting the rest costs no hex or object.
+  const note = (make: () => KeyDifference): void => {
+    total++;
+    if (first !== null && listed.length >= limit) return;
+    const d = make();
     first ??= d;
     if (listed.length < limit) listed.push(d);
-    total++;
   };
 
   for (const name of names) {
@@ -178,16 +182,16 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
         const order = ea === undefined ? 1 : eb === undefined ? -1 : compareBytes(ea.key, eb.key);
         if (order < 0) {
           removed++;
-          note({ table: name, kind: 'removed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value) });
+          note(() => ({ table: name, kind: 'removed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value) }));
           ca.advance();
         } else if (order > 0) {
           added++;
-          note({ table: name, kind: 'added', key: toHex(eb!.key), keyBytes: eb!.key.length, b: preview(eb!.value) });
+          note(() => ({ table: name, kind: 'added', key: toHex(eb!.key), keyBytes: eb!.key.length, b: preview(eb!.value) }));
           cb.advance();
         } else {
           if (!equalBytes(ea!.value, eb!.value)) {
             changed++;
-            note({ table: name, kind: 'changed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value), b: preview(eb!.value), differsAt: firstDifference(ea!.value, eb!.value) });
+            note(() => ({ table: name, kind: 'changed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value), b: preview(eb!.value), differsAt: firstDifference(ea!.value, eb!.value) }));
           }
           ca.advance();
           cb.advance();
