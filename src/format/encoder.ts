@@ -12,6 +12,7 @@ import { newHasher, type Hasher64 } from './digest.js';
 import { SnapshotError } from './errors.js';
 import { encodeChunkHeader, validateAnchor, type SnapshotAnchor, type TableRef } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
+import { malformedPacked, packedRecordAt, type PackedEntries } from './packed.js';
 
 /** Where an encoder's bytes go. Both calls are synchronous; async sinks queue and apply backpressure. */
 export interface EncoderOutput {
@@ -176,6 +177,70 @@ export class SnapshotEncoder {
     this.#tableBytes += keyLength + valueLength;
   }
 
+  /**
+   * Appends a packed batch (packed.ts) to the current table: the same checks and bytes as `add`
+   * for each of its entries, with the records copied in bulk. On an error, the entries before
+   * the offending one have been added, as with `add`.
+   */
+  addPacked(packed: PackedEntries): void {
+    const table = this.#requireTable('add entries');
+    const b = packed.bytes;
+    const maxKey = this.#limits.maxKeyBytes;
+    const maxValue = this.#limits.maxValueBytes;
+    const maxChunk = this.#maxChunk;
+    let runStart = 0; // records [runStart, p) are checked but not yet copied
+    let prevKey = -1; // start of the previous key in `b`, or -1: compare with #lastKey
+    let prevKeyLength = 0;
+    let p = 0;
+    let entries = 0;
+    try {
+      while (p < b.length) {
+        const { keyLength, valueLength } = packedRecordAt(b, p);
+        if (keyLength > maxKey) {
+          throw new SnapshotError('LIMIT_EXCEEDED', `key of ${keyLength} bytes in table "${table.name}" exceeds the limit of ${maxKey}`);
+        }
+        if (valueLength > maxValue) {
+          throw new SnapshotError('LIMIT_EXCEEDED', `value of ${valueLength} bytes in table "${table.name}" exceeds the limit of ${maxValue}`);
+        }
+        const k = p + ENTRY_PREFIX_BYTES;
+        const ordered = prevKey >= 0
+          ? compareIn(b, prevKey, prevKeyLength, b, k, keyLength) < 0
+          : this.#lastKeyLength < 0 || compareIn(this.#lastKey, 0, this.#lastKeyLength, b, k, keyLength) < 0;
+        if (!ordered) {
+          const key = b.subarray(k, k + keyLength);
+          throw new SnapshotError('UNSORTED_KEYS', `key ${hexPreview(key)} of table "${table.name}" (entry ${this.#tableEntries + entries}) is not greater than the previous key`);
+        }
+        const size = ENTRY_PREFIX_BYTES + keyLength + valueLength;
+        if (maxChunk !== 0 && this.#chunkUsed + size + CHUNK_TAIL_BYTES > maxChunk) {
+          this.#copyIn(b, runStart, p); // the records before the cut belong to the current chunk
+          runStart = p;
+        }
+        this.#reserve(size);
+        prevKey = k;
+        prevKeyLength = keyLength;
+        entries++;
+        this.#tableBytes += keyLength + valueLength;
+        p += size;
+      }
+    } finally {
+      this.#copyIn(b, runStart, p);
+      this.#tableEntries += entries;
+      if (prevKey >= 0) this.#rememberKey(b.subarray(prevKey, prevKey + prevKeyLength));
+    }
+    if (entries !== packed.count) throw malformedPacked(p, `${entries} records, count says ${packed.count}`);
+  }
+
+  /** Copies src[from, to) to the output, flushing full buffers (records may span buffers). */
+  #copyIn(src: Uint8Array, from: number, to: number): void {
+    while (from < to) {
+      if (this.#pos === this.#buf.length) this.#flush();
+      const n = Math.min(to - from, this.#buf.length - this.#pos);
+      this.#buf.set(src.subarray(from, from + n), this.#pos);
+      this.#pos += n;
+      from += n;
+    }
+  }
+
   /** True when `key` sorts strictly after the previous key (bytewise; a proper prefix sorts first). */
   #followsLastKey(key: Uint8Array): boolean {
     const last = this.#lastKey;
@@ -334,6 +399,16 @@ export class SnapshotEncoder {
     this.#chunkHashFrom = 0;
     if (this.#tableHashFrom >= 0) this.#tableHashFrom = 0;
   }
+}
+
+/** Bytewise comparison of a[as, as + al) with b[bs, bs + bl). */
+function compareIn(a: Uint8Array, as: number, al: number, b: Uint8Array, bs: number, bl: number): number {
+  const n = al < bl ? al : bl;
+  for (let i = 0; i < n; i++) {
+    const d = a[as + i]! - b[bs + i]!;
+    if (d !== 0) return d;
+  }
+  return al - bl;
 }
 
 function hexPreview(bytes: Uint8Array): string {

@@ -14,6 +14,7 @@ export {
 export { SnapshotError, isSnapshotError, type ErrorCode, type FormatErrorCode, type SourceErrorCode } from './errors.js';
 export { sameAnchor, type ChunkHeader, type Cursor, type SnapshotAnchor, type TableRef } from './header.js';
 export { resolveLimits, type SnapshotLimits } from './limits.js';
+export { packEntries, PackedEntriesBuilder, unpackEntries, type PackedEntries } from './packed.js';
 export {
   readSnapshot,
   readSnapshotContent,

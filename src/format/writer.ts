@@ -4,6 +4,7 @@ import { loadHasher } from './digest.js';
 import { SnapshotError } from './errors.js';
 import type { SnapshotAnchor } from './header.js';
 import { nullSink, type SnapshotSink } from './sinks.js';
+import type { PackedEntries } from './packed.js';
 
 type Pending = { bytes: Uint8Array } | { chunk: ChunkSummary; last: boolean };
 
@@ -56,6 +57,12 @@ export class SnapshotWriter {
   /** Appends a batch of entries to the current table. */
   addBatch(entries: readonly Entry[]): void | Promise<void> {
     for (const e of entries) this.#encoder.add(e.key, e.value);
+    if (this.#pending.length > 0) return this.#afterWrite();
+  }
+
+  /** Appends a packed batch (packed.ts) to the current table: one copy, no object per entry. */
+  addPacked(packed: PackedEntries): void | Promise<void> {
+    this.#encoder.addPacked(packed);
     if (this.#pending.length > 0) return this.#afterWrite();
   }
 

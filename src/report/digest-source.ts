@@ -23,7 +23,8 @@ export interface DigestOptions {
 
 /**
  * Streams the anchor's tables from a source through the writer: the one pipeline behind
- * `digest`, whatever the source. Memory stays constant: entries pass in batches.
+ * `digest`, whatever the source. Memory stays constant: entries pass in batches (packed ones
+ * when the source offers them and no range digests are asked for).
  */
 export async function digestSource(source: Source, options: DigestOptions): Promise<{ summary: SnapshotSummary; ranges: RangeDigestReport[][] }> {
   const writer = await SnapshotWriter.create(options.sink ?? nullSink(), options.anchor, options.encoder);
@@ -32,6 +33,16 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
   try {
     for (const table of options.anchor.tables) {
       const digester = options.ranges ? new RangeDigester(options.ranges) : undefined;
+      if (digester === undefined && source.packedEntries !== undefined) {
+        for await (const packed of source.packedEntries(table.name)) {
+          const r = writer.addPacked(packed);
+          if (r !== undefined) await r;
+          entries += BigInt(packed.count);
+          options.onProgress?.(entries, table.name);
+        }
+        writer.endTable();
+        continue;
+      }
       for await (const batch of source.entries(table.name)) {
         const r = writer.addBatch(batch);
         if (r !== undefined) await r;

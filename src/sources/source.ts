@@ -3,6 +3,7 @@
  * into the selected tables as sorted key/value streams. Sources know nothing of the snapshot
  * format or the CLI: the writer frames whatever a source yields.
  */
+import type { PackedEntries } from '../format/packed.js';
 
 /** One key/value pair of a table. */
 export interface Entry {
@@ -48,6 +49,12 @@ export interface Source {
    * Rejects with a SnapshotError (UNKNOWN_TABLE, CORRUPT_CHECKPOINT, UNSUPPORTED_FEATURE, …) for an unknown table or a bad checkpoint.
    */
   entries(table: string): AsyncIterable<readonly Entry[]>;
+  /**
+   * Optional fast path: the same entries as `entries`, as packed batches (ENTRY records, see
+   * format/packed.ts) that a writer appends with one copy. A source offers it when it builds
+   * such batches anyway (the RocksDB source, whose merge runs in worker threads).
+   */
+  packedEntries?(table: string): AsyncIterable<PackedEntries>;
   /**
    * Called once the selected tables have been read: reads whatever they did not cover, so that
    * integrity checks over the whole checkpoint still run (a snapshot's later tables and trailers).

@@ -17,9 +17,14 @@
  *   sequence number hide it. Memory is bounded by one batch per cursor plus the range
  *   tombstones, never by table size. TimedPut (ValuePreferredSeqno) values read as Values.
  *   Ingested external files get their sequence number from the MANIFEST when global_seqno is 0.
- * - `table/`: the table (SST) reader. By default (from the build) `block-fetch-pool.ts` /
- *   `block-worker.ts` read, verify and decompress its data blocks in one worker thread while
- *   this thread parses entries (columns, no object per entry), merges and encodes.
+ *   Live entries come out packed (format/packed.ts), ready for the writer.
+ * - `family-plan.ts`, `range-merger.ts`: a family's key space cut into ranges (file boundaries
+ *   and index separators of its largest level), each merged on its own; every file's entries
+ *   read over all ranges must add up to its properties' count.
+ * - `merge-pool.ts`, `merge-worker.ts`: by default (from the build) worker threads merge the
+ *   ranges, one per core, while this thread hashes and writes the batches in range order.
+ * - `table/`: the table (SST) reader: footer, properties, index search, data blocks (columns,
+ *   no object per entry), checksums and decompression.
  *
  * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob references and
  * wide-column entities that are the visible version of a key (hidden ones cannot affect the
@@ -28,4 +33,3 @@
  * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.
  */
 export { isRocksDbCheckpoint, openRocksDbCheckpoint, type RocksDbSourceOptions } from './rocksdb-source.js';
-export type { OpenTable, TableLike } from './table-port.js';

@@ -8,7 +8,7 @@
  * tombstone with a higher sequence. Each cursor holds one decoded batch, so memory is bounded
  * by (number of streams × batch size), never by table size.
  */
-import type { Entry } from '../source.js';
+import { DEFAULT_PACKED_BATCH_BYTES, PackedEntriesBuilder, type PackedEntries } from '../../format/packed.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import { EntryColumns } from './table/types.js';
 import type { RangeTombstoneCursor } from './range-tombstones.js';
@@ -210,8 +210,10 @@ class CursorHeap {
 export type MergeOptions = Readonly<{
   /** The column family's name, for error messages. */
   table: string;
-  /** Entries per yielded batch. */
+  /** Most entries per yielded batch. */
   batchSize: number;
+  /** Bytes per yielded batch, about (a batch ends after the entry that reaches it). */
+  batchBytes?: number;
 }>;
 
 /**
@@ -219,19 +221,20 @@ export type MergeOptions = Readonly<{
  * UNSUPPORTED_FEATURE when the visible version of a key is a merge operand, a blob reference,
  * a wide-column entity or another type this source must not approximate; such a version
  * hidden by a newer one (or by a newer range tombstone) cannot affect the result and is
- * skipped like any older version. Closes every cursor
- * when done or abandoned.
+ * skipped like any older version. Entries are packed (format/packed.ts) as they are found:
+ * the only copy of their bytes before the writer's. Closes every cursor when done or abandoned.
  */
 export async function* mergeLiveEntries(
   cursors: readonly StreamCursor[],
   tombstones: RangeTombstoneCursor,
   options: MergeOptions,
-): AsyncGenerator<Entry[]> {
+): AsyncGenerator<PackedEntries> {
   const heap = new CursorHeap();
+  const batchBytes = options.batchBytes ?? DEFAULT_PACKED_BATCH_BYTES;
   try {
     for (const c of cursors) if (await c.refill()) heap.push(c);
     const checkTombstones = !tombstones.empty;
-    let out: Entry[] = [];
+    const out = new PackedEntriesBuilder(batchBytes + (batchBytes >> 2));
     const h = heap.items;
     while (h.length > 0) {
       let top = h[0]!;
@@ -245,8 +248,7 @@ export async function* mergeLiveEntries(
       // WAL replay have already removed its 8-byte packed suffix.
       if (type === ValueType.Value || type === ValueType.ValuePreferredSeqno) {
         if (!checkTombstones || !(top.seq < tombstones.coveringSequence(top.key))) {
-          const vs = tb.valStart[ti]!;
-          out.push({ key: kb.subarray(ks, ks + kl), value: tb.valBuf[ti]!.subarray(vs, vs + tb.valLen[ti]!) });
+          out.push(kb, ks, kl, tb.valBuf[ti]!, tb.valStart[ti]!, tb.valLen[ti]!);
         }
       } else if (type !== ValueType.Deletion && type !== ValueType.SingleDeletion) {
         if (!checkTombstones || !(top.seq < tombstones.coveringSequence(top.key))) {
@@ -265,12 +267,9 @@ export async function* mergeLiveEntries(
         top = h[0]!;
         if (top.kl !== kl || compareRanges(top.kb, top.ks, kl, kb, ks, kl) !== 0) break;
       }
-      if (out.length >= options.batchSize) {
-        yield out;
-        out = [];
-      }
+      if (out.bytes >= batchBytes || out.count >= options.batchSize) yield out.take();
     }
-    if (out.length > 0) yield out;
+    if (out.count > 0) yield out.take();
   } finally {
     await Promise.all(cursors.map((c) => c.close()));
   }

@@ -2,38 +2,49 @@
  * The RocksDB checkpoint source: CURRENT → MANIFEST → live table files per column family,
  * plus the WAL files the checkpoint holds, merged into each family's live entries.
  */
+import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
+import { unpackEntries, type PackedEntries } from '../../format/packed.js';
 import type { Entry, Source, TableInfo } from '../source.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
+import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { readManifest, type ColumnFamilyVersion, type ManifestVersion } from './manifest.js';
-import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';
-import { RangeTombstoneCursor, type Tombstone } from './range-tombstones.js';
-import { openTableFile, type OpenTable, type TableLike } from './table-port.js';
+import { MergePool } from './merge-pool.js';
+import { checkEntryCounts, guard, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
+import { cutsInside, largestRun, toRanges } from './range-split.js';
+import type { Tombstone } from './range-tombstones.js';
+import { TableReader } from './table/index.js';
 import type { FileMeta } from './version-edit.js';
-import { BlockFetchPool } from './block-fetch-pool.js';
 import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from './wal.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
-const DEFAULT_BATCH_SIZE = 1024;
+const DEFAULT_BATCH_SIZE = 8192;
+/**
+ * Table-file bytes per key range merged by a worker: large enough that seeking (an index
+ * search per file) and partly read edge blocks cost little, small enough that a family splits
+ * into many more ranges than workers, and that a range's output waiting its turn is small.
+ */
+const DEFAULT_RANGE_BYTES = 4 << 20;
+/** Workers beyond this gained nothing in measurements (the main thread's hashing is serial). */
+const MAX_MERGE_THREADS = 4;
 
 /** Options of {@link openRocksDbCheckpoint}. */
 export type RocksDbSourceOptions = Readonly<
   Partial<{
-    /** Entries per yielded batch. Defaults to 1,024. */
+    /** Most entries per yielded batch. Defaults to 1,024. */
     batchSize: number;
-    /** Opens a table file. Defaults to the table reader of `table/`. */
-    openTable: OpenTable;
     /**
-     * Worker threads that read, verify and decompress data blocks while this thread parses,
-     * merges and encodes (block-fetch-pool.ts); 0 reads in-thread. Ignored when `openTable` is
-     * given, or when running from TypeScript sources. Defaults to 1. (Decoding whole tables in
-     * workers was measured slower on 2 cores: entries must be packed and copied across.)
+     * Worker threads that merge key ranges of a family (merge-pool.ts) while this thread hashes
+     * and writes; 0 merges in-thread. Ignored when running from TypeScript sources. Defaults to
+     * the number of cores, at most 4.
      */
-    fetchThreads: number;
+    mergeThreads: number;
+    /** Table-file bytes per key range given to a worker. Defaults to 4 MiB. */
+    rangeBytes: number;
   }>
 >;
 
@@ -61,29 +72,30 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     throw ioError(dir, e);
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
-    throw new SnapshotError('INVALID_ARGUMENT', `batchSize must be a positive integer, got ${batchSize}`);
+  const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const threads = options.mergeThreads ?? Math.min(MAX_MERGE_THREADS, availableParallelism());
+  for (const [name, v, min] of [['batchSize', batchSize, 1], ['rangeBytes', rangeBytes, 1], ['mergeThreads', threads, 0]] as const) {
+    if (!Number.isSafeInteger(v) || v < min) {
+      throw new SnapshotError('INVALID_ARGUMENT', `${name} must be an integer of at least ${min}, got ${v}`);
+    }
   }
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
-  const fetchPool = options.openTable === undefined ? BlockFetchPool.create(options.fetchThreads ?? 1) : undefined;
-  const openTable: OpenTable =
-    options.openTable ?? (fetchPool === undefined ? openTableFile : (path, o = {}) => openTableFile(path, { ...o, blockFetcher: fetchPool }));
-  return new RocksDbSource(dir, version, wals, openTable, batchSize, fetchPool);
+  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, threads });
 }
 
 class RocksDbSource implements Source {
   readonly kind = 'rocksdb';
   private readonly active = new Set<AsyncGenerator<unknown>>();
   private closed = false;
+  /** Created on first use: listing tables needs no threads. */
+  private pool: MergePool | undefined | null = null;
 
   constructor(
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly openTable: OpenTable,
-    private readonly batchSize: number,
-    private readonly fetchPool: BlockFetchPool | undefined,
+    private readonly options: { readonly batchSize: number; readonly rangeBytes: number; readonly threads: number },
   ) {}
 
   /**
@@ -127,6 +139,25 @@ class RocksDbSource implements Source {
   }
 
   entries(table: string): AsyncIterable<readonly Entry[]> {
+    const packed = this.packedEntries(table);
+    return {
+      [Symbol.asyncIterator]: () => {
+        const it = packed[Symbol.asyncIterator]();
+        return {
+          next: async () => {
+            const r = await it.next();
+            return r.done === true ? r : { done: false, value: unpackEntries(r.value) };
+          },
+          return: async () => {
+            await it.return?.();
+            return { done: true, value: undefined };
+          },
+        };
+      },
+    };
+  }
+
+  packedEntries(table: string): AsyncIterable<PackedEntries> {
     const gen = this.generate(table);
     this.active.add(gen);
     const active = this.active;
@@ -155,14 +186,19 @@ class RocksDbSource implements Source {
     const running = [...this.active];
     this.active.clear();
     await Promise.all(running.map((g) => g.return(undefined).catch(() => undefined)));
-    await this.fetchPool?.close();
+    await this.pool?.close();
   }
 
   private checkOpen(): void {
     if (this.closed) throw new SnapshotError('INVALID_ARGUMENT', 'the RocksDB source is closed');
   }
 
-  private async *generate(table: string): AsyncGenerator<Entry[]> {
+  /**
+   * The family's live entries: its key space cut into ranges merged by the worker pool, or
+   * one range merged in-thread without it. Either way every file's entries read must add up
+   * to its properties' count.
+   */
+  private async *generate(table: string): AsyncGenerator<PackedEntries> {
     this.checkOpen();
     const cf = this.version.columnFamilies.find((c) => c.name === table);
     if (cf === undefined) {
@@ -171,11 +207,36 @@ class RocksDbSource implements Source {
       });
     }
     checkFamilySupported(cf, this.version.manifestPath);
-    const memtable = (await this.replay([cf])).get(cf.id)!;
+    if (this.pool === null) this.pool = MergePool.create(this.options.threads);
+    const pool = this.pool;
+    const { plan, splits } = await this.plan(cf);
+    const ranges = toRanges(splits);
+    const counts: EntryCounts = new Map();
+    if (pool === undefined) {
+      const merger = new RangeMerger(plan);
+      try {
+        for (const range of ranges) yield* merger.merge(range, counts);
+      } finally {
+        await merger.close();
+      }
+    } else {
+      yield* pool.merge(plan, ranges, counts);
+    }
+    checkEntryCounts(plan, counts);
+  }
 
-    // Range tombstones apply across all levels by sequence number, so they are gathered from
-    // every live file before the first entry is produced.
+  /**
+   * Reads what merging the family needs besides point entries: the WAL's memtable, every
+   * file's properties and range tombstones (they apply across levels by sequence number, so
+   * all are gathered first), and keys that cut the family into ranges of about `rangeBytes` of
+   * table files (range-split.ts).
+   */
+  private async plan(cf: ColumnFamilyVersion): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
+    const memtable = (await this.replay([cf])).get(cf.id)!;
     const tombstones: Tombstone[] = [...memtable.rangeTombstones];
+    const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
+    const splits: Uint8Array[] = [];
+    const planned = new Map<FileMeta, PlannedFile>();
     for (const f of allFiles(cf)) {
       const t = await this.open(f);
       try {
@@ -183,56 +244,45 @@ class RocksDbSource implements Source {
         for (const rt of await guard(t.path, () => t.rangeTombstones())) {
           tombstones.push({ start: rt.start, end: rt.end, sequence: sequenceToNumber(rt.sequence, t.path) });
         }
-      } finally {
-        await t.close();
-      }
-    }
-
-    const cursors: StreamCursor[] = [];
-    let rank = 0;
-    cursors.push(new StreamCursor(rank++, memtableStream(memtable, join(this.dir, '(WAL)'))));
-    for (const f of cf.level0) cursors.push(new StreamCursor(rank++, this.filesStream(cf, [f])));
-    for (const files of cf.levels) {
-      if (files.length > 0) cursors.push(new StreamCursor(rank++, this.filesStream(cf, files)));
-    }
-    yield* mergeLiveEntries(cursors, new RangeTombstoneCursor(tombstones), {
-      table: cf.name,
-      batchSize: this.batchSize,
-    });
-  }
-
-  /** The files of one L0 file or one sorted level, opened one at a time, in order. */
-  private async *filesStream(cf: ColumnFamilyVersion, files: readonly FileMeta[]): AsyncGenerator<SourceBatch> {
-    for (const f of files) {
-      const t = await this.open(f);
-      try {
-        checkTableProperties(cf, t);
-        if (t.columns !== undefined) {
-          const it = t.columns()[Symbol.asyncIterator]();
-          for (;;) {
-            const r = await guard(t.path, () => it.next());
-            if (r.done === true) break;
-            yield { file: t.path, columns: r.value };
-          }
-        } else {
-          const it = t.entries()[Symbol.asyncIterator]();
-          for (;;) {
-            const r = await guard(t.path, () => it.next());
-            if (r.done === true) break;
-            yield { file: t.path, entries: r.value };
-          }
+        planned.set(f, {
+          path: t.path,
+          level: f.level,
+          largestSequence: sequenceToNumber(f.largestSeqno, this.version.manifestPath),
+          smallest: userKeyOf(f.smallest),
+          largest: userKeyOf(f.largest),
+          pointEntries: t.pointEntries,
+          indexOffset: t.indexOffset,
+        });
+        if (splitRun?.includes(f) === true) {
+          // The file's first key starts a range (after the first file); big files are cut inside too.
+          if (f !== splitRun[0]) splits.push(userKeyOf(f.smallest));
+          const inside = cutsInside(f.fileSize, this.options.rangeBytes);
+          if (inside > 0) splits.push(...(await guard(t.path, () => t.splitKeys(inside))));
         }
       } finally {
         await t.close();
       }
     }
+    const plan: FamilyPlan = {
+      table: cf.name,
+      memtable: memtable.entries,
+      memtableLabel: join(this.dir, '(WAL)'),
+      tombstones,
+      level0: cf.level0.map((f) => planned.get(f)!),
+      levels: cf.levels.filter((files) => files.length > 0).map((files) => files.map((f) => planned.get(f)!)),
+      batchSize: this.options.batchSize,
+    };
+    return { plan, splits };
   }
 
-  private async open(f: FileMeta): Promise<TableLike> {
+  private async open(f: FileMeta): Promise<TableReader> {
     const path = join(this.dir, `${String(f.number).padStart(6, '0')}.sst`);
     try {
-      // Ingested external files take their sequence number from the MANIFEST (table-port.ts).
-      return await this.openTable(path, { largestSequence: sequenceToNumber(f.largestSeqno, this.version.manifestPath) });
+      // Ingested external files take their sequence number from the MANIFEST (table-reader.ts).
+      return await TableReader.open(path, {
+        largestSequence: sequenceToNumber(f.largestSeqno, this.version.manifestPath),
+        passThroughUnsupportedTypes: true,
+      });
     } catch (e) {
       if (e instanceof SnapshotError && e.code === 'NOT_FOUND') {
         throw corrupt(path, 0, `live table file ${f.number} (level ${f.level}) is missing from the checkpoint`);
@@ -252,8 +302,8 @@ class RocksDbSource implements Source {
   }
 }
 
-async function* memtableStream(memtable: MemTable, label: string): AsyncGenerator<SourceBatch> {
-  if (memtable.entries.length > 0) yield { file: label, entries: memtable.entries };
+function userKeyOf(internalKey: Uint8Array): Uint8Array {
+  return internalKey.slice(0, internalKey.length - 8);
 }
 
 function allFiles(cf: ColumnFamilyVersion): FileMeta[] {
@@ -275,30 +325,9 @@ function checkFamilySupported(cf: ColumnFamilyVersion, manifest: string): void {
   }
 }
 
-function checkTableProperties(cf: ColumnFamilyVersion, t: TableLike): void {
+function checkTableProperties(cf: ColumnFamilyVersion, t: TableReader): void {
   const name = t.properties.comparator;
   if (name !== undefined && name !== '' && name !== BYTEWISE_COMPARATOR) {
     throw unsupported(t.path, `table file of column family ${JSON.stringify(cf.name)} is ordered by comparator ${JSON.stringify(name)}; only ${BYTEWISE_COMPARATOR} is supported`);
   }
-}
-
-/** Runs a table-reader call, turning anything but a SnapshotError into one. */
-async function guard<T>(file: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw toSourceError(file, e);
-  }
-}
-
-/** File-system errors become IO_ERROR; anything else a reader throws means bad bytes. */
-function toSourceError(file: string, e: unknown): SnapshotError {
-  if (e instanceof SnapshotError) return e;
-  if (typeof (e as { code?: unknown } | null)?.code === 'string' && (e as { syscall?: unknown }).syscall !== undefined) {
-    return ioError(file, e);
-  }
-  return new SnapshotError('CORRUPT_CHECKPOINT', `cannot decode ${file}: ${(e as Error)?.message ?? String(e)}`, {
-    file,
-    cause: e,
-  });
 }

@@ -221,7 +221,7 @@ function decodeWriteBatch(
     // were flushed into its table files already.
     if (logNumber === undefined || walNumber < logNumber) continue;
     // Merge operands, blob references and wide-column entities go to the memtable as stored:
-    // as for table files (table-port.ts), the merge refuses them with UNSUPPORTED_FEATURE only
+    // as for table files (passThroughUnsupportedTypes, see range-merger.ts), the merge refuses them with UNSUPPORTED_FEATURE only
     // when one is the visible version of its key.
     const table = tables.get(cf)!;
     if (type === ValueType.RangeDeletion) {

@@ -4,6 +4,7 @@ import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
 import { mergeLiveEntries, StreamCursor, type RawEntry, type SourceBatch } from '../../../src/sources/rocksdb/merge.js';
 import { RangeTombstoneCursor, type Tombstone } from '../../../src/sources/rocksdb/range-tombstones.js';
 import { ValueType } from '../../../src/sources/rocksdb/wal.js';
+import { unpackEntries } from '../../../src/format/packed.js';
 import { snapshotErrorOf } from './helpers.js';
 
 const key = (k: number) => Uint8Array.of(k >> 8, k & 0xff);
@@ -20,7 +21,7 @@ async function merged(streams: RawEntry[][], tombstones: Tombstone[], batch = 3)
   const cursors = streams.map((s, i) => new StreamCursor(i, stream([...s].sort(sortInternal), batch)));
   const out: [number, number][] = [];
   for await (const b of mergeLiveEntries(cursors, new RangeTombstoneCursor(tombstones), { table: 't', batchSize: 4 })) {
-    for (const e of b) out.push([(e.key[0]! << 8) | e.key[1]!, e.value[0]!]);
+    for (const e of unpackEntries(b)) out.push([(e.key[0]! << 8) | e.key[1]!, e.value[0]!]);
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { CompressionType, compressionName, decompressBlock, MAX_BLOCK_BYTES, Uns
 import { decodeDataBlockColumns } from './data-block.js';
 import { corrupt, unsupported } from './errors.js';
 import { decodeFooter, FOOTER_SIZE, type Footer } from './footer.js';
-import { decodeIndexBlock, type IndexEncoding } from './index-iterator.js';
+import { decodeIndexBlock, decodeIndexBlockWithKeys, type IndexEncoding, type IndexKeys } from './index-iterator.js';
 import { parseProperties, type TableProperties } from './properties.js';
 import { EntryColumns, type InternalEntry, type RangeTombstone } from './types.js';
 import { ValueType } from './value-type.js';
@@ -37,33 +37,8 @@ export type TableReaderOptions = Readonly<
     passThroughUnsupportedTypes: boolean;
     /** Bytes of data blocks fetched per read (one batch of entries per read). Defaults to 256 KiB. */
     readBatchBytes: number;
-    /**
-     * Reads, verifies and decompresses runs of data blocks elsewhere (a worker thread, see
-     * ../block-fetch-pool.ts) instead of in this thread. Defaults to undefined (in-thread).
-     */
-    blockFetcher: BlockFetcher;
   }>
 >;
-
-/** One run of physically contiguous data blocks of a table file, to read and decode. */
-export interface RunRequest {
-  readonly path: string;
-  readonly footer: Footer;
-  readonly fileSize: number;
-  readonly start: number;
-  readonly end: number;
-  readonly handles: readonly BlockHandle[];
-}
-
-/**
- * Fetches runs of data blocks: each block read, checksum-verified and decompressed exactly as
- * the table reader does in-thread (see readRunBlocks). Entries are decoded by the caller.
- */
-export interface BlockFetcher {
-  fetchRun(req: RunRequest): Promise<Uint8Array[]>;
-  /** The table reader of `path` is closed: its file may be closed too. */
-  release(path: string): void;
-}
 
 const BYTEWISE = 'leveldb.BytewiseComparator';
 const INDEX_BINARY = 0;
@@ -73,8 +48,6 @@ const INDEX_BINARY_FIRST_KEY = 3;
 // 256 KiB: big enough that syscalls and awaits are rare, small enough that a batch of entries
 // (~2000 here) dies young: 1 MiB batches doubled garbage-collection time in measurements.
 const DEFAULT_READ_BATCH = 256 * 1024;
-/** Runs requested ahead from a BlockFetcher (each about DEFAULT_READ_BATCH bytes). */
-const FETCH_AHEAD = 3;
 
 /** A block-based table file opened for a full scan. */
 export class TableReader {
@@ -90,7 +63,6 @@ export class TableReader {
   readonly #globalSequence: number | undefined;
   readonly #readBatch: number;
   readonly #passThrough: boolean;
-  readonly #fetcher: BlockFetcher | undefined;
   #closed = false;
 
   private constructor(
@@ -104,7 +76,6 @@ export class TableReader {
     globalSequence: number | undefined,
     readBatch: number,
     passThrough: boolean,
-    fetcher: BlockFetcher | undefined,
   ) {
     this.path = path;
     this.#fh = fh;
@@ -116,11 +87,11 @@ export class TableReader {
     this.#enc = {
       valueDeltaEncoded: properties.indexValueIsDeltaEncoded,
       haveFirstKey: properties.indexType === INDEX_BINARY_FIRST_KEY,
+      keyIsUserKey: properties.indexKeyIsUserKey,
     };
     this.#globalSequence = globalSequence;
     this.#readBatch = readBatch;
     this.#passThrough = passThrough;
-    this.#fetcher = fetcher;
   }
 
   /**
@@ -188,7 +159,17 @@ export class TableReader {
     }
     const readBatch = Math.max(1, options.readBatchBytes ?? DEFAULT_READ_BATCH);
     const passThrough = options.passThroughUnsupportedTypes ?? false;
-    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch, passThrough, options.blockFetcher);
+    return new TableReader(path, fh, fileSize, footer, properties, indexHandle, rangeDel, globalSequence, readBatch, passThrough);
+  }
+
+  /** Offset of the (top-level) index block: where a wrong entry count is reported. */
+  get indexOffset(): number {
+    return this.#indexHandle.offset;
+  }
+
+  /** Point entries (all but range deletions) the table properties announce. */
+  get pointEntries(): number {
+    return this.properties.numEntries - (this.properties.numRangeDeletions ?? 0);
   }
 
   /** The range tombstones of the rocksdb.range_del meta block, in the block's order. */
@@ -256,15 +237,102 @@ export class TableReader {
   }
 
   /**
+   * The entries whose user key is in [range.lo, range.hi) (an absent bound is open), in
+   * internal-key order: the index is searched for the first and last data blocks that can
+   * hold such keys, and the entries of those two blocks outside the range are dropped. Unlike
+   * a full scan (`columns()`), the entry count is not checked against the table properties:
+   * the caller sums the counts of all ranges (see RangeMerger).
+   */
+  async *rangeColumns(range: KeyRange): AsyncIterable<EntryColumns> {
+    this.#checkOpen();
+    const footerOffset = this.fileSize - FOOTER_SIZE;
+    const top = await this.#topIndex();
+    let first = true;
+    const clip = (cols: EntryColumns): EntryColumns => {
+      const from = first && range.lo !== undefined ? firstAtOrAbove(cols, 0, range.lo) : 0;
+      first = false;
+      const to = range.hi === undefined ? cols.length : firstAtOrAbove(cols, from, range.hi);
+      if (from !== 0 || to !== cols.length) cols.keep(from, to);
+      return cols;
+    };
+    const [i0, i1] = blockSpan(top.keys, range);
+    if (this.properties.indexType !== INDEX_TWO_LEVEL) {
+      for await (const cols of this.#scan(top.handles.slice(i0, i1), footerOffset, this.#indexHandle.offset)) {
+        const c = clip(cols);
+        if (c.length > 0) yield c;
+      }
+      return;
+    }
+    for (let k = i0; k < i1; k++) {
+      const part = await this.#partition(k, top.handles[k]!);
+      const [j0, j1] = blockSpan(part.keys, range);
+      for await (const cols of this.#scan(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset)) {
+        const c = clip(cols);
+        if (c.length > 0) yield c;
+      }
+    }
+  }
+
+  #top: { handles: BlockHandle[]; keys: IndexKeys } | undefined;
+  #lastPartition: { k: number; handles: BlockHandle[]; keys: IndexKeys } | undefined;
+
+  /** The top-level index with its separators (cached: a reader serves many ranges). */
+  async #topIndex(): Promise<{ handles: BlockHandle[]; keys: IndexKeys }> {
+    if (this.#top === undefined) {
+      const footerOffset = this.fileSize - FOOTER_SIZE;
+      const data = await readBlock(this.#fh, this.path, this.#footer, this.#indexHandle, footerOffset, this.#indexHandle.offset);
+      this.#top = decodeIndexBlockWithKeys(this.path, this.#indexHandle.offset, data, this.#enc);
+    }
+    return this.#top;
+  }
+
+  /** Partition k of a partitioned index (the last one is cached: adjacent ranges share it). */
+  async #partition(k: number, h: BlockHandle): Promise<{ handles: BlockHandle[]; keys: IndexKeys }> {
+    if (this.#lastPartition?.k !== k) {
+      const footerOffset = this.fileSize - FOOTER_SIZE;
+      checkHandle(this.path, h, footerOffset, this.#indexHandle.offset);
+      const data = await readBlock(this.#fh, this.path, this.#footer, h, footerOffset, this.#indexHandle.offset);
+      this.#lastPartition = { k, ...decodeIndexBlockWithKeys(this.path, h.offset, data, this.#enc) };
+    }
+    return this.#lastPartition;
+  }
+
+  /**
+   * Up to `count` user keys that split the table's data into parts of about equal size (index
+   * separators, each ending a data block), ascending; for choosing key ranges. A partitioned
+   * index with too few partitions for `count` cuts is searched partition by partition.
+   */
+  async splitKeys(count: number): Promise<Uint8Array[]> {
+    this.#checkOpen();
+    const top = await this.#topIndex();
+    let levels: IndexKeys[] = [top.keys];
+    if (this.properties.indexType === INDEX_TWO_LEVEL && top.keys.ends.length <= count) {
+      levels = [];
+      for (let k = 0; k < top.handles.length; k++) levels.push((await this.#partition(k, top.handles[k]!)).keys);
+    }
+    const n = levels.reduce((sum, l) => sum + l.ends.length, 0);
+    const out: Uint8Array[] = [];
+    if (count < 1 || n < 2) return out;
+    // Every step-th separator, skipping the last (nothing follows it).
+    const step = n / (count + 1);
+    let next = step;
+    let seen = 0;
+    for (const keys of levels) {
+      for (let i = 0; i < keys.ends.length && out.length < count; i++, seen++) {
+        if (seen + 1 < next || seen === n - 1) continue;
+        out.push(keys.bytes.slice(i === 0 ? 0 : keys.ends[i - 1]!, keys.ends[i]!));
+        next += step;
+      }
+    }
+    return out;
+  }
+
+  /**
    * Reads the data blocks of `handles` in contiguous runs of about `readBatchBytes`, one batch
    * of entries per run. The next run's read is issued before the current one is decoded, so
    * I/O overlaps decoding.
    */
   async *#scan(handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
-    if (this.#fetcher !== undefined) {
-      yield* this.#scanFetched(this.#fetcher, handles, limit, indexOffset);
-      return;
-    }
     let next = this.#nextRun(handles, 0, limit, indexOffset);
     let pending = next && preadExact(this.#fh, this.path, next.start, next.end - next.start, this.fileSize);
     while (next !== undefined && pending !== undefined) {
@@ -280,45 +348,6 @@ export class TableReader {
         const h = handles[k]!;
         const data = blockContents(this.path, this.#footer, buf, h.offset - run.start, h);
         decodeDataBlockColumns(this.path, h.offset, data, out, this.#globalSequence, this.#passThrough);
-      }
-      if (out.length > 0) yield out;
-      this.#checkOpen();
-    }
-  }
-
-  /** As #scan, with the blocks read, verified and decompressed by `fetcher` (the next run ahead). */
-  async *#scanFetched(fetcher: BlockFetcher, handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
-    const issue = (r: { i: number; j: number; start: number; end: number }) =>
-      fetcher.fetchRun({
-        path: this.path,
-        footer: this.#footer,
-        fileSize: this.fileSize,
-        start: r.start,
-        end: r.end,
-        handles: handles.slice(r.i, r.j),
-      });
-    // Up to FETCH_AHEAD runs in flight, so the worker keeps reading while this thread parses.
-    const queue: { run: { i: number; j: number; start: number; end: number }; blocks: Promise<Uint8Array[]> }[] = [];
-    let from = 0;
-    const refill = () => {
-      while (queue.length < FETCH_AHEAD) {
-        const r = this.#nextRun(handles, from, limit, indexOffset);
-        if (r === undefined) return;
-        from = r.j;
-        const blocks = issue(r);
-        // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
-        blocks.catch(() => undefined);
-        queue.push({ run: r, blocks });
-      }
-    };
-    refill();
-    while (queue.length > 0) {
-      const { run, blocks: pending } = queue.shift()!;
-      const blocks = await pending;
-      refill();
-      const out = new EntryColumns(Math.max(64, Math.min(8192, (run.end - run.start) >> 6)));
-      for (let k = run.i; k < run.j; k++) {
-        decodeDataBlockColumns(this.path, handles[k]!.offset, blocks[k - run.i]!, out, this.#globalSequence, this.#passThrough);
       }
       if (out.length > 0) yield out;
       this.#checkOpen();
@@ -351,13 +380,73 @@ export class TableReader {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#fetcher?.release(this.path);
     await this.#fh.close();
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new SnapshotError('IO_ERROR', 'table reader is closed', { file: this.path });
   }
+}
+
+/** A user-key range [lo, hi); an absent bound is open. */
+export interface KeyRange {
+  readonly lo?: Uint8Array | undefined;
+  readonly hi?: Uint8Array | undefined;
+}
+
+/** Separator i of `keys` compared with `key`. */
+function compareSeparator(keys: IndexKeys, i: number, key: Uint8Array): number {
+  const b = keys.bytes;
+  const s = i === 0 ? 0 : keys.ends[i - 1]!;
+  const len = keys.ends[i]! - s;
+  const n = len < key.length ? len : key.length;
+  for (let j = 0; j < n; j++) {
+    const d = b[s + j]! - key[j]!;
+    if (d !== 0) return d;
+  }
+  return len - key.length;
+}
+
+/** The first index whose separator is >= key (binary search), or the count. */
+function firstSeparatorAtOrAbove(keys: IndexKeys, key: Uint8Array): number {
+  let lo = 0;
+  let hi = keys.ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (compareSeparator(keys, mid, key) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The blocks [i0, i1) that can hold user keys in `range`: block i holds keys at most
+ * separator i, and block i + 1 keys at least separator i.
+ */
+function blockSpan(keys: IndexKeys, range: KeyRange): [number, number] {
+  const n = keys.ends.length;
+  const i0 = range.lo === undefined ? 0 : firstSeparatorAtOrAbove(keys, range.lo);
+  const i1 = range.hi === undefined ? n : Math.min(n, firstSeparatorAtOrAbove(keys, range.hi) + 1);
+  return [i0, Math.max(i0, i1)];
+}
+
+/** The first entry at or after `from` whose user key is >= key (entries are sorted). */
+function firstAtOrAbove(cols: EntryColumns, from: number, key: Uint8Array): number {
+  let lo = from;
+  let hi = cols.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const kb = cols.keyBuf[mid]!;
+    const ks = cols.keyStart[mid]!;
+    const kl = cols.keyLen[mid]!;
+    const n = kl < key.length ? kl : key.length;
+    let c = 0;
+    for (let j = 0; j < n && c === 0; j++) c = kb[ks + j]! - key[j]!;
+    if (c === 0) c = kl - key.length;
+    if (c < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Rejects tables whose entries we could not interpret exactly. */
@@ -396,30 +485,6 @@ function checkHandle(file: string, h: BlockHandle, limit: number, where: number)
   }
 }
 
-/**
- * What a BlockFetcher does for one run, given the run's bytes `buf` (file offsets
- * [req.start, req.end)): verifies and decompresses each block, and returns the contents
- * concatenated in one buffer, block i at data[bounds[i], bounds[i + 1]).
- */
-export function readRunBlocks(req: RunRequest, buf: Uint8Array): { data: Uint8Array; bounds: Int32Array } {
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  for (const h of req.handles) {
-    const p = blockContents(req.path, req.footer, buf, h.offset - req.start, h);
-    parts.push(p);
-    total += p.length;
-  }
-  const data = new Uint8Array(total);
-  const bounds = new Int32Array(parts.length + 1);
-  let at = 0;
-  for (let i = 0; i < parts.length; i++) {
-    bounds[i] = at;
-    data.set(parts[i]!, at);
-    at += parts[i]!.length;
-  }
-  bounds[parts.length] = at;
-  return { data, bounds };
-}
 
 /** Reads exactly `len` bytes at `pos`; a short read means the file shrank or is truncated. */
 export async function preadExact(fh: FileHandle, file: string, pos: number, len: number, fileSize: number): Promise<Uint8Array> {

@@ -61,6 +61,24 @@ export class EntryColumns {
     this.length = i + 1;
   }
 
+  /** Keeps only entries [from, to), in place. */
+  keep(from: number, to: number): void {
+    const n = to - from;
+    if (from > 0) {
+      this.keyStart.copyWithin(0, from, to);
+      this.keyLen.copyWithin(0, from, to);
+      this.valStart.copyWithin(0, from, to);
+      this.valLen.copyWithin(0, from, to);
+      this.seq.copyWithin(0, from, to);
+      this.type.copyWithin(0, from, to);
+      this.keyBuf.splice(0, from);
+      this.valBuf.splice(0, from);
+    }
+    this.keyBuf.length = n;
+    this.valBuf.length = n;
+    this.length = n;
+  }
+
   /** Entry i as an InternalEntry (views into the buffers). */
   entry(i: number): InternalEntry {
     const ks = this.keyStart[i]!;

@@ -46,7 +46,7 @@ export async function toFormatVersion6(v5: Uint8Array, baseContextChecksum = 0x5
   const metaHandles = meta.map((e) => decodeBlockHandle(e.value, 0, e.value.length, pos)!);
   const propsEntry = meta.findIndex((e) => new TextDecoder().decode(e.key) === 'rocksdb.properties');
   const props = parseProperties(file, 0, readBlockEntries(file, 0, contents(v5, metaHandles[propsEntry]!)), 5, checksumType);
-  const enc = { valueDeltaEncoded: props.indexValueIsDeltaEncoded, haveFirstKey: props.indexType === 3 };
+  const enc = { valueDeltaEncoded: props.indexValueIsDeltaEncoded, haveFirstKey: props.indexType === 3, keyIsUserKey: props.indexKeyIsUserKey };
 
   // Every block whose checksum must carry its offset's context.
   const blocks: BlockHandle[] = [footer.index, ...metaHandles];

@@ -1,7 +1,8 @@
 /**
- * Off-thread block fetching (block-fetch-pool.ts, the default of the built source) gives the same
- * entries, and the same errors, as in-thread reading. The worker runs compiled JavaScript, so this
- * uses the build output (dist/, made by `npm test` / `npm run build`) and is skipped without it.
+ * Merging key ranges in worker threads (merge-pool.ts, the default of the built source) gives the
+ * same entries, and the same errors, as merging in-thread, however finely the key space is cut.
+ * The workers run compiled JavaScript, so this uses the build output (dist/, made by `npm test`
+ * before vitest runs); environment.test.ts fails the suite when it is missing.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -12,16 +13,17 @@ import type { Source } from '../../../src/sources/source.js';
 import { cleanup, fingerprint, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const DIST = join(FIXTURES, '..', '..', '..', 'dist', 'sources', 'rocksdb', 'index.js');
-const WORKER = join(DIST, '..', 'block-worker.js');
-type Open = (dir: string, options?: { fetchThreads?: number }) => Promise<Source>;
+const WORKER = join(DIST, '..', 'merge-worker.js');
+type Options = { mergeThreads?: number; rangeBytes?: number };
+type Open = (dir: string, options?: Options) => Promise<Source>;
 
 async function load(): Promise<Open> {
   const spec = DIST;
   return ((await import(spec)) as { openRocksDbCheckpoint: Open }).openRocksDbCheckpoint;
 }
 
-async function readAllTables(open: Open, dir: string, fetchThreads: number): Promise<Record<string, [string, string][] | string>> {
-  const source = await open(dir, { fetchThreads });
+async function readAllTables(open: Open, dir: string, options: Options): Promise<Record<string, [string, string][] | string>> {
+  const source = await open(dir, options);
   const out: Record<string, [string, string][] | string> = {};
   try {
     for (const t of await source.listTables()) {
@@ -42,12 +44,24 @@ async function readAllTables(open: Open, dir: string, fetchThreads: number): Pro
   return out;
 }
 
-describe.skipIf(!existsSync(WORKER))('reading blocks in a worker thread (from dist/)', () => {
-  test.each(['levels', 'ldb-three-families', 'wal-only', 'merge-operands'])('%s reads the same with and without the worker', async (name) => {
-    const open = await load();
-    const dir = join(FIXTURES, 'checkpoints', name);
-    expect(await readAllTables(open, dir, 1)).toEqual(await readAllTables(open, dir, 0));
+/** Ranges of 512 bytes of table file: every few data blocks start a new range. */
+const TINY_RANGES = { rangeBytes: 512 };
+
+describe('merging key ranges in worker threads (from dist/)', () => {
+  test('the compiled worker is there (npm test builds it first)', () => {
+    expect(existsSync(WORKER)).toBe(true);
   });
+
+  test.each(['levels', 'ldb-three-families', 'wal-only', 'merge-operands'])(
+    '%s reads the same in workers (many small ranges) as in-thread (one range)',
+    async (name) => {
+      const open = await load();
+      const dir = join(FIXTURES, 'checkpoints', name);
+      const inThread = await readAllTables(open, dir, { mergeThreads: 0, rangeBytes: 1 << 30 });
+      expect(await readAllTables(open, dir, { mergeThreads: 2, ...TINY_RANGES })).toEqual(inThread);
+      expect(await readAllTables(open, dir, { mergeThreads: 1 })).toEqual(inThread);
+    },
+  );
 
   test('a parent started with flags workers refuse (--expose-gc, node -e) still reads, as without a worker', async () => {
     const dir = join(FIXTURES, 'checkpoints', 'levels');
@@ -66,7 +80,7 @@ describe.skipIf(!existsSync(WORKER))('reading blocks in a worker thread (from di
   });
 
   test.skipIf(!HAVE_LDB || makeFixtureBinary() === null)(
-    'several levels, codecs and many runs per file: as ldb scan; a flipped byte is the same CORRUPT_CHECKPOINT; nothing written',
+    'several levels, codecs and ranges: as ldb scan; a flipped byte is the same CORRUPT_CHECKPOINT; nothing written',
     async () => {
       const open = await load();
       const dir = tempDir();
@@ -75,8 +89,8 @@ describe.skipIf(!existsSync(WORKER))('reading blocks in a worker thread (from di
         makeFixture(['--db', db, '--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
           '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5']);
         const before = fingerprint(db);
-        const ours = await readAllTables(open, db, 1);
-        expect(ours).toEqual(await readAllTables(open, db, 0));
+        const ours = await readAllTables(open, db, { mergeThreads: 2, ...TINY_RANGES });
+        expect(ours).toEqual(await readAllTables(open, db, { mergeThreads: 0, rangeBytes: 1 << 30 }));
         for (const cf of ['default', 'a', 'b']) expect(ours[cf], cf).toEqual(oracleScan(db, cf));
         expect(fingerprint(db)).toEqual(before);
 
@@ -86,8 +100,8 @@ describe.skipIf(!existsSync(WORKER))('reading blocks in a worker thread (from di
         const at = bytes.length >> 1;
         bytes[at] = bytes[at]! ^ 0x40;
         writeFileSync(sst, bytes);
-        const bad1 = await readAllTables(open, db, 1);
-        const bad0 = await readAllTables(open, db, 0);
+        const bad1 = await readAllTables(open, db, { mergeThreads: 2, ...TINY_RANGES });
+        const bad0 = await readAllTables(open, db, { mergeThreads: 0, rangeBytes: 1 << 30 });
         expect(bad1).toEqual(bad0);
         expect(Object.values(bad1).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);
       } finally {

@@ -1,0 +1,166 @@
+/**
+ * Merges one key range [lo, hi) of a column family (family-plan.ts) into packed live entries.
+ * Ranges partition the user-key space, so every version of a key is in one range and ranges
+ * can be merged independently (in worker threads, see merge-pool.ts) and concatenated in order.
+ * Each file's entries read in each range are counted: over all ranges of a family they must
+ * add up to what the file's properties announce (checkEntryCounts).
+ */
+import { SnapshotError } from '../../format/errors.js';
+import type { PackedEntries } from '../../format/packed.js';
+import { compareBytes, corrupt } from './codec.js';
+import type { FamilyPlan, PlannedFile } from './family-plan.js';
+import { ioError } from './file-io.js';
+import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';
+import { RangeTombstoneCursor } from './range-tombstones.js';
+import { TableReader, type KeyRange } from './table/index.js';
+import type { MemEntry } from './wal.js';
+
+/** Open table readers kept per merger: enough for the L0 files and a few per level. */
+const MAX_OPEN_TABLES = 64;
+
+/** Entries read per file path, summed over ranges. */
+export type EntryCounts = Map<string, number>;
+
+export class RangeMerger {
+  /** Open readers, least recently used first (Map keeps insertion order). */
+  private readonly open = new Map<string, Promise<TableReader>>();
+  /** Readers being iterated (never evicted), with their number of users. */
+  private readonly busy = new Map<string, number>();
+  private closed = false;
+
+  constructor(readonly plan: FamilyPlan) {}
+
+  /** The live entries of `range`, packed; adds each file's entries read to `counts`. */
+  async *merge(range: KeyRange, counts: EntryCounts): AsyncGenerator<PackedEntries> {
+    const plan = this.plan;
+    const cursors: StreamCursor[] = [];
+    let rank = 0;
+    cursors.push(new StreamCursor(rank++, memtableStream(sliceMemtable(plan.memtable, range), plan.memtableLabel)));
+    for (const f of plan.level0) {
+      const r = rank++;
+      if (overlaps(f, range)) cursors.push(new StreamCursor(r, this.filesStream([f], range, counts)));
+    }
+    for (const files of plan.levels) {
+      const r = rank++;
+      const hit = files.filter((f) => overlaps(f, range));
+      if (hit.length > 0) cursors.push(new StreamCursor(r, this.filesStream(hit, range, counts)));
+    }
+    yield* mergeLiveEntries(cursors, new RangeTombstoneCursor(plan.tombstones), { table: plan.table, batchSize: plan.batchSize });
+  }
+
+  /** Closes every open table file. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const readers = [...this.open.values()];
+    this.open.clear();
+    await Promise.all(readers.map((r) => r.then((t) => t.close()).catch(() => undefined)));
+  }
+
+  /** The files of one L0 file or one sorted level within `range`, in order. */
+  private async *filesStream(files: readonly PlannedFile[], range: KeyRange, counts: EntryCounts): AsyncGenerator<SourceBatch> {
+    for (const f of files) {
+      this.busy.set(f.path, (this.busy.get(f.path) ?? 0) + 1);
+      let n = 0;
+      try {
+        const t = await this.reader(f);
+        const it = t.rangeColumns(range)[Symbol.asyncIterator]();
+        for (;;) {
+          const r = await guard(f.path, () => it.next());
+          if (r.done === true) break;
+          n += r.value.length;
+          yield { file: f.path, columns: r.value };
+        }
+      } finally {
+        counts.set(f.path, (counts.get(f.path) ?? 0) + n);
+        const users = this.busy.get(f.path)! - 1;
+        if (users === 0) this.busy.delete(f.path);
+        else this.busy.set(f.path, users);
+      }
+    }
+  }
+
+  private async reader(f: PlannedFile): Promise<TableReader> {
+    if (this.closed) throw new SnapshotError('IO_ERROR', 'the RocksDB source is closed', { file: f.path });
+    let r = this.open.get(f.path);
+    if (r !== undefined) {
+      this.open.delete(f.path); // move to the most recently used end
+    } else {
+      r = openTable(f);
+      r.catch(() => undefined);
+      for (const [path, t] of this.open) {
+        if (this.open.size < MAX_OPEN_TABLES) break;
+        if (this.busy.has(path)) continue;
+        this.open.delete(path);
+        void t.then((x) => x.close()).catch(() => undefined);
+      }
+    }
+    this.open.set(f.path, r);
+    return r;
+  }
+}
+
+/** Throws CORRUPT_CHECKPOINT for the first file whose entries read over all ranges differ from its properties. */
+export function checkEntryCounts(plan: FamilyPlan, counts: EntryCounts): void {
+  for (const f of [...plan.level0, ...plan.levels.flat()]) {
+    const n = counts.get(f.path) ?? 0;
+    if (n !== f.pointEntries) throw corrupt(f.path, f.indexOffset, `read ${n} point entries, properties say ${f.pointEntries}`);
+  }
+}
+
+async function openTable(f: PlannedFile): Promise<TableReader> {
+  try {
+    return await TableReader.open(f.path, { largestSequence: f.largestSequence, passThroughUnsupportedTypes: true });
+  } catch (e) {
+    if (e instanceof SnapshotError && e.code === 'NOT_FOUND') {
+      throw corrupt(f.path, 0, `live table file (level ${f.level}) is missing from the checkpoint`);
+    }
+    throw toSourceError(f.path, e);
+  }
+}
+
+function overlaps(f: PlannedFile, range: KeyRange): boolean {
+  return (range.hi === undefined || compareBytes(f.smallest, range.hi) < 0) && (range.lo === undefined || compareBytes(f.largest, range.lo) >= 0);
+}
+
+/** The memtable entries whose user key is in `range` (the memtable is sorted). */
+function sliceMemtable(entries: readonly MemEntry[], range: KeyRange): readonly MemEntry[] {
+  const at = (key: Uint8Array | undefined, dflt: number): number => {
+    if (key === undefined) return dflt;
+    let lo = 0;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareBytes(entries[mid]!.userKey, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const from = at(range.lo, 0);
+  const to = at(range.hi, entries.length);
+  return from === 0 && to === entries.length ? entries : entries.slice(from, Math.max(from, to));
+}
+
+async function* memtableStream(entries: readonly MemEntry[], label: string): AsyncGenerator<SourceBatch> {
+  if (entries.length > 0) yield { file: label, entries };
+}
+
+/** Runs a table-reader call, turning anything but a SnapshotError into one. */
+export async function guard<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw toSourceError(file, e);
+  }
+}
+
+/** File-system errors become IO_ERROR; anything else a reader throws means bad bytes. */
+export function toSourceError(file: string, e: unknown): SnapshotError {
+  if (e instanceof SnapshotError) return e;
+  if (typeof (e as { code?: unknown } | null)?.code === 'string' && (e as { syscall?: unknown }).syscall !== undefined) {
+    return ioError(file, e);
+  }
+  return new SnapshotError('CORRUPT_CHECKPOINT', `cannot decode ${file}: ${(e as Error)?.message ?? String(e)}`, {
+    file,
+    cause: e,
+  });
+}

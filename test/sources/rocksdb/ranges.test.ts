@@ -1,0 +1,126 @@
+/**
+ * Key ranges (range-split.ts, TableReader.rangeColumns, RangeMerger): a family cut into ranges
+ * and merged range by range gives exactly the entries of one whole merge, whatever the cuts.
+ * These run the in-thread path from TypeScript sources; merge-pool.test.ts checks that the
+ * worker threads of the build give the same.
+ */
+import fc from 'fast-check';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
+import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
+import { cutsInside, largestRun, toRanges } from '../../../src/sources/rocksdb/range-split.js';
+import { TableReader, type InternalEntry, type KeyRange } from '../../../src/sources/rocksdb/table/index.js';
+import { FIXTURES } from './helpers.js';
+
+const SST = join(FIXTURES, 'sst');
+const tables = readdirSync(SST).filter((f) => f.endsWith('.sst')).sort();
+
+async function allEntries(path: string): Promise<InternalEntry[]> {
+  const r = await TableReader.open(path);
+  const out: InternalEntry[] = [];
+  for await (const batch of r.entries()) out.push(...batch);
+  await r.close();
+  return out;
+}
+
+async function rangeEntries(r: TableReader, range: KeyRange): Promise<InternalEntry[]> {
+  const out: InternalEntry[] = [];
+  for await (const cols of r.rangeColumns(range)) for (let i = 0; i < cols.length; i++) out.push(cols.entry(i));
+  return out;
+}
+
+const inRange = (k: Uint8Array, r: KeyRange) =>
+  (r.lo === undefined || compareBytes(k, r.lo) >= 0) && (r.hi === undefined || compareBytes(k, r.hi) < 0);
+const view = (es: InternalEntry[]) => es.map((e) => [Buffer.from(e.userKey).toString('hex'), e.sequence, e.type, Buffer.from(e.value).toString('hex')]);
+
+describe('toRanges', () => {
+  test('ranges are ascending, disjoint and cover every key exactly once', () => {
+    const key = fc.uint8Array({ maxLength: 4 });
+    fc.assert(
+      fc.property(fc.array(key, { maxLength: 12 }), fc.array(key, { minLength: 1, maxLength: 20 }), (splits, probes) => {
+        const ranges = toRanges(splits);
+        for (let i = 1; i < ranges.length; i++) expect(ranges[i]!.lo).toEqual(ranges[i - 1]!.hi);
+        expect(ranges[0]!.lo).toBeUndefined();
+        expect(ranges.at(-1)!.hi).toBeUndefined();
+        for (const r of ranges) if (r.lo !== undefined && r.hi !== undefined) expect(compareBytes(r.lo, r.hi)).toBeLessThan(0);
+        for (const p of probes) expect(ranges.filter((r) => inRange(p, r)).length).toBe(1);
+      }),
+    );
+  });
+
+  test('the largest run is the one with most bytes; cuts follow the range size', () => {
+    const a = [{ fileSize: 10 }, { fileSize: 15 }];
+    const b = [{ fileSize: 30 }];
+    expect(largestRun([a, b, []])).toBe(b);
+    expect(largestRun([[], []])).toBeUndefined();
+    expect(cutsInside(100, 30)).toBe(2);
+    expect(cutsInside(10, 30)).toBe(0);
+  });
+});
+
+describe('TableReader.rangeColumns', () => {
+  test('there are fixtures (partitioned, first-key, hash and binary indexes)', () => expect(tables.length).toBeGreaterThanOrEqual(5));
+
+  test.each(tables)('%s: any range gives exactly the entries of a full scan within it', async (name) => {
+    const path = join(SST, name);
+    const all = await allEntries(path);
+    const keys = all.map((e) => e.userKey);
+    const r = await TableReader.open(path);
+    try {
+      // Bounds are existing keys, keys just after them, or arbitrary bytes; either may be open.
+      const bound = fc.oneof(
+        fc.constant(undefined),
+        fc.constantFrom(...keys),
+        fc.constantFrom(...keys).map((k) => Uint8Array.from([...k, 0])),
+        fc.uint8Array({ maxLength: 6 }),
+      );
+      await fc.assert(
+        fc.asyncProperty(bound, bound, async (lo, hi) => {
+          const range = { lo, hi };
+          expect(view(await rangeEntries(r, range))).toEqual(view(all.filter((e) => inRange(e.userKey, range))));
+        }),
+        { numRuns: 60 },
+      );
+      // The split keys cut the table into ranges whose concatenation is the whole table.
+      const cuts = await r.splitKeys(5);
+      expect(cuts.length).toBeGreaterThan(0);
+      const pieces: InternalEntry[] = [];
+      for (const range of toRanges(cuts)) pieces.push(...(await rangeEntries(r, range)));
+      expect(view(pieces)).toEqual(view(all));
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('a checkpoint merged range by range', () => {
+  const dirs = ['levels', 'ldb-three-families', 'wal-only', 'merge-operands'];
+
+  async function read(dir: string, rangeBytes: number): Promise<Record<string, string[] | string>> {
+    const source = await openRocksDbCheckpoint(dir, { mergeThreads: 0, rangeBytes });
+    const out: Record<string, string[] | string> = {};
+    try {
+      for (const t of await source.listTables()) {
+        const rows: string[] = [];
+        try {
+          for await (const batch of source.entries(t.name)) for (const e of batch) rows.push(`${Buffer.from(e.key).toString('hex')}=${Buffer.from(e.value).toString('hex')}`);
+          out[t.name] = rows;
+        } catch (e) {
+          const err = e as { code?: string; file?: string; offset?: number };
+          out[t.name] = `${err.code} ${err.file} ${err.offset}`;
+        }
+      }
+    } finally {
+      await source.close();
+    }
+    return out;
+  }
+
+  test.each(dirs)('%s: the same entries (and errors) with tiny ranges as with one range', async (name) => {
+    const dir = join(FIXTURES, 'checkpoints', name);
+    const whole = await read(dir, 1 << 30);
+    for (const rangeBytes of [64, 700, 5000]) expect(await read(dir, rangeBytes)).toEqual(whole);
+  });
+});
