@@ -51,8 +51,9 @@ export interface Source {
   entries(table: string): AsyncIterable<readonly Entry[]>;
   /**
    * Optional fast path: the same entries as `entries`, as packed batches (ENTRY records, see
-   * format/packed.ts) that a writer appends with one copy. A source offers it when it builds
-   * such batches anyway (the RocksDB source, whose merge runs in worker threads).
+   * format/packed.ts) that a writer appends with one copy. Unlike entries, a batch's bytes are
+   * valid only until the next batch is requested (a source may reuse them). A source offers it
+   * when it builds such batches anyway (the RocksDB source's merge kernel).
    */
   packedEntries?(table: string): AsyncIterable<PackedEntries>;
   /**

@@ -56,7 +56,7 @@ async function handle(req: MergeWorkerRequest): Promise<void> {
       const counts: EntryCounts = new Map();
       try {
         for await (const p of merger.merge(req.range, counts)) {
-          const buffer = p.bytes.buffer as ArrayBuffer;
+          const buffer = p.bytes.slice().buffer; // the batch is a view into reused memory: a copy goes
           port!.postMessage({ op: 'batch', rangeId: req.rangeId, buffer, length: p.bytes.length, count: p.count } satisfies MergeWorkerReply, [buffer]);
         }
         port!.postMessage({ op: 'end', rangeId: req.rangeId, counts: [...counts] } satisfies MergeWorkerReply);

@@ -6,14 +6,18 @@
  * add up to what the file's properties announce (checkEntryCounts).
  */
 import { SnapshotError } from '../../format/errors.js';
-import type { PackedEntries } from '../../format/packed.js';
+import { packedRecordAt, type PackedEntries } from '../../format/packed.js';
+import { KernelFallback, MergeKernel, memtableRun, type KernelRun, type KernelStream } from './kernel/kernel-merger.js';
 import { compareBytes, corrupt } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';
 import { RangeTombstoneCursor } from './range-tombstones.js';
-import { TableReader, type KeyRange } from './table/index.js';
+import { RunScratch, TableReader, type KeyRange } from './table/index.js';
 import type { MemEntry } from './wal.js';
+
+/** Whether ranges are merged by the WebAssembly kernel (kernel/), with this JavaScript merger as its fallback. */
+export type MergeEngine = 'kernel' | 'js';
 
 /** Open table readers kept per merger: enough for the L0 files and a few per level. */
 const MAX_OPEN_TABLES = 64;
@@ -28,10 +32,87 @@ export class RangeMerger {
   private readonly busy = new Map<string, number>();
   private closed = false;
 
-  constructor(readonly plan: FamilyPlan) {}
+  constructor(
+    readonly plan: FamilyPlan,
+    private readonly engine: MergeEngine = 'kernel',
+  ) {}
 
-  /** The live entries of `range`, packed; adds each file's entries read to `counts`. */
+  /**
+   * The live entries of `range`, packed; adds each file's entries read to `counts`. The kernel
+   * merges when it can; when it stops (KernelFallback), the JavaScript merger redoes the range,
+   * counting afresh, and only its entries after the kernel's last one are kept: it either
+   * reports the error the kernel stopped at, or produces the rest. A batch is valid until the
+   * next one is requested (the kernel's output is reused).
+   */
   async *merge(range: KeyRange, counts: EntryCounts): AsyncGenerator<PackedEntries> {
+    if (this.engine === 'js') {
+      yield* this.mergeJs(range, counts);
+      return;
+    }
+    const local: EntryCounts = new Map();
+    let last: Uint8Array | undefined;
+    const kernel = idleKernels.pop() ?? new MergeKernel();
+    try {
+      const streams = this.kernelStreams(range);
+      for await (const p of kernel.merge(streams, range.lo, range.hi, this.plan.tombstones, this.plan.batchSize, (f, n) => addCount(local, f, n))) {
+        last = lastKey(p);
+        yield p;
+      }
+      for (const [f, n] of local) addCount(counts, f, n);
+      return;
+    } catch (e) {
+      if (!(e instanceof KernelFallback)) throw e;
+    } finally {
+      idleKernels.push(kernel);
+    }
+    for await (const p of this.mergeJs(range, counts)) {
+      const rest = last === undefined ? p : after(p, last);
+      if (rest.count > 0) yield rest;
+    }
+  }
+
+  /** The kernel's streams for `range`, ranked as in mergeJs. */
+  private kernelStreams(range: KeyRange): KernelStream[] {
+    const plan = this.plan;
+    const streams: KernelStream[] = [];
+    let rank = 0;
+    const mem = memtableRun(sliceMemtable(plan.memtable, range), plan.memtableLabel);
+    streams.push({ rank: rank++, runs: once(mem) });
+    for (const f of plan.level0) {
+      const r = rank++;
+      if (overlaps(f, range)) streams.push({ rank: r, runs: this.fileRuns([f], range) });
+    }
+    for (const files of plan.levels) {
+      const r = rank++;
+      const hit = files.filter((f) => overlaps(f, range));
+      if (hit.length > 0) streams.push({ rank: r, runs: this.fileRuns(hit, range) });
+    }
+    return streams;
+  }
+
+  /** The blocks of `files` that can hold keys in `range`, file after file. */
+  private async *fileRuns(files: readonly PlannedFile[], range: KeyRange): AsyncGenerator<KernelRun> {
+    const scratch = new RunScratch(); // the kernel copies each run before asking for the next
+    for (const f of files) {
+      this.busy.set(f.path, (this.busy.get(f.path) ?? 0) + 1);
+      try {
+        const t = await this.reader(f);
+        const it = t.rangeBlocks(range, scratch)[Symbol.asyncIterator]();
+        for (;;) {
+          const r = await guard(f.path, () => it.next());
+          if (r.done === true) break;
+          yield { ...r.value, file: f.path, globalSequence: t.globalSequence };
+        }
+      } finally {
+        const users = this.busy.get(f.path)! - 1;
+        if (users === 0) this.busy.delete(f.path);
+        else this.busy.set(f.path, users);
+      }
+    }
+  }
+
+  /** As merge, by the JavaScript merger alone. */
+  private async *mergeJs(range: KeyRange, counts: EntryCounts): AsyncGenerator<PackedEntries> {
     const plan = this.plan;
     const cursors: StreamCursor[] = [];
     let rank = 0;
@@ -71,7 +152,7 @@ export class RangeMerger {
           yield { file: f.path, columns: r.value };
         }
       } finally {
-        counts.set(f.path, (counts.get(f.path) ?? 0) + n);
+        addCount(counts, f.path, n);
         const users = this.busy.get(f.path)! - 1;
         if (users === 0) this.busy.delete(f.path);
         else this.busy.set(f.path, users);
@@ -97,6 +178,39 @@ export class RangeMerger {
     this.open.set(f.path, r);
     return r;
   }
+}
+
+function addCount(counts: EntryCounts, file: string, n: number): void {
+  counts.set(file, (counts.get(file) ?? 0) + n);
+}
+
+/** Kernel instances not merging now: one per concurrent merge, reused (each keeps its grown memory). */
+const idleKernels: MergeKernel[] = [];
+
+/** The last key of a packed batch. */
+function lastKey(p: PackedEntries): Uint8Array | undefined {
+  let at = -1;
+  for (let q = 0; q < p.bytes.length; ) {
+    const { keyLength, valueLength } = packedRecordAt(p.bytes, q);
+    at = q;
+    q += 9 + keyLength + valueLength;
+  }
+  if (at < 0) return undefined;
+  const { keyLength } = packedRecordAt(p.bytes, at);
+  return p.bytes.slice(at + 9, at + 9 + keyLength);
+}
+
+/** The records of a packed batch whose key sorts after `key`. */
+function after(p: PackedEntries, key: Uint8Array): PackedEntries {
+  let q = 0;
+  let skipped = 0;
+  while (q < p.bytes.length) {
+    const { keyLength, valueLength } = packedRecordAt(p.bytes, q);
+    if (compareBytes(p.bytes.subarray(q + 9, q + 9 + keyLength), key) > 0) break;
+    q += 9 + keyLength + valueLength;
+    skipped++;
+  }
+  return skipped === 0 ? p : { bytes: p.bytes.subarray(q), count: p.count - skipped };
 }
 
 /** Throws CORRUPT_CHECKPOINT for the first file whose entries read over all ranges differ from its properties. */
@@ -138,6 +252,10 @@ function sliceMemtable(entries: readonly MemEntry[], range: KeyRange): readonly 
   const from = at(range.lo, 0);
   const to = at(range.hi, entries.length);
   return from === 0 && to === entries.length ? entries : entries.slice(from, Math.max(from, to));
+}
+
+async function* once(run: KernelRun | undefined): AsyncGenerator<KernelRun> {
+  if (run !== undefined) yield run;
 }
 
 async function* memtableStream(entries: readonly MemEntry[], label: string): AsyncGenerator<SourceBatch> {

@@ -17,7 +17,8 @@ export interface Tombstone {
   readonly sequence: number;
 }
 
-interface Fragment {
+/** A piece of the key space `[start, end)` and the highest tombstone sequence covering it. */
+export interface Fragment {
   readonly start: Uint8Array;
   readonly end: Uint8Array;
   readonly maxSequence: number;
@@ -49,8 +50,11 @@ export class RangeTombstoneCursor {
   }
 }
 
-/** Sweeps the sorted boundaries keeping a max-heap (by sequence) of the tombstones open there. */
-function fragment(tombstones: readonly Tombstone[]): Fragment[] {
+/**
+ * The tombstones flattened into sorted, disjoint fragments. Sweeps the sorted boundaries keeping
+ * a max-heap (by sequence) of the tombstones open there.
+ */
+export function fragment(tombstones: readonly Tombstone[]): Fragment[] {
   const live = tombstones.filter((t) => compareBytes(t.start, t.end) < 0); // empty ranges delete nothing
   if (live.length === 0) return [];
   const byStart = [...live].sort((a, b) => compareBytes(a.start, b.start));

@@ -73,7 +73,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
-  const threads = options.mergeThreads ?? Math.min(MAX_MERGE_THREADS, availableParallelism());
+  const threads = options.mergeThreads ?? 0;
   for (const [name, v, min] of [['batchSize', batchSize, 1], ['rangeBytes', rangeBytes, 1], ['mergeThreads', threads, 0]] as const) {
     if (!Number.isSafeInteger(v) || v < min) {
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be an integer of at least ${min}, got ${v}`);
@@ -81,7 +81,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   }
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
-  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, threads });
+  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, threads, split: options.rangeBytes !== undefined });
 }
 
 class RocksDbSource implements Source {
@@ -95,7 +95,13 @@ class RocksDbSource implements Source {
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly options: { readonly batchSize: number; readonly rangeBytes: number; readonly threads: number },
+    private readonly options: {
+      readonly batchSize: number;
+      readonly rangeBytes: number;
+      readonly threads: number;
+      /** Cut families into ranges even in-thread (when rangeBytes was asked for). */
+      readonly split: boolean;
+    },
   ) {}
 
   /**
@@ -146,7 +152,8 @@ class RocksDbSource implements Source {
         return {
           next: async () => {
             const r = await it.next();
-            return r.done === true ? r : { done: false, value: unpackEntries(r.value) };
+            // Entries must stay valid; a packed batch only until the next one: unpack a copy.
+            return r.done === true ? r : { done: false, value: unpackEntries({ bytes: r.value.bytes.slice(), count: r.value.count }) };
           },
           return: async () => {
             await it.return?.();
@@ -209,7 +216,8 @@ class RocksDbSource implements Source {
     checkFamilySupported(cf, this.version.manifestPath);
     if (this.pool === null) this.pool = MergePool.create(this.options.threads);
     const pool = this.pool;
-    const { plan, splits } = await this.plan(cf);
+    // In-thread, one range is cheapest (no index separators to decode), unless ranges were asked for.
+    const { plan, splits } = await this.plan(cf, pool !== undefined || this.options.split);
     const ranges = toRanges(splits);
     const counts: EntryCounts = new Map();
     if (pool === undefined) {
@@ -231,10 +239,10 @@ class RocksDbSource implements Source {
    * all are gathered first), and keys that cut the family into ranges of about `rangeBytes` of
    * table files (range-split.ts).
    */
-  private async plan(cf: ColumnFamilyVersion): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
+  private async plan(cf: ColumnFamilyVersion, split: boolean): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
     const memtable = (await this.replay([cf])).get(cf.id)!;
     const tombstones: Tombstone[] = [...memtable.rangeTombstones];
-    const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
+    const splitRun = split ? largestRun([...cf.level0.map((f) => [f]), ...cf.levels]) : undefined;
     const splits: Uint8Array[] = [];
     const planned = new Map<FileMeta, PlannedFile>();
     for (const f of allFiles(cf)) {

@@ -75,7 +75,7 @@ describe('merging key ranges in worker threads (from dist/)', () => {
     const r = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     const open = await load();
-    const expected = await readAllTables(open, dir, 0);
+    const expected = await readAllTables(open, dir, { mergeThreads: 0 });
     expect(JSON.parse(r.stdout)).toEqual((expected['default'] as [string, string][]).map(([k]) => k));
   });
 

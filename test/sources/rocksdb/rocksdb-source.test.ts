@@ -87,6 +87,16 @@ describe.skipIf(!HAVE_LDB)('entries equal ldb scan', () => {
     ]);
   });
 
+  test('keys longer than the merge kernel handles (9 KB): the JavaScript merger takes over the range, as ldb scan', async () => {
+    const db = fresh('longkeys');
+    const long = (c: string) => c.repeat(9000);
+    ldb(db, '--create_if_missing', 'batchput', 'a', '1', 'b', '2', long('m'), 'long-1', 'z', '26');
+    ldb(db, 'compact');
+    ldb(db, 'batchput', 'c', '3', long('n'), 'long-2', 'b', '22');
+    await expectMatchesOracle(db, ['default']);
+    expect((await readTable(db, 'default')).map(([k]) => k.length)).toEqual([2, 2, 2, 18000, 18000, 2]);
+  });
+
   test('the same logical content with and without compaction reads identically', async () => {
     const a = ldbDatabase(false);
     const b = ldbDatabase(true);

@@ -129,16 +129,16 @@ function zstd(body: Uint8Array, size: number): Uint8Array {
  * Decompresses one block's bytes. Throws DecodeFailure for malformed data and
  * UnsupportedCompression for a codec we do not implement (BZip2, Xpress, custom).
  */
-export function decompressBlock(type: number, input: Uint8Array): Uint8Array {
+export function decompressBlock(type: number, input: Uint8Array, alloc: (n: number) => Uint8Array = arenaAlloc): Uint8Array {
   switch (type) {
     case CompressionType.Snappy: {
       if (snappyUncompressedLength(input) > MAX_BLOCK_BYTES) throw new DecodeFailure('snappy: declared length too large');
-      return snappyDecompress(input, MAX_BLOCK_BYTES, arenaAlloc);
+      return snappyDecompress(input, MAX_BLOCK_BYTES, alloc);
     }
     case CompressionType.LZ4:
     case CompressionType.LZ4HC: {
       const { size, body } = sizePrefix(input);
-      return lz4Decompress(body, size, arenaAlloc);
+      return lz4Decompress(body, size, alloc);
     }
     case CompressionType.Zlib: {
       // RocksDB deflates with window_bits -14: raw deflate, no zlib header.

@@ -244,57 +244,74 @@ export class TableReader {
    * the caller sums the counts of all ranges (see RangeMerger).
    */
   async *rangeColumns(range: KeyRange): AsyncIterable<EntryColumns> {
-    this.#checkOpen();
-    const footerOffset = this.fileSize - FOOTER_SIZE;
-    const top = await this.#topIndex();
     let first = true;
-    const clip = (cols: EntryColumns): EntryColumns => {
+    for await (const run of this.rangeBlocks(range)) {
+      const cols = new EntryColumns(Math.max(64, Math.min(8192, run.bytes >> 6)));
+      for (let k = 0; k < run.blocks.length; k++) {
+        decodeDataBlockColumns(this.path, run.offsets[k]!, run.blocks[k]!, cols, this.#globalSequence, this.#passThrough);
+      }
       const from = first && range.lo !== undefined ? firstAtOrAbove(cols, 0, range.lo) : 0;
       first = false;
       const to = range.hi === undefined ? cols.length : firstAtOrAbove(cols, from, range.hi);
       if (from !== 0 || to !== cols.length) cols.keep(from, to);
-      return cols;
-    };
-    const [i0, i1] = blockSpan(top.keys, range);
-    if (this.properties.indexType !== INDEX_TWO_LEVEL) {
-      for await (const cols of this.#scan(top.handles.slice(i0, i1), footerOffset, this.#indexHandle.offset)) {
-        const c = clip(cols);
-        if (c.length > 0) yield c;
-      }
-      return;
-    }
-    for (let k = i0; k < i1; k++) {
-      const part = await this.#partition(k, top.handles[k]!);
-      const [j0, j1] = blockSpan(part.keys, range);
-      for await (const cols of this.#scan(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset)) {
-        const c = clip(cols);
-        if (c.length > 0) yield c;
-      }
+      if (cols.length > 0) yield cols;
     }
   }
 
-  #top: { handles: BlockHandle[]; keys: IndexKeys } | undefined;
-  #lastPartition: { k: number; handles: BlockHandle[]; keys: IndexKeys } | undefined;
+  /**
+   * The data blocks that can hold user keys in [range.lo, range.hi), in runs, verified and
+   * decompressed but not decoded: the first and last blocks may hold keys outside the range.
+   * For the merge kernel, which decodes them itself.
+   */
+  async *rangeBlocks(range: KeyRange, scratch?: RunScratch): AsyncIterable<BlockRun> {
+    this.#checkOpen();
+    const footerOffset = this.fileSize - FOOTER_SIZE;
+    const whole = range.lo === undefined && range.hi === undefined;
+    const top = await this.#topIndex(!whole);
+    const [i0, i1] = whole ? [0, top.handles.length] : blockSpan(top.keys!, range);
+    if (this.properties.indexType !== INDEX_TWO_LEVEL) {
+      yield* this.#runs(top.handles.slice(i0, i1), footerOffset, this.#indexHandle.offset, scratch);
+      return;
+    }
+    for (let k = i0; k < i1; k++) {
+      const part = await this.#partition(k, top.handles[k]!, !whole);
+      const [j0, j1] = whole ? [0, part.handles.length] : blockSpan(part.keys!, range);
+      yield* this.#runs(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset, scratch);
+    }
+  }
 
-  /** The top-level index with its separators (cached: a reader serves many ranges). */
-  async #topIndex(): Promise<{ handles: BlockHandle[]; keys: IndexKeys }> {
-    if (this.#top === undefined) {
+  /** The sequence number every entry takes (an ingested file's global seqno), or undefined. */
+  get globalSequence(): number | undefined {
+    return this.#globalSequence;
+  }
+
+  #top: DecodedIndex | undefined;
+  #lastPartition: (DecodedIndex & { k: number }) | undefined;
+
+  /** The top-level index (cached: a reader serves many ranges), with its separators if `withKeys`. */
+  async #topIndex(withKeys = true): Promise<DecodedIndex> {
+    if (this.#top === undefined || (withKeys && this.#top.keys === undefined)) {
       const footerOffset = this.fileSize - FOOTER_SIZE;
       const data = await readBlock(this.#fh, this.path, this.#footer, this.#indexHandle, footerOffset, this.#indexHandle.offset);
-      this.#top = decodeIndexBlockWithKeys(this.path, this.#indexHandle.offset, data, this.#enc);
+      this.#top = withKeys
+        ? decodeIndexBlockWithKeys(this.path, this.#indexHandle.offset, data, this.#enc)
+        : { handles: decodeIndexBlock(this.path, this.#indexHandle.offset, data, this.#enc) };
     }
     return this.#top;
   }
 
   /** Partition k of a partitioned index (the last one is cached: adjacent ranges share it). */
-  async #partition(k: number, h: BlockHandle): Promise<{ handles: BlockHandle[]; keys: IndexKeys }> {
-    if (this.#lastPartition?.k !== k) {
+  async #partition(k: number, h: BlockHandle, withKeys = true): Promise<DecodedIndex> {
+    const last = this.#lastPartition;
+    if (last?.k !== k || (withKeys && last.keys === undefined)) {
       const footerOffset = this.fileSize - FOOTER_SIZE;
       checkHandle(this.path, h, footerOffset, this.#indexHandle.offset);
       const data = await readBlock(this.#fh, this.path, this.#footer, h, footerOffset, this.#indexHandle.offset);
-      this.#lastPartition = { k, ...decodeIndexBlockWithKeys(this.path, h.offset, data, this.#enc) };
+      this.#lastPartition = withKeys
+        ? { k, ...decodeIndexBlockWithKeys(this.path, h.offset, data, this.#enc) }
+        : { k, handles: decodeIndexBlock(this.path, h.offset, data, this.#enc) };
     }
-    return this.#lastPartition;
+    return this.#lastPartition!;
   }
 
   /**
@@ -305,10 +322,10 @@ export class TableReader {
   async splitKeys(count: number): Promise<Uint8Array[]> {
     this.#checkOpen();
     const top = await this.#topIndex();
-    let levels: IndexKeys[] = [top.keys];
-    if (this.properties.indexType === INDEX_TWO_LEVEL && top.keys.ends.length <= count) {
+    let levels: IndexKeys[] = [top.keys!];
+    if (this.properties.indexType === INDEX_TWO_LEVEL && top.keys!.ends.length <= count) {
       levels = [];
-      for (let k = 0; k < top.handles.length; k++) levels.push((await this.#partition(k, top.handles[k]!)).keys);
+      for (let k = 0; k < top.handles.length; k++) levels.push((await this.#partition(k, top.handles[k]!)).keys!);
     }
     const n = levels.reduce((sum, l) => sum + l.ends.length, 0);
     const out: Uint8Array[] = [];
@@ -333,23 +350,45 @@ export class TableReader {
    * I/O overlaps decoding.
    */
   async *#scan(handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
+    for await (const run of this.#runs(handles, limit, indexOffset)) {
+      // Sized for ~100-byte entries; grows by doubling when entries are smaller.
+      const out = new EntryColumns(Math.max(64, Math.min(8192, run.bytes >> 6)));
+      for (let k = 0; k < run.blocks.length; k++) {
+        decodeDataBlockColumns(this.path, run.offsets[k]!, run.blocks[k]!, out, this.#globalSequence, this.#passThrough);
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+
+  /**
+   * The data blocks of `handles`, read in contiguous runs of about `readBatchBytes`,
+   * checksum-verified and decompressed. The next run's read is issued before the current one
+   * is handed out, so I/O overlaps decoding. With `scratch`, runs live in reused memory: each is
+   * valid only until the next one is requested (the merge kernel copies them at once), which
+   * spares allocating and collecting a buffer per run.
+   */
+  async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch): AsyncGenerator<BlockRun> {
+    let turn = 0;
+    const read = (r: { start: number; end: number }) =>
+      preadExact(this.#fh, this.path, r.start, r.end - r.start, this.fileSize, scratch?.raw(turn++, r.end - r.start));
     let next = this.#nextRun(handles, 0, limit, indexOffset);
-    let pending = next && preadExact(this.#fh, this.path, next.start, next.end - next.start, this.fileSize);
+    let pending = next && read(next);
     while (next !== undefined && pending !== undefined) {
       const run = next;
       const buf = await pending;
       next = this.#nextRun(handles, run.j, limit, indexOffset);
-      pending = next && preadExact(this.#fh, this.path, next.start, next.end - next.start, this.fileSize);
+      pending = next && read(next);
       // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
       pending?.catch(() => undefined);
-      // Sized for ~100-byte entries; grows by doubling when entries are smaller.
-      const out = new EntryColumns(Math.max(64, Math.min(8192, (run.end - run.start) >> 6)));
+      scratch?.resetOutput();
+      const blocks: Uint8Array[] = [];
+      const offsets: number[] = [];
       for (let k = run.i; k < run.j; k++) {
         const h = handles[k]!;
-        const data = blockContents(this.path, this.#footer, buf, h.offset - run.start, h);
-        decodeDataBlockColumns(this.path, h.offset, data, out, this.#globalSequence, this.#passThrough);
+        blocks.push(blockContents(this.path, this.#footer, buf, h.offset - run.start, h, scratch?.alloc));
+        offsets.push(h.offset);
       }
-      if (out.length > 0) yield out;
+      yield { blocks, offsets, bytes: run.end - run.start };
       this.#checkOpen();
     }
   }
@@ -386,6 +425,54 @@ export class TableReader {
   #checkOpen(): void {
     if (this.#closed) throw new SnapshotError('IO_ERROR', 'table reader is closed', { file: this.path });
   }
+}
+
+/** An index block's handles, and its separators when a key range needs them. */
+interface DecodedIndex {
+  readonly handles: BlockHandle[];
+  readonly keys?: IndexKeys;
+}
+
+/**
+ * Memory reused from run to run by a consumer that is done with each run before asking for the
+ * next: two read buffers (the current run and the one read ahead) and one output area for
+ * decompressed blocks.
+ */
+export class RunScratch {
+  readonly #raw: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  #out = new Uint8Array(1 << 20);
+  #pos = 0;
+
+  /** The read buffer for the turn-th run, at least `n` bytes. */
+  raw(turn: number, n: number): Uint8Array {
+    const k = turn & 1;
+    let buf = this.#raw[k]!;
+    if (buf.length < n) buf = this.#raw[k] = new Uint8Array(Math.max(n, 256 * 1024));
+    return buf;
+  }
+
+  resetOutput(): void {
+    this.#pos = 0;
+  }
+
+  /** Room for a decompressed block, valid until resetOutput (a full area is replaced, not overwritten). */
+  readonly alloc = (n: number): Uint8Array => {
+    if (this.#pos + n > this.#out.length) {
+      this.#out = new Uint8Array(Math.max(this.#out.length, n));
+      this.#pos = 0;
+    }
+    const out = this.#out.subarray(this.#pos, this.#pos + n);
+    this.#pos += n;
+    return out;
+  };
+}
+
+/** Consecutive data blocks of a table, verified and decompressed: block k starts at file offset offsets[k]. */
+export interface BlockRun {
+  readonly blocks: Uint8Array[];
+  readonly offsets: number[];
+  /** Bytes read from the file for the run. */
+  readonly bytes: number;
 }
 
 /** A user-key range [lo, hi); an absent bound is open. */
@@ -487,9 +574,16 @@ function checkHandle(file: string, h: BlockHandle, limit: number, where: number)
 
 
 /** Reads exactly `len` bytes at `pos`; a short read means the file shrank or is truncated. */
-export async function preadExact(fh: FileHandle, file: string, pos: number, len: number, fileSize: number): Promise<Uint8Array> {
+export async function preadExact(
+  fh: FileHandle,
+  file: string,
+  pos: number,
+  len: number,
+  fileSize: number,
+  into?: Uint8Array,
+): Promise<Uint8Array> {
   if (pos < 0 || pos + len > fileSize) throw corrupt(file, Math.max(0, pos), 'read past end of file (truncated?)');
-  const buf = new Uint8Array(len);
+  const buf = into !== undefined && into.length >= len ? into.subarray(0, len) : new Uint8Array(len);
   let done = 0;
   while (done < len) {
     let n: number;
@@ -571,7 +665,14 @@ async function readPropertiesBlock(
  * Verifies the checksum of the block at `buf[start, start + size + 5)` and returns its
  * uncompressed contents (a view into `buf` when the block is stored uncompressed).
  */
-export function blockContents(file: string, footer: Footer, buf: Uint8Array, start: number, h: BlockHandle): Uint8Array {
+export function blockContents(
+  file: string,
+  footer: Footer,
+  buf: Uint8Array,
+  start: number,
+  h: BlockHandle,
+  alloc?: (n: number) => Uint8Array,
+): Uint8Array {
   const typeAt = start + h.size;
   // As RocksDB's VerifyBlockChecksum: kNoChecksum computes 0, so its field must hold 0 (plus
   // the context modifier from format_version 6).
@@ -585,7 +686,7 @@ export function blockContents(file: string, footer: Footer, buf: Uint8Array, sta
   const raw = buf.subarray(start, typeAt);
   if (type === CompressionType.None) return raw;
   try {
-    return decompressBlock(type, raw);
+    return decompressBlock(type, raw, alloc);
   } catch (e) {
     if (e instanceof UnsupportedCompression) throw unsupported(file, h.offset, e.message);
     if (e instanceof DecodeFailure) throw corrupt(file, h.offset, `cannot decompress ${compressionName(type)} block: ${e.message}`, e);

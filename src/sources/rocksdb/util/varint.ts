@@ -37,6 +37,17 @@ export function readVarint32(buf: Uint8Array, pos: number, end: number, out: Var
  * we read is far below that bound in any real file.
  */
 export function readVarint64(buf: Uint8Array, pos: number, end: number, out: VarintResult): void {
+  // Fast path: up to 4 bytes (values below 2^28, every block offset and size in practice).
+  let v = 0;
+  for (let shift = 0; shift < 28 && pos + (shift / 7) < end; shift += 7) {
+    const b = buf[pos + shift / 7]!;
+    v |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      out.value = v;
+      out.pos = pos + shift / 7 + 1;
+      return;
+    }
+  }
   let result = 0;
   for (let shift = 0; shift <= 63; shift += 7) {
     if (pos >= end) break;

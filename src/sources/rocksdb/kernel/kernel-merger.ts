@@ -1,0 +1,313 @@
+/**
+ * Drives the merge kernel (assembly/merge.ts, compiled to WebAssembly): lays out its state in
+ * the kernel's memory, feeds each stream's data blocks as the kernel asks for them, and hands
+ * out the ENTRY records it writes as packed batches. Per entry, no JavaScript runs at all.
+ *
+ * The kernel handles what real checkpoints are made of; anything else makes it stop with
+ * FALLBACK (a malformed entry, keys out of order, a visible merge operand, a key or value too
+ * big for its buffers). `mergeRange` then redoes the range with the JavaScript merger (the
+ * reference, which reports errors precisely), keeping what the kernel already emitted.
+ */
+import type { PackedEntries } from '../../../format/packed.js';
+import { blockLayout } from '../table/block.js';
+import type { BlockRun } from '../table/index.js';
+import { fragment, type Tombstone } from '../range-tombstones.js';
+import type { MemEntry } from '../wal.js';
+import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
+
+// Layout shared with assembly/merge.ts (byte offsets).
+const C_N = 0;
+const C_CURSORS = 4;
+const C_HEAP = 8;
+const C_OUT = 16;
+const C_OUT_CAP = 20;
+const C_OUT_POS = 24;
+const C_OUT_COUNT = 28;
+const C_LO = 32;
+const C_LO_LEN = 36;
+const C_HI = 40;
+const C_HI_LEN = 44;
+const C_TOMB = 48;
+const C_TOMB_COUNT = 52;
+const C_FLUSH_AT = 60;
+const C_PENDING = 68;
+const C_GROUP_KEY = 72;
+const C_REASON = 80;
+const C_FLUSH_COUNT = 88;
+const CTRL_SIZE = 128;
+
+const CURSOR_SIZE = 104;
+const K_RANK = 0;
+const K_STATE = 4;
+const K_BLOCKS = 8;
+const K_BLOCK_COUNT = 12;
+const K_BLOCK_IDX = 16;
+const K_POS = 20;
+const K_END = 24;
+const K_KEY_A = 28;
+const K_KEY_B = 32;
+const K_KEY_CAP = 36;
+const K_KEY = 40;
+const K_KEY_LEN = 44;
+const K_GLOBAL_SEQ = 64;
+const K_COUNT = 80;
+
+const DONE = 0;
+const OUTPUT = 1;
+const REFILL = 2;
+
+/** Longest internal key the kernel handles (longer ones fall back to the JavaScript merger). */
+const KEY_CAP = 8 * 1024 + 8;
+/** Output buffer: a record larger than this falls back too. */
+const OUT_CAP = 1280 * 1024;
+const FLUSH_AT = 1024 * 1024;
+const PAGE = 65536;
+
+interface KernelExports {
+  readonly memory: WebAssembly.Memory;
+  begin(ctrl: number): void;
+  step(): number;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+/** One stream of the merge: its rank (lower is newer) and its runs of blocks, each tagged with its file. */
+export interface KernelStream {
+  readonly rank: number;
+  readonly runs: AsyncIterator<KernelRun>;
+}
+
+/** Blocks of one file (or the memtable), and the sequence number all its entries take, if any. */
+export interface KernelRun extends BlockRun {
+  readonly file: string;
+  readonly globalSequence: number | undefined;
+}
+
+/** Why the kernel stopped before the end (diagnostics; the JavaScript merger reports the error). */
+export class KernelFallback {
+  constructor(readonly reason: number) {}
+}
+
+/** A kernel instance: one per thread, reused for every range it merges. */
+export class MergeKernel {
+  private readonly exports: KernelExports;
+  private top = 0;
+
+  constructor() {
+    compiled ??= new WebAssembly.Module(Buffer.from(MERGE_KERNEL_WASM_BASE64, 'base64'));
+    this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+  }
+
+  private get buffer(): ArrayBuffer {
+    return this.exports.memory.buffer;
+  }
+
+  /** Bump allocation in the kernel's memory (grown as needed); everything is freed per merge. */
+  private alloc(bytes: number): number {
+    const at = (this.top + 7) & ~7;
+    const end = at + bytes;
+    const have = this.buffer.byteLength;
+    if (end > have) this.exports.memory.grow(Math.ceil((end - have) / PAGE));
+    this.top = end;
+    return at;
+  }
+
+  private i32(at: number, value: number): void {
+    new DataView(this.buffer).setInt32(at, value, true);
+  }
+
+  private getI32(at: number): number {
+    return new DataView(this.buffer).getInt32(at, true);
+  }
+
+  private bytes(at: number, data: Uint8Array): void {
+    new Uint8Array(this.buffer).set(data, at);
+  }
+
+  /**
+   * Merges `streams` over the user-key range [lo, hi) into packed batches of about 1 MiB, or
+   * `batchSize` entries if fewer. `onCount(file, n)`
+   * receives the entries within the range read from each file. Each batch is a view into the
+   * kernel's memory, valid until the next one is requested. Throws KernelFallback when the
+   * kernel cannot go on; the batches already yielded are right (whole user keys, in order).
+   */
+  async *merge(
+    streams: readonly KernelStream[],
+    lo: Uint8Array | undefined,
+    hi: Uint8Array | undefined,
+    tombstones: readonly Tombstone[],
+    batchSize: number,
+    onCount: (file: string, n: number) => void,
+  ): AsyncGenerator<PackedEntries> {
+    this.top = 1024; // address 0 stays unused
+    const n = streams.length;
+    const ctrl = this.alloc(CTRL_SIZE);
+    const cursors = this.alloc(n * CURSOR_SIZE);
+    new Uint8Array(this.buffer, ctrl, CTRL_SIZE).fill(0);
+    new Uint8Array(this.buffer, cursors, n * CURSOR_SIZE).fill(0);
+    this.i32(ctrl + C_N, n);
+    this.i32(ctrl + C_CURSORS, cursors);
+    this.i32(ctrl + C_HEAP, this.alloc(4 * Math.max(1, n)));
+    const out = this.alloc(OUT_CAP);
+    this.i32(ctrl + C_OUT, out);
+    this.i32(ctrl + C_OUT_CAP, OUT_CAP);
+    this.i32(ctrl + C_FLUSH_AT, FLUSH_AT);
+    this.i32(ctrl + C_FLUSH_COUNT, Math.min(batchSize, 0x7fffffff));
+    this.i32(ctrl + C_GROUP_KEY, this.alloc(KEY_CAP));
+    this.setBound(ctrl + C_LO, ctrl + C_LO_LEN, lo);
+    this.setBound(ctrl + C_HI, ctrl + C_HI_LEN, hi);
+    this.setTombstones(ctrl, tombstones);
+
+    const files: (string | undefined)[] = new Array(n).fill(undefined);
+    const regions: { at: number; cap: number }[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = cursors + i * CURSOR_SIZE;
+      this.i32(c + K_RANK, streams[i]!.rank);
+      const a = this.alloc(KEY_CAP);
+      this.i32(c + K_KEY_A, a);
+      this.i32(c + K_KEY_B, this.alloc(KEY_CAP));
+      this.i32(c + K_KEY_CAP, KEY_CAP);
+      this.i32(c + K_KEY, a);
+      this.i32(c + K_KEY_LEN, 8);
+      regions.push({ at: 0, cap: 0 });
+    }
+    const settle = (i: number) => {
+      const c = cursors + i * CURSOR_SIZE;
+      const counted = this.getI32(c + K_COUNT);
+      if (counted > 0) onCount(files[i]!, counted);
+      this.i32(c + K_COUNT, 0);
+    };
+
+    this.exports.begin(ctrl);
+    for (;;) {
+      const status = this.exports.step();
+      if (status === DONE || status === OUTPUT) {
+        const used = this.getI32(ctrl + C_OUT_POS);
+        if (used > 0) {
+          // A view into the kernel's memory: the consumer copies it before asking for more.
+          yield { bytes: new Uint8Array(this.buffer, out, used), count: this.getI32(ctrl + C_OUT_COUNT) };
+          this.i32(ctrl + C_OUT_POS, 0);
+          this.i32(ctrl + C_OUT_COUNT, 0);
+        }
+        if (status === DONE) {
+          for (let i = 0; i < n; i++) settle(i);
+          return;
+        }
+      } else if (status === REFILL) {
+        const i = this.getI32(ctrl + C_PENDING);
+        settle(i);
+        const c = cursors + i * CURSOR_SIZE;
+        const r = await streams[i]!.runs.next();
+        if (r.done === true) {
+          this.i32(c + K_STATE, 2);
+          continue;
+        }
+        files[i] = r.value.file;
+        this.install(c, regions[i]!, r.value);
+      } else {
+        throw new KernelFallback(this.getI32(ctrl + C_REASON));
+      }
+    }
+  }
+
+  /** Copies a run's blocks (their entries, up to the restart arrays) into the cursor's region. */
+  private install(c: number, region: { at: number; cap: number }, run: KernelRun): void {
+    const ends = run.blocks.map((b, k) => blockLayout(run.file, run.offsets[k]!, b).keysEnd);
+    const need = ends.reduce((s, e) => s + e, 0) + 8 * run.blocks.length;
+    if (need > region.cap) {
+      region.cap = Math.max(need, 2 * region.cap, 64 * 1024);
+      region.at = this.alloc(region.cap);
+    }
+    const mem = new Uint8Array(this.buffer);
+    const view = new DataView(this.buffer);
+    const list = region.at;
+    let at = list + 8 * run.blocks.length;
+    for (let k = 0; k < run.blocks.length; k++) {
+      const end = ends[k]!;
+      mem.set(end === run.blocks[k]!.length ? run.blocks[k]! : run.blocks[k]!.subarray(0, end), at);
+      view.setInt32(list + 8 * k, at, true);
+      view.setInt32(list + 8 * k + 4, at + end, true);
+      at += end;
+    }
+    view.setInt32(c + K_BLOCKS, list, true);
+    view.setInt32(c + K_BLOCK_COUNT, run.blocks.length, true);
+    view.setInt32(c + K_BLOCK_IDX, -1, true);
+    view.setInt32(c + K_POS, 0, true);
+    view.setInt32(c + K_END, 0, true);
+    view.setFloat64(c + K_GLOBAL_SEQ, run.globalSequence ?? -1, true);
+  }
+
+  private setBound(ptrField: number, lenField: number, key: Uint8Array | undefined): void {
+    if (key === undefined) {
+      this.i32(lenField, -1);
+      return;
+    }
+    const at = this.alloc(Math.max(1, key.length));
+    this.bytes(at, key);
+    this.i32(ptrField, at);
+    this.i32(lenField, key.length);
+  }
+
+  private setTombstones(ctrl: number, tombstones: readonly Tombstone[]): void {
+    const frags = fragment(tombstones);
+    const table = this.alloc(24 * Math.max(1, frags.length));
+    const placed = frags.map((f) => {
+      const s = this.alloc(Math.max(1, f.start.length));
+      this.bytes(s, f.start);
+      const e = this.alloc(Math.max(1, f.end.length));
+      this.bytes(e, f.end);
+      return { s, e, f };
+    });
+    const view = new DataView(this.buffer);
+    placed.forEach(({ s, e, f }, i) => {
+      const at = table + 24 * i;
+      view.setInt32(at, s, true);
+      view.setInt32(at + 4, f.start.length, true);
+      view.setInt32(at + 8, e, true);
+      view.setInt32(at + 12, f.end.length, true);
+      view.setFloat64(at + 16, f.maxSequence, true);
+    });
+    this.i32(ctrl + C_TOMB, table);
+    this.i32(ctrl + C_TOMB_COUNT, frags.length);
+  }
+}
+
+/**
+ * The memtable's entries as one data block (every key whole: no shared prefixes), so that the
+ * kernel reads them like a table's. ValuePreferredSeqno values were already stripped of their
+ * suffix by the WAL replay, so they are written as plain values.
+ */
+export function memtableRun(entries: readonly MemEntry[], label: string): KernelRun | undefined {
+  if (entries.length === 0) return undefined;
+  let size = 8; // the restart array
+  for (const e of entries) size += 15 + e.userKey.length + 8 + e.value.length;
+  const block = new Uint8Array(size);
+  const view = new DataView(block.buffer);
+  let p = 0;
+  const varint = (v: number) => {
+    while (v >= 0x80) {
+      block[p++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    block[p++] = v;
+  };
+  for (const e of entries) {
+    varint(0);
+    varint(e.userKey.length + 8);
+    varint(e.value.length);
+    block.set(e.userKey, p);
+    p += e.userKey.length;
+    const type = e.type === 0x18 ? 0x1 : e.type;
+    // The trailer: (sequence << 8 | type) as a little-endian u64, in two halves (sequence < 2^53).
+    view.setUint32(p, ((e.sequence % 0x1000000) * 256 + type) >>> 0, true);
+    view.setUint32(p + 4, Math.floor(e.sequence / 0x1000000), true);
+    p += 8;
+    block.set(e.value, p);
+    p += e.value.length;
+  }
+  // The restart array: one restart point, at offset 0 (blockLayout wants at least one).
+  view.setUint32(p, 0, true);
+  view.setUint32(p + 4, 1, true);
+  p += 8;
+  return { file: label, blocks: [block.subarray(0, p)], offsets: [0], bytes: p, globalSequence: undefined };
+}
