@@ -1,6 +1,6 @@
 /**
- * A family plan: everything needed to merge any key range of one column family, as plain data
- * (structured-clone friendly, so that worker threads can each merge their own ranges).
+ * A family plan: everything needed to merge any key range of one column family (range-merger.ts),
+ * read once per family: its files per level, the WAL's entries, the range tombstones.
  */
 import type { Tombstone } from './range-tombstones.js';
 import type { MemEntry } from './wal.js';

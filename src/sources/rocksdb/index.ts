@@ -18,11 +18,13 @@
  *   tombstones, never by table size. TimedPut (ValuePreferredSeqno) values read as Values.
  *   Ingested external files get their sequence number from the MANIFEST when global_seqno is 0.
  *   Live entries come out packed (format/packed.ts), ready for the writer.
- * - `family-plan.ts`, `range-merger.ts`: a family's key space cut into ranges (file boundaries
- *   and index separators of its largest level), each merged on its own; every file's entries
- *   read over all ranges must add up to its properties' count.
- * - `merge-pool.ts`, `merge-worker.ts`: by default (from the build) worker threads merge the
- *   ranges, one per core, while this thread hashes and writes the batches in range order.
+ * - `kernel/`: the same merge in WebAssembly (AssemblyScript source in kernel/assembly): it
+ *   decodes data-block entries, merges and writes ENTRY records with no JavaScript per entry,
+ *   and stops (fallback) on anything unusual, for `merge.ts` to redo the range and report.
+ * - `family-plan.ts`, `range-split.ts`, `range-merger.ts`: a family's key space cut into ranges
+ *   of about 4 MiB of table data (file boundaries and index separators of its largest sorted
+ *   run), merged one after the other by the kernel; a fallback redoes only its range. Every
+ *   file's entries read over all ranges must add up to its properties' count.
  * - `table/`: the table (SST) reader: footer, properties, index search, data blocks (columns,
  *   no object per entry), checksums and decompression.
  *

@@ -1,9 +1,9 @@
 /**
  * Merges one key range [lo, hi) of a column family (family-plan.ts) into packed live entries.
  * Ranges partition the user-key space, so every version of a key is in one range and ranges
- * can be merged independently (in worker threads, see merge-pool.ts) and concatenated in order.
- * Each file's entries read in each range are counted: over all ranges of a family they must
- * add up to what the file's properties announce (checkEntryCounts).
+ * can be merged independently and concatenated in order. Each file's entries read in each
+ * range are counted: over all ranges of a family they must add up to what the file's
+ * properties announce (checkEntryCounts).
  */
 import { SnapshotError } from '../../format/errors.js';
 import { packedRecordAt, type PackedEntries } from '../../format/packed.js';

@@ -2,7 +2,6 @@
  * The RocksDB checkpoint source: CURRENT → MANIFEST → live table files per column family,
  * plus the WAL files the checkpoint holds, merged into each family's live entries.
  */
-import { availableParallelism } from 'node:os';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
@@ -12,7 +11,6 @@ import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { readManifest, type ColumnFamilyVersion, type ManifestVersion } from './manifest.js';
-import { MergePool } from './merge-pool.js';
 import { checkEntryCounts, guard, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
 import { cutsInside, largestRun, toRanges } from './range-split.js';
 import type { Tombstone } from './range-tombstones.js';
@@ -35,15 +33,9 @@ const MAX_MERGE_THREADS = 4;
 /** Options of {@link openRocksDbCheckpoint}. */
 export type RocksDbSourceOptions = Readonly<
   Partial<{
-    /** Most entries per yielded batch. Defaults to 1,024. */
+    /** Most entries per yielded batch. Defaults to 8,192. */
     batchSize: number;
-    /**
-     * Worker threads that merge key ranges of a family (merge-pool.ts) while this thread hashes
-     * and writes; 0 merges in-thread. Ignored when running from TypeScript sources. Defaults to
-     * the number of cores, at most 4.
-     */
-    mergeThreads: number;
-    /** Table-file bytes per key range given to a worker. Defaults to 4 MiB. */
+    /** Table-file bytes per key range merged at a time. Defaults to 4 MiB. */
     rangeBytes: number;
   }>
 >;
@@ -73,35 +65,26 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
-  const threads = options.mergeThreads ?? 0;
-  for (const [name, v, min] of [['batchSize', batchSize, 1], ['rangeBytes', rangeBytes, 1], ['mergeThreads', threads, 0]] as const) {
-    if (!Number.isSafeInteger(v) || v < min) {
-      throw new SnapshotError('INVALID_ARGUMENT', `${name} must be an integer of at least ${min}, got ${v}`);
+  for (const [name, v] of [['batchSize', batchSize], ['rangeBytes', rangeBytes]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
     }
   }
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
-  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, threads, split: options.rangeBytes !== undefined });
+  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes });
 }
 
 class RocksDbSource implements Source {
   readonly kind = 'rocksdb';
   private readonly active = new Set<AsyncGenerator<unknown>>();
   private closed = false;
-  /** Created on first use: listing tables needs no threads. */
-  private pool: MergePool | undefined | null = null;
 
   constructor(
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly options: {
-      readonly batchSize: number;
-      readonly rangeBytes: number;
-      readonly threads: number;
-      /** Cut families into ranges even in-thread (when rangeBytes was asked for). */
-      readonly split: boolean;
-    },
+    private readonly options: { readonly batchSize: number; readonly rangeBytes: number },
   ) {}
 
   /**
@@ -193,7 +176,6 @@ class RocksDbSource implements Source {
     const running = [...this.active];
     this.active.clear();
     await Promise.all(running.map((g) => g.return(undefined).catch(() => undefined)));
-    await this.pool?.close();
   }
 
   private checkOpen(): void {
@@ -201,9 +183,8 @@ class RocksDbSource implements Source {
   }
 
   /**
-   * The family's live entries: its key space cut into ranges merged by the worker pool, or
-   * one range merged in-thread without it. Either way every file's entries read must add up
-   * to its properties' count.
+   * The family's live entries: its key space cut into ranges, merged one after the other.
+   * Every file's entries read over all ranges must add up to its properties' count.
    */
   private async *generate(table: string): AsyncGenerator<PackedEntries> {
     this.checkOpen();
@@ -214,21 +195,13 @@ class RocksDbSource implements Source {
       });
     }
     checkFamilySupported(cf, this.version.manifestPath);
-    if (this.pool === null) this.pool = MergePool.create(this.options.threads);
-    const pool = this.pool;
-    // In-thread, one range is cheapest (no index separators to decode), unless ranges were asked for.
-    const { plan, splits } = await this.plan(cf, pool !== undefined || this.options.split);
-    const ranges = toRanges(splits);
+    const { plan, splits } = await this.plan(cf);
     const counts: EntryCounts = new Map();
-    if (pool === undefined) {
-      const merger = new RangeMerger(plan);
-      try {
-        for (const range of ranges) yield* merger.merge(range, counts);
-      } finally {
-        await merger.close();
-      }
-    } else {
-      yield* pool.merge(plan, ranges, counts);
+    const merger = new RangeMerger(plan);
+    try {
+      for (const range of toRanges(splits)) yield* merger.merge(range, counts);
+    } finally {
+      await merger.close();
     }
     checkEntryCounts(plan, counts);
   }
@@ -239,10 +212,10 @@ class RocksDbSource implements Source {
    * all are gathered first), and keys that cut the family into ranges of about `rangeBytes` of
    * table files (range-split.ts).
    */
-  private async plan(cf: ColumnFamilyVersion, split: boolean): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
+  private async plan(cf: ColumnFamilyVersion): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
     const memtable = (await this.replay([cf])).get(cf.id)!;
     const tombstones: Tombstone[] = [...memtable.rangeTombstones];
-    const splitRun = split ? largestRun([...cf.level0.map((f) => [f]), ...cf.levels]) : undefined;
+    const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
     const splits: Uint8Array[] = [];
     const planned = new Map<FileMeta, PlannedFile>();
     for (const f of allFiles(cf)) {

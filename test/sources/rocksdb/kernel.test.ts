@@ -49,7 +49,8 @@ function dataBlock(entries: readonly Version[], interval: number): Uint8Array {
     varint(out, shared);
     varint(out, key.length - shared);
     varint(out, e.value.length);
-    out.push(...key.slice(shared), ...e.value);
+    out.push(...key.slice(shared));
+    for (const b of e.value) out.push(b);
     prev = key;
   });
   if (restarts.length === 0) restarts.push(0);
@@ -192,7 +193,7 @@ describe('merge kernel', () => {
     expect(memtableRun([], '(WAL)')).toBeUndefined();
   });
 
-  test('falls back on what it must not decide: entries out of order, a malformed entry, a key over its buffer', async () => {
+  test('falls back on what it must not decide: entries out of order, a malformed entry, a key over 8 KiB', async () => {
     const v = (key: number[], seq: number): Version => ({ key: Uint8Array.from(key), seq, type: ValueType.Value, value: Uint8Array.of(1) });
     const unordered = [v([2], 5), v([1], 4)];
     expect(await runKernel([{ runs: runsOf('f', unordered, 4, 1, 1) }], [], undefined, undefined)).toBe('fallback');
@@ -203,6 +204,17 @@ describe('merge kernel', () => {
     expect(await runKernel([{ runs: [{ file: 'f', blocks: [block], offsets: [0], bytes: 0, globalSequence: undefined }] }], [], undefined, undefined)).toBe('fallback');
     const long = [{ key: new Uint8Array(9000), seq: 1, type: ValueType.Value, value: Uint8Array.of(1) }];
     expect(await runKernel([{ runs: runsOf('f', long, 1, 1, 1) }], [], undefined, undefined)).toBe('fallback');
+  });
+
+  test('a value larger than the output buffer (3 MB) goes out whole, between smaller ones', async () => {
+    const big = new Uint8Array(3_000_000).map((_, i) => i % 251);
+    const versions = [
+      { key: Uint8Array.of(1), seq: 3, type: ValueType.Value, value: Uint8Array.of(1) },
+      { key: Uint8Array.of(2), seq: 2, type: ValueType.Value, value: big },
+      { key: Uint8Array.of(3), seq: 1, type: ValueType.Value, value: Uint8Array.of(3) },
+    ];
+    const got = await runKernel([{ runs: runsOf('f', versions, 1, 2, 1) }], [], undefined, undefined);
+    expect(got !== 'fallback' && got.rows).toEqual(['01=01', `02=${Buffer.from(big).toString('hex')}`, '03=03']);
   });
 
   test('an ingested file takes its global sequence number', async () => {

@@ -1,18 +1,18 @@
 /**
  * Key ranges (range-split.ts, TableReader.rangeColumns, RangeMerger): a family cut into ranges
  * and merged range by range gives exactly the entries of one whole merge, whatever the cuts.
- * These run the in-thread path from TypeScript sources; merge-pool.test.ts checks that the
- * worker threads of the build give the same.
+ * A family is cut into ranges to bound what a fallback of the merge kernel costs (the
+ * JavaScript merger redoes one range).
  */
 import fc from 'fast-check';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
 import { cutsInside, largestRun, toRanges } from '../../../src/sources/rocksdb/range-split.js';
 import { TableReader, type InternalEntry, type KeyRange } from '../../../src/sources/rocksdb/table/index.js';
-import { FIXTURES } from './helpers.js';
+import { cleanup, fingerprint, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const SST = join(FIXTURES, 'sst');
 const tables = readdirSync(SST).filter((f) => f.endsWith('.sst')).sort();
@@ -99,7 +99,7 @@ describe('a checkpoint merged range by range', () => {
   const dirs = ['levels', 'ldb-three-families', 'wal-only', 'merge-operands'];
 
   async function read(dir: string, rangeBytes: number): Promise<Record<string, string[] | string>> {
-    const source = await openRocksDbCheckpoint(dir, { mergeThreads: 0, rangeBytes });
+    const source = await openRocksDbCheckpoint(dir, { rangeBytes });
     const out: Record<string, string[] | string> = {};
     try {
       for (const t of await source.listTables()) {
@@ -123,4 +123,33 @@ describe('a checkpoint merged range by range', () => {
     const whole = await read(dir, 1 << 30);
     for (const rangeBytes of [64, 700, 5000]) expect(await read(dir, rangeBytes)).toEqual(whole);
   });
+
+  test.skipIf(!HAVE_LDB || makeFixtureBinary() === null)(
+    'several levels, codecs, tombstones, WAL keys and a few hundred ranges: as ldb scan; a flipped byte is the same CORRUPT_CHECKPOINT; nothing written',
+    async () => {
+      const dir = tempDir();
+      try {
+        const db = join(dir, 'db');
+        makeFixture(['--db', db, '--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
+          '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5']);
+        const before = fingerprint(db);
+        const ranged = await read(db, 2048);
+        expect(ranged).toEqual(await read(db, 1 << 30));
+        for (const cf of ['default', 'a', 'b']) expect(ranged[cf], cf).toEqual(oracleScan(db, cf).map(([k, v]) => `${k}=${v}`));
+        expect(fingerprint(db)).toEqual(before);
+
+        // Flip one byte in the middle of the largest table file: a data block's checksum fails.
+        const sst = Object.keys(before).filter((p) => p.endsWith('.sst')).sort((x, y) => statSync(y).size - statSync(x).size)[0]!;
+        const bytes = readFileSync(sst);
+        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
+        writeFileSync(sst, bytes);
+        const bad = await read(db, 2048);
+        expect(bad).toEqual(await read(db, 1 << 30));
+        expect(Object.values(bad).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);
+      } finally {
+        cleanup(dir);
+      }
+    },
+    120_000,
+  );
 });

@@ -4,8 +4,7 @@
  * out the ENTRY records it writes as packed batches. Per entry, no JavaScript runs at all.
  *
  * The kernel handles what real checkpoints are made of; anything else makes it stop with
- * FALLBACK (a malformed entry, keys out of order, a visible merge operand, a key or value too
- * big for its buffers). `mergeRange` then redoes the range with the JavaScript merger (the
+ * FALLBACK (a malformed entry, keys out of order, a visible merge operand, a key over 8 KiB). `mergeRange` then redoes the range with the JavaScript merger (the
  * reference, which reports errors precisely), keeping what the kernel already emitted.
  */
 import type { PackedEntries } from '../../../format/packed.js';
@@ -55,10 +54,11 @@ const K_COUNT = 80;
 const DONE = 0;
 const OUTPUT = 1;
 const REFILL = 2;
+const GROW = 4;
 
 /** Longest internal key the kernel handles (longer ones fall back to the JavaScript merger). */
 const KEY_CAP = 8 * 1024 + 8;
-/** Output buffer: a record larger than this falls back too. */
+/** Output buffer (grown for a record larger than this). */
 const OUT_CAP = 1280 * 1024;
 const FLUSH_AT = 1024 * 1024;
 const PAGE = 65536;
@@ -148,7 +148,7 @@ export class MergeKernel {
     this.i32(ctrl + C_N, n);
     this.i32(ctrl + C_CURSORS, cursors);
     this.i32(ctrl + C_HEAP, this.alloc(4 * Math.max(1, n)));
-    const out = this.alloc(OUT_CAP);
+    let out = this.alloc(OUT_CAP);
     this.i32(ctrl + C_OUT, out);
     this.i32(ctrl + C_OUT_CAP, OUT_CAP);
     this.i32(ctrl + C_FLUSH_AT, FLUSH_AT);
@@ -193,6 +193,12 @@ export class MergeKernel {
           for (let i = 0; i < n; i++) settle(i);
           return;
         }
+      } else if (status === GROW) {
+        const need = this.getI32(ctrl + C_PENDING);
+        const cap = Math.max(need, 2 * this.getI32(ctrl + C_OUT_CAP));
+        out = this.alloc(cap);
+        this.i32(ctrl + C_OUT, out);
+        this.i32(ctrl + C_OUT_CAP, cap);
       } else if (status === REFILL) {
         const i = this.getI32(ctrl + C_PENDING);
         settle(i);

@@ -16,6 +16,7 @@ const DONE: i32 = 0;
 const OUTPUT: i32 = 1;
 const REFILL: i32 = 2;
 const FALLBACK: i32 = 3;
+const GROW: i32 = 4; // the output cannot hold the next record: C_PENDING says how many bytes it needs
 
 // Control block fields (byte offsets).
 const C_N: usize = 0;
@@ -340,7 +341,8 @@ export function begin(at: usize): void {
  * Runs the merge until it is DONE, the output holds at least flushAt bytes or flushCount
  * records (OUTPUT: the driver
  * takes them and resets the output), a cursor needs blocks (REFILL: C_PENDING names it; the
- * driver loads its next blocks, or marks it exhausted) or FALLBACK.
+ * driver loads its next blocks, or marks it exhausted), GROW (a record larger than the output
+ * buffer: the driver gives it a bigger one) or FALLBACK.
  */
 export function step(): i32 {
   let phase = ci(C_PHASE);
@@ -380,7 +382,8 @@ export function step(): i32 {
           let o = ci(C_OUT_POS);
           if (o + size > ci(C_OUT_CAP)) {
             if (o > 0) return OUTPUT;
-            return fallback(R_SIZE);
+            setCi(C_PENDING, size);
+            return GROW;
           }
           const out = <usize>ci(C_OUT) + <usize>o;
           store<u8>(out, 1);
