@@ -3,7 +3,6 @@ import {
   ENTRY_PREFIX_BYTES,
   TABLE_END_BYTES,
   TAG_CHUNK_END,
-  TAG_ENTRY,
   TAG_SNAPSHOT_END,
   TAG_TABLE_END,
   TRAILER_BYTES,
@@ -12,7 +11,8 @@ import { newHasher, type Hasher64 } from './digest.js';
 import { SnapshotError } from './errors.js';
 import { encodeChunkHeader, validateAnchor, type SnapshotAnchor, type TableRef } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
-import { malformedPacked, packedRecordAt, type PackedEntries } from './packed.js';
+import { malformedPacked, packedRecordAt, writeEntryPrefix, type PackedEntries } from './packed.js';
+import { compareRanges } from './bytes.js';
 
 /** Where an encoder's bytes go. Both calls are synchronous; async sinks queue and apply backpressure. */
 export interface EncoderOutput {
@@ -148,18 +148,7 @@ export class SnapshotEncoder {
     this.#reserve(size);
     if (this.#pos + size > this.#buf.length) this.#flush();
     const buf = this.#buf;
-    let p = this.#pos;
-    // Little-endian u32 lengths, written byte by byte: cheaper than a DataView call per field here.
-    buf[p] = TAG_ENTRY;
-    buf[p + 1] = keyLength;
-    buf[p + 2] = keyLength >>> 8;
-    buf[p + 3] = keyLength >>> 16;
-    buf[p + 4] = keyLength >>> 24;
-    buf[p + 5] = valueLength;
-    buf[p + 6] = valueLength >>> 8;
-    buf[p + 7] = valueLength >>> 16;
-    buf[p + 8] = valueLength >>> 24;
-    p += ENTRY_PREFIX_BYTES;
+    let p = writeEntryPrefix(buf, this.#pos, keyLength, valueLength);
     buf.set(key, p);
     p += keyLength;
     if (p + valueLength <= buf.length) {
@@ -204,8 +193,8 @@ export class SnapshotEncoder {
         }
         const k = p + ENTRY_PREFIX_BYTES;
         const ordered = prevKey >= 0
-          ? compareIn(b, prevKey, prevKeyLength, b, k, keyLength) < 0
-          : this.#lastKeyLength < 0 || compareIn(this.#lastKey, 0, this.#lastKeyLength, b, k, keyLength) < 0;
+          ? compareRanges(b, prevKey, prevKeyLength, b, k, keyLength) < 0
+          : this.#lastKeyLength < 0 || compareRanges(this.#lastKey, 0, this.#lastKeyLength, b, k, keyLength) < 0;
         if (!ordered) {
           const key = b.subarray(k, k + keyLength);
           throw new SnapshotError('UNSORTED_KEYS', `key ${hexPreview(key)} of table "${table.name}" (entry ${this.#tableEntries + entries}) is not greater than the previous key`);
@@ -399,16 +388,6 @@ export class SnapshotEncoder {
     this.#chunkHashFrom = 0;
     if (this.#tableHashFrom >= 0) this.#tableHashFrom = 0;
   }
-}
-
-/** Bytewise comparison of a[as, as + al) with b[bs, bs + bl). */
-function compareIn(a: Uint8Array, as: number, al: number, b: Uint8Array, bs: number, bl: number): number {
-  const n = al < bl ? al : bl;
-  for (let i = 0; i < n; i++) {
-    const d = a[as + i]! - b[bs + i]!;
-    if (d !== 0) return d;
-  }
-  return al - bl;
 }
 
 function hexPreview(bytes: Uint8Array): string {

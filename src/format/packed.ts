@@ -50,17 +50,7 @@ export class PackedEntriesBuilder {
     const size = ENTRY_PREFIX_BYTES + kl + vl;
     if (this.#pos + size > this.#buf.length) this.#grow(size);
     const buf = this.#buf;
-    let p = this.#pos;
-    buf[p] = TAG_ENTRY;
-    buf[p + 1] = kl;
-    buf[p + 2] = kl >>> 8;
-    buf[p + 3] = kl >>> 16;
-    buf[p + 4] = kl >>> 24;
-    buf[p + 5] = vl;
-    buf[p + 6] = vl >>> 8;
-    buf[p + 7] = vl >>> 16;
-    buf[p + 8] = vl >>> 24;
-    p += ENTRY_PREFIX_BYTES;
+    let p = writeEntryPrefix(buf, this.#pos, kl, vl);
     // Above a few bytes, a view for set() (a memcpy) beats a byte loop: 100 bytes took about
     // 75 ns with set(), 290 ns by hand (measured, Node 20).
     if (kl <= 8) for (let i = 0; i < kl; i++) buf[p + i] = kb[ks + i]!;
@@ -124,6 +114,23 @@ export function packedRecordAt(b: Uint8Array, p: number): { keyLength: number; v
   const valueLength = u32(b, p + 5);
   if (keyLength + valueLength > b.length - p - ENTRY_PREFIX_BYTES) throw malformedPacked(p, 'a record running past the end');
   return { keyLength, valueLength };
+}
+
+/**
+ * Writes an ENTRY record's prefix (tag, key length, value length) at `p`; returns the position
+ * of the key. Byte by byte: cheaper than a DataView call per field on this path.
+ */
+export function writeEntryPrefix(buf: Uint8Array, p: number, keyLength: number, valueLength: number): number {
+  buf[p] = TAG_ENTRY;
+  buf[p + 1] = keyLength;
+  buf[p + 2] = keyLength >>> 8;
+  buf[p + 3] = keyLength >>> 16;
+  buf[p + 4] = keyLength >>> 24;
+  buf[p + 5] = valueLength;
+  buf[p + 6] = valueLength >>> 8;
+  buf[p + 7] = valueLength >>> 16;
+  buf[p + 8] = valueLength >>> 24;
+  return p + ENTRY_PREFIX_BYTES;
 }
 
 /** Little-endian u32 at `p`. */

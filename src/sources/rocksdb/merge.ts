@@ -8,6 +8,7 @@
  * tombstone with a higher sequence. Each cursor holds one decoded batch, so memory is bounded
  * by (number of streams × batch size), never by table size.
  */
+import { compareRanges } from '../../format/bytes.js';
 import { DEFAULT_PACKED_BATCH_BYTES, PackedEntriesBuilder, type PackedEntries } from '../../format/packed.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import { EntryColumns } from './table/types.js';
@@ -132,16 +133,6 @@ export class StreamCursor {
     this.kl = kl;
     this.seq = seq;
   }
-}
-
-/** Bytewise comparison of a[as, as + al) with b[bs, bs + bl). */
-function compareRanges(a: Uint8Array, as: number, al: number, b: Uint8Array, bs: number, bl: number): number {
-  const n = al < bl ? al : bl;
-  for (let i = 0; i < n; i++) {
-    const d = a[as + i]! - b[bs + i]!;
-    if (d !== 0) return d;
-  }
-  return al - bl;
 }
 
 function before(a: StreamCursor, b: StreamCursor): boolean {
