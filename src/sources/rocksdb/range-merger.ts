@@ -55,7 +55,7 @@ export class RangeMerger {
     try {
       const streams = this.kernelStreams(range);
       for await (const p of kernel.merge(streams, range.lo, range.hi, this.plan.tombstones, this.plan.batchSize, (f, n) => addCount(local, f, n))) {
-        last = lastKey(p);
+        last = keyAt(p.bytes, p.lastRecord);
         yield p;
       }
       for (const [f, n] of local) addCount(counts, f, n);
@@ -187,17 +187,10 @@ function addCount(counts: EntryCounts, file: string, n: number): void {
 /** Kernel instances not merging now: one per concurrent merge, reused (each keeps its grown memory). */
 const idleKernels: MergeKernel[] = [];
 
-/** The last key of a packed batch. */
-function lastKey(p: PackedEntries): Uint8Array | undefined {
-  let at = -1;
-  for (let q = 0; q < p.bytes.length; ) {
-    const { keyLength, valueLength } = packedRecordAt(p.bytes, q);
-    at = q;
-    q += 9 + keyLength + valueLength;
-  }
-  if (at < 0) return undefined;
-  const { keyLength } = packedRecordAt(p.bytes, at);
-  return p.bytes.slice(at + 9, at + 9 + keyLength);
+/** A copy of the key of the record at `at`. */
+function keyAt(bytes: Uint8Array, at: number): Uint8Array {
+  const { keyLength } = packedRecordAt(bytes, at);
+  return bytes.slice(at + 9, at + 9 + keyLength);
 }
 
 /** The records of a packed batch whose key sorts after `key`. */

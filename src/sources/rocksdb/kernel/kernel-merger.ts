@@ -33,6 +33,7 @@ const C_PENDING = 68;
 const C_GROUP_KEY = 72;
 const C_REASON = 80;
 const C_FLUSH_COUNT = 88;
+const C_LAST_RECORD = 92;
 const CTRL_SIZE = 128;
 
 const CURSOR_SIZE = 104;
@@ -88,10 +89,16 @@ export class KernelFallback {
   constructor(readonly reason: number) {}
 }
 
+/** A packed batch of the kernel, and the offset of its last record (where the batch's last key is). */
+export interface KernelBatch extends PackedEntries {
+  readonly lastRecord: number;
+}
+
 /** A kernel instance: one per thread, reused for every range it merges. */
 export class MergeKernel {
   private readonly exports: KernelExports;
   private top = 0;
+  private dv: DataView | undefined;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(MERGE_KERNEL_WASM_BASE64, 'base64'));
@@ -112,12 +119,18 @@ export class MergeKernel {
     return at;
   }
 
+  /** A view of the kernel's memory (made anew when growing the memory replaced its buffer). */
+  private view(): DataView {
+    if (this.dv?.buffer !== this.buffer) this.dv = new DataView(this.buffer);
+    return this.dv;
+  }
+
   private i32(at: number, value: number): void {
-    new DataView(this.buffer).setInt32(at, value, true);
+    this.view().setInt32(at, value, true);
   }
 
   private getI32(at: number): number {
-    return new DataView(this.buffer).getInt32(at, true);
+    return this.view().getInt32(at, true);
   }
 
   private bytes(at: number, data: Uint8Array): void {
@@ -138,7 +151,7 @@ export class MergeKernel {
     tombstones: readonly Tombstone[],
     batchSize: number,
     onCount: (file: string, n: number) => void,
-  ): AsyncGenerator<PackedEntries> {
+  ): AsyncGenerator<KernelBatch> {
     this.top = 1024; // address 0 stays unused
     const n = streams.length;
     const ctrl = this.alloc(CTRL_SIZE);
@@ -185,7 +198,11 @@ export class MergeKernel {
         const used = this.getI32(ctrl + C_OUT_POS);
         if (used > 0) {
           // A view into the kernel's memory: the consumer copies it before asking for more.
-          yield { bytes: new Uint8Array(this.buffer, out, used), count: this.getI32(ctrl + C_OUT_COUNT) };
+          yield {
+            bytes: new Uint8Array(this.buffer, out, used),
+            count: this.getI32(ctrl + C_OUT_COUNT),
+            lastRecord: this.getI32(ctrl + C_LAST_RECORD),
+          };
           this.i32(ctrl + C_OUT_POS, 0);
           this.i32(ctrl + C_OUT_COUNT, 0);
         }
@@ -225,7 +242,7 @@ export class MergeKernel {
       region.at = this.alloc(region.cap);
     }
     const mem = new Uint8Array(this.buffer);
-    const view = new DataView(this.buffer);
+    const view = this.view();
     const list = region.at;
     let at = list + 8 * run.blocks.length;
     for (let k = 0; k < run.blocks.length; k++) {
@@ -264,7 +281,7 @@ export class MergeKernel {
       this.bytes(e, f.end);
       return { s, e, f };
     });
-    const view = new DataView(this.buffer);
+    const view = this.view();
     placed.forEach(({ s, e, f }, i) => {
       const at = table + 24 * i;
       view.setInt32(at, s, true);

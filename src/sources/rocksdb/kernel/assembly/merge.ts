@@ -42,6 +42,7 @@ const C_GROUP_LEN: usize = 76;
 const C_REASON: usize = 80;
 const C_INIT_IDX: usize = 84;
 const C_FLUSH_COUNT: usize = 88; // or at least this many records
+const C_LAST_RECORD: usize = 92; // output offset of the last record written
 
 // Phases of the resumable merge.
 const P_INIT: i32 = 0;
@@ -128,6 +129,20 @@ function compare(a: usize, al: i32, b: usize, bl: i32): i32 {
   return al - bl;
 }
 
+/**
+ * Copies n bytes (no overlap). Short copies, the usual key and value sizes, inline eight bytes
+ * at a time: memory.copy is a call out of the module, which costs more than the copy itself.
+ */
+@inline function copy(dst: usize, src: usize, n: usize): void {
+  if (n > 128) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  let i: usize = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
 /** Reads a varint32 at p (before end) into varValue; returns the position after it, or 0 when bad. */
 let varValue: u32 = 0;
 function varint32(p: usize, end: usize): usize {
@@ -201,8 +216,8 @@ function next(c: usize): i32 {
     const prevKey = <usize>ki(c, K_KEY);
     const prevLen = ki(c, K_KEY_LEN);
     const key = prevKey == <usize>ki(c, K_KEY_A) ? <usize>ki(c, K_KEY_B) : <usize>ki(c, K_KEY_A);
-    if (shared > 0) memory.copy(key, prevKey, shared);
-    memory.copy(key + <usize>shared, p, nonShared);
+    if (shared > 0) copy(key, prevKey, shared);
+    copy(key + <usize>shared, p, nonShared);
     p += <usize>nonShared;
     const t = key + <usize>keyLen - 8;
     const type = <i32>load<u8>(t);
@@ -389,15 +404,16 @@ export function step(): i32 {
           store<u8>(out, 1);
           store<u32>(out + 1, <u32>userLen);
           store<u32>(out + 5, <u32>valueLen);
-          memory.copy(out + 9, key, <usize>userLen);
-          memory.copy(out + 9 + <usize>userLen, <usize>ki(top, K_VAL), <usize>valueLen);
+          copy(out + 9, key, <usize>userLen);
+          copy(out + 9 + <usize>userLen, <usize>ki(top, K_VAL), <usize>valueLen);
+          setCi(C_LAST_RECORD, o);
           setCi(C_OUT_POS, o + size);
           setCi(C_OUT_COUNT, ci(C_OUT_COUNT) + 1);
         }
       } else if (type != T_DELETION && type != T_SINGLE_DELETION && !hidden) {
         return fallback(R_TYPE); // a visible merge operand, blob reference, …: the JS merger names it
       }
-      memory.copy(groupKey, key, <usize>userLen);
+      copy(groupKey, key, <usize>userLen);
       setCi(C_GROUP_LEN, userLen);
       phase = P_SKIP;
       setCi(C_PHASE, phase);
