@@ -28,6 +28,8 @@ export type EntryCounts = Map<string, number>;
 export class RangeMerger {
   /** Open readers, least recently used first (Map keeps insertion order). */
   private readonly open = new Map<string, Promise<TableReader>>();
+  /** Read and decompression memory per stream rank, reused from range to range. */
+  private readonly scratch: RunScratch[] = [];
   /** Readers being iterated (never evicted), with their number of users. */
   private readonly busy = new Map<string, number>();
   private closed = false;
@@ -80,28 +82,32 @@ export class RangeMerger {
     streams.push({ rank: rank++, runs: once(mem) });
     for (const f of plan.level0) {
       const r = rank++;
-      if (overlaps(f, range)) streams.push({ rank: r, runs: this.fileRuns([f], range) });
+      if (overlaps(f, range)) streams.push({ rank: r, runs: this.fileRuns([f], range, r) });
     }
     for (const files of plan.levels) {
       const r = rank++;
       const hit = files.filter((f) => overlaps(f, range));
-      if (hit.length > 0) streams.push({ rank: r, runs: this.fileRuns(hit, range) });
+      if (hit.length > 0) streams.push({ rank: r, runs: this.fileRuns(hit, range, r) });
     }
     return streams;
   }
 
   /** The blocks of `files` that can hold keys in `range`, file after file. */
-  private async *fileRuns(files: readonly PlannedFile[], range: KeyRange): AsyncGenerator<KernelRun> {
-    const scratch = new RunScratch(); // the kernel copies each run before asking for the next
+  private async *fileRuns(files: readonly PlannedFile[], range: KeyRange, rank: number): AsyncGenerator<KernelRun> {
+    const scratch = (this.scratch[rank] ??= new RunScratch()); // the kernel copies each run before asking for the next
     for (const f of files) {
       this.busy.set(f.path, (this.busy.get(f.path) ?? 0) + 1);
       try {
         const t = await this.reader(f);
         const it = t.rangeBlocks(range, scratch)[Symbol.asyncIterator]();
-        for (;;) {
-          const r = await guard(f.path, () => it.next());
-          if (r.done === true) break;
-          yield { ...r.value, file: f.path, globalSequence: t.globalSequence };
+        try {
+          for (;;) {
+            const r = await guard(f.path, () => it.next());
+            if (r.done === true) break;
+            yield { ...r.value, file: f.path, globalSequence: t.globalSequence };
+          }
+        } finally {
+          await it.return?.();
         }
       } finally {
         const users = this.busy.get(f.path)! - 1;

@@ -192,44 +192,50 @@ export class MergeKernel {
     };
 
     this.exports.begin(ctrl);
-    for (;;) {
-      const status = this.exports.step();
-      if (status === DONE || status === OUTPUT) {
-        const used = this.getI32(ctrl + C_OUT_POS);
-        if (used > 0) {
-          // A view into the kernel's memory: the consumer copies it before asking for more.
-          yield {
-            bytes: new Uint8Array(this.buffer, out, used),
-            count: this.getI32(ctrl + C_OUT_COUNT),
-            lastRecord: this.getI32(ctrl + C_LAST_RECORD),
-          };
-          this.i32(ctrl + C_OUT_POS, 0);
-          this.i32(ctrl + C_OUT_COUNT, 0);
+    try {
+      for (;;) {
+        const status = this.exports.step();
+        if (status === DONE || status === OUTPUT) {
+          const used = this.getI32(ctrl + C_OUT_POS);
+          if (used > 0) {
+            // A view into the kernel's memory: the consumer copies it before asking for more.
+            yield {
+              bytes: new Uint8Array(this.buffer, out, used),
+              count: this.getI32(ctrl + C_OUT_COUNT),
+              lastRecord: this.getI32(ctrl + C_LAST_RECORD),
+            };
+            this.i32(ctrl + C_OUT_POS, 0);
+            this.i32(ctrl + C_OUT_COUNT, 0);
+          }
+          if (status === DONE) {
+            for (let i = 0; i < n; i++) settle(i);
+            return;
+          }
+        } else if (status === GROW) {
+          const need = this.getI32(ctrl + C_PENDING);
+          const cap = Math.max(need, 2 * this.getI32(ctrl + C_OUT_CAP));
+          out = this.alloc(cap);
+          this.i32(ctrl + C_OUT, out);
+          this.i32(ctrl + C_OUT_CAP, cap);
+        } else if (status === REFILL) {
+          const i = this.getI32(ctrl + C_PENDING);
+          settle(i);
+          const c = cursors + i * CURSOR_SIZE;
+          const r = await streams[i]!.runs.next();
+          if (r.done === true) {
+            this.i32(c + K_STATE, 2);
+            continue;
+          }
+          files[i] = r.value.file;
+          this.install(c, regions[i]!, r.value);
+        } else {
+          throw new KernelFallback(this.getI32(ctrl + C_REASON));
         }
-        if (status === DONE) {
-          for (let i = 0; i < n; i++) settle(i);
-          return;
-        }
-      } else if (status === GROW) {
-        const need = this.getI32(ctrl + C_PENDING);
-        const cap = Math.max(need, 2 * this.getI32(ctrl + C_OUT_CAP));
-        out = this.alloc(cap);
-        this.i32(ctrl + C_OUT, out);
-        this.i32(ctrl + C_OUT_CAP, cap);
-      } else if (status === REFILL) {
-        const i = this.getI32(ctrl + C_PENDING);
-        settle(i);
-        const c = cursors + i * CURSOR_SIZE;
-        const r = await streams[i]!.runs.next();
-        if (r.done === true) {
-          this.i32(c + K_STATE, 2);
-          continue;
-        }
-        files[i] = r.value.file;
-        this.install(c, regions[i]!, r.value);
-      } else {
-        throw new KernelFallback(this.getI32(ctrl + C_REASON));
       }
+    } finally {
+      // Streams the merge no longer needs (it reached hi, or stopped) are closed, so that their
+      // files' reads ahead land before anything reuses their memory.
+      await Promise.all(streams.map((s) => s.runs.return?.(undefined)));
     }
   }
 

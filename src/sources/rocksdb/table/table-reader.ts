@@ -373,23 +373,28 @@ export class TableReader {
       preadExact(this.#fh, this.path, r.start, r.end - r.start, this.fileSize, scratch?.raw(turn++, r.end - r.start));
     let next = this.#nextRun(handles, 0, limit, indexOffset);
     let pending = next && read(next);
-    while (next !== undefined && pending !== undefined) {
-      const run = next;
-      const buf = await pending;
-      next = this.#nextRun(handles, run.j, limit, indexOffset);
-      pending = next && read(next);
-      // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
-      pending?.catch(() => undefined);
-      scratch?.resetOutput();
-      const blocks: Uint8Array[] = [];
-      const offsets: number[] = [];
-      for (let k = run.i; k < run.j; k++) {
-        const h = handles[k]!;
-        blocks.push(blockContents(this.path, this.#footer, buf, h.offset - run.start, h, scratch?.alloc));
-        offsets.push(h.offset);
+    try {
+      while (next !== undefined && pending !== undefined) {
+        const run = next;
+        const buf = await pending;
+        next = this.#nextRun(handles, run.j, limit, indexOffset);
+        pending = next && read(next);
+        // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
+        pending?.catch(() => undefined);
+        scratch?.resetOutput();
+        const blocks: Uint8Array[] = [];
+        const offsets: number[] = [];
+        for (let k = run.i; k < run.j; k++) {
+          const h = handles[k]!;
+          blocks.push(blockContents(this.path, this.#footer, buf, h.offset - run.start, h, scratch?.alloc));
+          offsets.push(h.offset);
+        }
+        yield { blocks, offsets, bytes: run.end - run.start };
+        this.#checkOpen();
       }
-      yield { blocks, offsets, bytes: run.end - run.start };
-      this.#checkOpen();
+    } finally {
+      // Abandoned early: let the read ahead land before its buffer (scratch) can be reused.
+      await pending?.catch(() => undefined);
     }
   }
 
@@ -440,7 +445,7 @@ interface DecodedIndex {
  */
 export class RunScratch {
   readonly #raw: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
-  #out = new Uint8Array(1 << 20);
+  #out = new Uint8Array(0);
   #pos = 0;
 
   /** The read buffer for the turn-th run, at least `n` bytes. */
@@ -458,7 +463,7 @@ export class RunScratch {
   /** Room for a decompressed block, valid until resetOutput (a full area is replaced, not overwritten). */
   readonly alloc = (n: number): Uint8Array => {
     if (this.#pos + n > this.#out.length) {
-      this.#out = new Uint8Array(Math.max(this.#out.length, n));
+      this.#out = new Uint8Array(Math.max(this.#out.length, n, 1 << 20));
       this.#pos = 0;
     }
     const out = this.#out.subarray(this.#pos, this.#pos + n);
