@@ -4,12 +4,12 @@
 // streams, merges them by internal key (user key ascending, sequence descending, stream rank), and
 // writes the newest visible version of each user key as a snapshot ENTRY record. It is an
 // accelerator with no opinions of its own: anything unusual (a malformed entry, a key out of order,
-// a visible merge operand, a key or value too large for its buffers) makes it stop with FALLBACK,
+// a visible merge operand, a key over 8 KiB) makes it stop with FALLBACK,
 // and the JavaScript merger (../../merge.ts), the reference, redoes the range and reports precisely.
 //
 // All state lives in linear memory, laid out by the JavaScript driver (../kernel-merger.ts), which
 // also refills streams with decompressed blocks when the kernel asks (REFILL). Field offsets below
-// must match kernel-layout.ts.
+// must match the constants of kernel-merger.ts.
 
 // Statuses returned by step().
 const DONE: i32 = 0;
