@@ -16,9 +16,6 @@ import { RangeTombstoneCursor } from './range-tombstones.js';
 import { RunScratch, TableReader, type KeyRange } from './table/index.js';
 import type { MemEntry } from './wal.js';
 
-/** Whether ranges are merged by the WebAssembly kernel (kernel/), with this JavaScript merger as its fallback. */
-export type MergeEngine = 'kernel' | 'js';
-
 /** Open table readers kept per merger: enough for the L0 files and a few per level. */
 const MAX_OPEN_TABLES = 64;
 
@@ -34,10 +31,7 @@ export class RangeMerger {
   private readonly busy = new Map<string, number>();
   private closed = false;
 
-  constructor(
-    readonly plan: FamilyPlan,
-    private readonly engine: MergeEngine = 'kernel',
-  ) {}
+  constructor(readonly plan: FamilyPlan) {}
 
   /**
    * The live entries of `range`, packed; adds each file's entries read to `counts`. The kernel
@@ -47,10 +41,6 @@ export class RangeMerger {
    * next one is requested (the kernel's output is reused).
    */
   async *merge(range: KeyRange, counts: EntryCounts): AsyncGenerator<PackedEntries> {
-    if (this.engine === 'js') {
-      yield* this.mergeJs(range, counts);
-      return;
-    }
     const local: EntryCounts = new Map();
     let last: Uint8Array | undefined;
     const kernel = idleKernels.pop() ?? new MergeKernel();
