@@ -120,8 +120,12 @@ function bail(reason: i32): i32 {
 function compare(a: usize, al: i32, b: usize, bl: i32): i32 {
   const n = al < bl ? al : bl;
   let i = 0;
-  // Eight bytes at a time while equal (keys often share long prefixes), then byte by byte.
-  while (i + 8 <= n && load<u64>(a + <usize>i) == load<u64>(b + <usize>i)) i += 8;
+  // Eight bytes at a time; the first differing word decides, compared big-endian.
+  for (; i + 8 <= n; i += 8) {
+    const x = load<u64>(a + <usize>i);
+    const y = load<u64>(b + <usize>i);
+    if (x != y) return bswap<u64>(x) < bswap<u64>(y) ? -1 : 1;
+  }
   for (; i < n; i++) {
     const d = <i32>load<u8>(a + <usize>i) - <i32>load<u8>(b + <usize>i);
     if (d != 0) return d;
