@@ -1,10 +1,9 @@
 /**
- * Packed entries: a batch of key/value pairs laid out exactly as the ENTRY records of spec §5
+ * Packed entries: a batch of key/value pairs laid out exactly as the ENTRY records of spec §4.2
  * (tag 0x01, key length u32, value length u32, key, value; little-endian), back to back in one
- * buffer. A source that produces this layout lets the writer append a whole batch with one
- * copy and no object per entry, and a worker thread can hand a batch over by transferring one
- * buffer. The writer still checks every record (tag, lengths, limits, key order) as it would
- * for `add`.
+ * buffer. A source that produces this layout (the RocksDB source's merge kernel writes it
+ * directly) lets the writer append a whole batch with one copy and no object per entry. The
+ * writer still checks every record (tag, lengths, limits, key order) as it would for `add`.
  */
 import { ENTRY_PREFIX_BYTES, TAG_ENTRY } from './constants.js';
 import { SnapshotError } from './errors.js';

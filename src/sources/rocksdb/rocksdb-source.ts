@@ -22,13 +22,11 @@ import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from 
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
 const DEFAULT_BATCH_SIZE = 8192;
 /**
- * Table-file bytes per key range merged by a worker: large enough that seeking (an index
- * search per file) and partly read edge blocks cost little, small enough that a family splits
- * into many more ranges than workers, and that a range's output waiting its turn is small.
+ * Table-file bytes per key range. Ranges bound what a fallback of the merge kernel costs (the
+ * JavaScript merger redoes one range, not a whole family); seeking (an index search per file)
+ * and the partly read blocks at range edges cost nothing measurable at this size.
  */
 const DEFAULT_RANGE_BYTES = 4 << 20;
-/** Workers beyond this gained nothing in measurements (the main thread's hashing is serial). */
-const MAX_MERGE_THREADS = 4;
 
 /** Options of {@link openRocksDbCheckpoint}. */
 export type RocksDbSourceOptions = Readonly<
