@@ -48,6 +48,8 @@ const INDEX_BINARY_FIRST_KEY = 3;
 // 256 KiB: big enough that syscalls and awaits are rare, small enough that a batch of entries
 // (~2000 here) dies young: 1 MiB batches doubled garbage-collection time in measurements.
 const DEFAULT_READ_BATCH = 256 * 1024;
+/** Reads in flight ahead of the run being decoded, so that decoding rarely waits for a read. */
+const READ_AHEAD = 2;
 
 /** A block-based table file opened for a full scan. */
 export class TableReader {
@@ -346,8 +348,7 @@ export class TableReader {
 
   /**
    * Reads the data blocks of `handles` in contiguous runs of about `readBatchBytes`, one batch
-   * of entries per run. The next run's read is issued before the current one is decoded, so
-   * I/O overlaps decoding.
+   * of entries per run (#runs reads ahead, so I/O overlaps decoding).
    */
   async *#scan(handles: readonly BlockHandle[], limit: number, indexOffset: number): AsyncGenerator<EntryColumns> {
     for await (const run of this.#runs(handles, limit, indexOffset)) {
@@ -362,25 +363,35 @@ export class TableReader {
 
   /**
    * The data blocks of `handles`, read in contiguous runs of about `readBatchBytes`,
-   * checksum-verified and decompressed. The next run's read is issued before the current one
-   * is handed out, so I/O overlaps decoding. With `scratch`, runs live in reused memory: each is
+   * checksum-verified and decompressed. READ_AHEAD runs are read ahead of the one handed out,
+   * so I/O overlaps decoding. With `scratch`, runs live in reused memory: each is
    * valid only until the next one is requested (the merge kernel copies them at once), which
    * spares allocating and collecting a buffer per run.
    */
   async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch): AsyncGenerator<BlockRun> {
     let turn = 0;
-    const read = (r: { start: number; end: number }) =>
-      preadExact(this.#fh, this.path, r.start, r.end - r.start, this.fileSize, scratch?.raw(turn++, r.end - r.start));
-    let next = this.#nextRun(handles, 0, limit, indexOffset);
-    let pending = next && read(next);
+    type Run = { i: number; j: number; start: number; end: number };
+    const ahead: { run: Run; read: Promise<Uint8Array> }[] = [];
+    let from = 0;
+    const readAhead = () => {
+      while (ahead.length < READ_AHEAD) {
+        const run = this.#nextRun(handles, from, limit, indexOffset);
+        if (run === undefined) return;
+        from = run.j;
+        const n = run.end - run.start;
+        const read = preadExact(this.#fh, this.path, run.start, n, this.fileSize, scratch?.raw(turn++, n));
+        // A failed read ahead is reported when awaited; keep it from being an unhandled rejection.
+        read.catch(() => undefined);
+        ahead.push({ run, read });
+      }
+    };
     try {
-      while (next !== undefined && pending !== undefined) {
-        const run = next;
-        const buf = await pending;
-        next = this.#nextRun(handles, run.j, limit, indexOffset);
-        pending = next && read(next);
-        // A failed prefetch is reported when awaited; keep it from being an unhandled rejection.
-        pending?.catch(() => undefined);
+      readAhead();
+      while (ahead.length > 0) {
+        const { run, read } = ahead[0]!;
+        const buf = await read;
+        ahead.shift();
+        readAhead();
         scratch?.resetOutput();
         const blocks: Uint8Array[] = [];
         const offsets: number[] = [];
@@ -393,8 +404,8 @@ export class TableReader {
         this.#checkOpen();
       }
     } finally {
-      // Abandoned early: let the read ahead land before its buffer (scratch) can be reused.
-      await pending?.catch(() => undefined);
+      // Abandoned early: let the reads ahead land before their buffers (scratch) can be reused.
+      await Promise.all(ahead.map((a) => a.read.catch(() => undefined)));
     }
   }
 
@@ -440,19 +451,19 @@ interface DecodedIndex {
 
 /**
  * Memory reused from run to run by a consumer that is done with each run before asking for the
- * next: two read buffers (the current run and the one read ahead) and one output area for
- * decompressed blocks.
+ * next: a read buffer per run in flight (the current one and those read ahead) and one output
+ * area for decompressed blocks.
  */
 export class RunScratch {
-  readonly #raw: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  readonly #raw: Uint8Array[] = [];
   #out = new Uint8Array(0);
   #pos = 0;
 
-  /** The read buffer for the turn-th run, at least `n` bytes. */
+  /** The read buffer for the turn-th run, at least `n` bytes (one per run in flight, used in turn). */
   raw(turn: number, n: number): Uint8Array {
-    const k = turn & 1;
-    let buf = this.#raw[k]!;
-    if (buf.length < n) buf = this.#raw[k] = new Uint8Array(Math.max(n, 256 * 1024));
+    const k = turn % (READ_AHEAD + 1);
+    let buf = this.#raw[k];
+    if (buf === undefined || buf.length < n) buf = this.#raw[k] = new Uint8Array(Math.max(n, 256 * 1024));
     return buf;
   }
 
