@@ -3,6 +3,7 @@ import {
   ENTRY_PREFIX_BYTES,
   TABLE_END_BYTES,
   TAG_CHUNK_END,
+  TAG_ENTRY,
   TAG_SNAPSHOT_END,
   TAG_TABLE_END,
   TRAILER_BYTES,
@@ -174,6 +175,7 @@ export class SnapshotEncoder {
   addPacked(packed: PackedEntries): void {
     const table = this.#requireTable('add entries');
     const b = packed.bytes;
+    const end = b.length;
     const maxKey = this.#limits.maxKeyBytes;
     const maxValue = this.#limits.maxValueBytes;
     const maxChunk = this.#maxChunk;
@@ -182,9 +184,15 @@ export class SnapshotEncoder {
     let prevKeyLength = 0;
     let p = 0;
     let entries = 0;
+    let bytes = 0; // key and value bytes
+    let unreserved = 0; // record bytes not yet counted in the chunk (unchunked: no cut to find)
     try {
-      while (p < b.length) {
-        const { keyLength, valueLength } = packedRecordAt(b, p);
+      while (p < end) {
+        // The record's prefix, read inline (packedRecordAt only to report a malformed one).
+        if (end - p < ENTRY_PREFIX_BYTES || b[p] !== TAG_ENTRY) packedRecordAt(b, p);
+        const keyLength = (b[p + 1]! | (b[p + 2]! << 8) | (b[p + 3]! << 16)) + b[p + 4]! * 0x1000000;
+        const valueLength = (b[p + 5]! | (b[p + 6]! << 8) | (b[p + 7]! << 16)) + b[p + 8]! * 0x1000000;
+        if (keyLength + valueLength > end - p - ENTRY_PREFIX_BYTES) packedRecordAt(b, p);
         if (keyLength > maxKey) {
           throw new SnapshotError('LIMIT_EXCEEDED', `key of ${keyLength} bytes in table "${table.name}" exceeds the limit of ${maxKey}`);
         }
@@ -200,20 +208,26 @@ export class SnapshotEncoder {
           throw new SnapshotError('UNSORTED_KEYS', `key ${hexPreview(key)} of table "${table.name}" (entry ${this.#tableEntries + entries}) is not greater than the previous key`);
         }
         const size = ENTRY_PREFIX_BYTES + keyLength + valueLength;
-        if (maxChunk !== 0 && this.#chunkUsed + size + CHUNK_TAIL_BYTES > maxChunk) {
-          this.#copyIn(b, runStart, p); // the records before the cut belong to the current chunk
-          runStart = p;
+        if (maxChunk === 0) {
+          unreserved += size;
+        } else {
+          if (this.#chunkUsed + size + CHUNK_TAIL_BYTES > maxChunk) {
+            this.#copyIn(b, runStart, p); // the records before the cut belong to the current chunk
+            runStart = p;
+          }
+          this.#reserve(size);
         }
-        this.#reserve(size);
         prevKey = k;
         prevKeyLength = keyLength;
         entries++;
-        this.#tableBytes += keyLength + valueLength;
+        bytes += keyLength + valueLength;
         p += size;
       }
     } finally {
+      this.#chunkUsed += unreserved;
       this.#copyIn(b, runStart, p);
       this.#tableEntries += entries;
+      this.#tableBytes += bytes;
       if (prevKey >= 0) this.#rememberKey(b.subarray(prevKey, prevKey + prevKeyLength));
     }
     if (entries !== packed.count) throw malformedPacked(p, `${entries} records, count says ${packed.count}`);
