@@ -17,7 +17,7 @@ import { RunScratch, TableReader, type KeyRange } from './table/index.js';
 import type { MemEntry } from './wal.js';
 
 /** Open table readers kept per merger: enough for the L0 files and a few per level. */
-const MAX_OPEN_TABLES = 64;
+export const MAX_OPEN_TABLES = 64;
 
 /** Entries read per file path, summed over ranges. */
 export type EntryCounts = Map<string, number>;
@@ -156,24 +156,37 @@ export class RangeMerger {
     }
   }
 
+  /**
+   * Takes over a reader opened while planning the family (its footer, properties and index are
+   * read already), so that the merge does not open and read them again.
+   */
+  adopt(t: TableReader): void {
+    this.keep(t.path, Promise.resolve(t));
+  }
+
   private async reader(f: PlannedFile): Promise<TableReader> {
     if (this.closed) throw new SnapshotError('IO_ERROR', 'the RocksDB source is closed', { file: f.path });
     let r = this.open.get(f.path);
-    if (r !== undefined) {
-      this.open.delete(f.path); // move to the most recently used end
-    } else {
+    if (r === undefined) {
       r = openTable(f);
       r.catch(() => undefined);
-      for (const [path, t] of this.open) {
-        if (this.open.size < MAX_OPEN_TABLES) break;
-        if (this.busy.has(path)) continue;
-        this.open.delete(path);
-        void t.then((x) => x.close()).catch(() => undefined);
-      }
     }
-    this.open.set(f.path, r);
+    this.keep(f.path, r);
     return r;
   }
+
+  /** Makes `r` the most recently used reader, closing the least recently used idle ones over the cap. */
+  private keep(path: string, r: Promise<TableReader>): void {
+    this.open.delete(path);
+    for (const [p, t] of this.open) {
+      if (this.open.size < MAX_OPEN_TABLES) break;
+      if (this.busy.has(p)) continue;
+      this.open.delete(p);
+      void t.then((x) => x.close()).catch(() => undefined);
+    }
+    this.open.set(path, r);
+  }
+
 }
 
 function addCount(counts: EntryCounts, file: string, n: number): void {

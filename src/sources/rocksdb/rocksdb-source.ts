@@ -11,7 +11,7 @@ import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { readManifest, type ColumnFamilyVersion, type ManifestVersion } from './manifest.js';
-import { checkEntryCounts, guard, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
+import { checkEntryCounts, guard, MAX_OPEN_TABLES, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
 import { cutsInside, largestRun, toRanges } from './range-split.js';
 import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
@@ -193,9 +193,10 @@ class RocksDbSource implements Source {
       });
     }
     checkFamilySupported(cf, this.version.manifestPath);
-    const { plan, splits } = await this.plan(cf);
+    const { plan, splits, readers } = await this.plan(cf);
     const counts: EntryCounts = new Map();
     const merger = new RangeMerger(plan);
+    for (const t of readers) merger.adopt(t);
     try {
       for (const range of toRanges(splits)) yield* merger.merge(range, counts);
     } finally {
@@ -208,9 +209,20 @@ class RocksDbSource implements Source {
    * Reads what merging the family needs besides point entries: the WAL's memtable, every
    * file's properties and range tombstones (they apply across levels by sequence number, so
    * all are gathered first), and keys that cut the family into ranges of about `rangeBytes` of
-   * table files (range-split.ts).
+   * table files (range-split.ts). The table readers stay open for the merge (closed on error).
    */
-  private async plan(cf: ColumnFamilyVersion): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
+  private async plan(cf: ColumnFamilyVersion): Promise<{ plan: FamilyPlan; splits: Uint8Array[]; readers: TableReader[] }> {
+    const readers: TableReader[] = [];
+    try {
+      return { ...(await this.planWith(cf, readers)), readers };
+    } catch (e) {
+      await Promise.all(readers.map((t) => t.close()));
+      throw e;
+    }
+  }
+
+  /** As plan; the readers it opens are left open in `readers`, for the merge to reuse. */
+  private async planWith(cf: ColumnFamilyVersion, readers: TableReader[]): Promise<{ plan: FamilyPlan; splits: Uint8Array[] }> {
     const memtable = (await this.replay([cf])).get(cf.id)!;
     const tombstones: Tombstone[] = [...memtable.rangeTombstones];
     const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
@@ -218,6 +230,10 @@ class RocksDbSource implements Source {
     const planned = new Map<FileMeta, PlannedFile>();
     for (const f of allFiles(cf)) {
       const t = await this.open(f);
+      // The first readers stay open for the merge (plan closes them on error); beyond the
+      // merge's cap of open files, they close at once.
+      const kept = readers.length < MAX_OPEN_TABLES;
+      if (kept) readers.push(t);
       try {
         checkTableProperties(cf, t);
         for (const rt of await guard(t.path, () => t.rangeTombstones())) {
@@ -239,7 +255,7 @@ class RocksDbSource implements Source {
           if (inside > 0) splits.push(...(await guard(t.path, () => t.splitKeys(inside))));
         }
       } finally {
-        await t.close();
+        if (!kept) await t.close();
       }
     }
     const plan: FamilyPlan = {
