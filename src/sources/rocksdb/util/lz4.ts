@@ -7,6 +7,7 @@
 import { DecodeFailure } from './decode-failure.js';
 import { LZ4_WASM_BASE64 } from './lz4-wasm.js';
 import { copyMatch } from './snappy.js';
+import { WasmDecoder } from './wasm-decoder.js';
 
 /** Outputs up to this size decode in WebAssembly (lz4.wat); larger (rare) blocks in JavaScript. */
 export const LZ4_WASM_MAX_OUTPUT = 1024 * 1024;
@@ -24,11 +25,7 @@ export function lz4Decompress(
   return lz4DecompressJs(input, outLen, alloc);
 }
 
-const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(LZ4_WASM_BASE64, 'base64')));
-const wasmMemory = wasm.exports['memory'] as WebAssembly.Memory;
-const wasmDecode = wasm.exports['decompress'] as (ip: number, iend: number, outLen: number) => number;
-let wasmBytes = new Uint8Array(wasmMemory.buffer);
-const LZ4_ERRORS = [
+const wasm = new WasmDecoder(LZ4_WASM_BASE64, [
   '',
   'lz4: truncated sequence',
   'lz4: truncated literal length',
@@ -41,30 +38,20 @@ const LZ4_ERRORS = [
   'lz4: match length past declared size',
   'lz4: match past declared size',
   'lz4: output shorter than declared size',
-];
+], 'lz4');
 
 /**
- * The WebAssembly decoder (lz4.wat), for outputs up to LZ4_WASM_MAX_OUTPUT bytes: output at byte
- * 0 of its memory, input copied after it; the same checks as the JavaScript one, in the same order.
+ * The WebAssembly decoder (lz4.wat, called as wasm-decoder.ts says), for outputs up to
+ * LZ4_WASM_MAX_OUTPUT bytes; the same checks as the JavaScript one, in the same order.
  */
 export function lz4DecompressWasm(
   input: Uint8Array,
   outLen: number,
   alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Uint8Array {
-  const end = input.length;
-  if (end === 0) throw new DecodeFailure('lz4: empty input');
+  if (input.length === 0) throw new DecodeFailure('lz4: empty input');
   if (outLen > LZ4_WASM_MAX_OUTPUT) throw new DecodeFailure('lz4: block too large for the WebAssembly decoder');
-  if (outLen + end > wasmBytes.length) {
-    wasmMemory.grow(Math.ceil((outLen + end - wasmBytes.length) / 65536));
-    wasmBytes = new Uint8Array(wasmMemory.buffer);
-  }
-  wasmBytes.set(input, outLen);
-  const rc = wasmDecode(outLen, outLen + end, outLen);
-  if (rc !== 0) throw new DecodeFailure(LZ4_ERRORS[rc] ?? `lz4: error ${rc}`);
-  const out = alloc(outLen);
-  out.set(wasmBytes.subarray(0, outLen));
-  return out;
+  return wasm.decode(input, outLen, alloc);
 }
 
 /** The JavaScript decoder: any size. */

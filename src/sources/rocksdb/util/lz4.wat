@@ -2,8 +2,8 @@
 ;; and a match). Output is written at byte 0, input is at [$ip, $iend) after it; lz4.ts copies
 ;; the input in, bounds the declared size, and copies the output out. Every length and offset is
 ;; checked against the input end and the declared output size before any byte moves, exactly as
-;; the JavaScript decoder (lz4.ts) does. Returns 0 on success or an error code (LZ4_ERRORS in
-;; lz4.ts). Regenerate lz4-wasm.ts with build-wasm.sh.
+;; the JavaScript decoder (lz4.ts) does. Returns 0 on success or an error code (the messages
+;; lz4.ts gives its WasmDecoder). Regenerate lz4-wasm.ts with build-wasm.sh.
 (module
   (memory (export "memory") 1)
   (func (export "decompress") (param $ip i32) (param $iend i32) (param $outLen i32) (result i32)

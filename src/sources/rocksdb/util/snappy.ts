@@ -9,6 +9,7 @@
 import { DecodeFailure } from './decode-failure.js';
 import { SNAPPY_WASM_BASE64 } from './snappy-wasm.js';
 import { readVarint32, type VarintResult } from './varint.js';
+import { WasmDecoder } from './wasm-decoder.js';
 
 
 const vr: VarintResult = { value: 0, pos: 0 };
@@ -44,11 +45,7 @@ export function snappyDecompress(
   return snappyDecompressJs(input, maxOutput, alloc);
 }
 
-const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(SNAPPY_WASM_BASE64, 'base64')));
-const wasmMemory = wasm.exports['memory'] as WebAssembly.Memory;
-const wasmDecode = wasm.exports['decompress'] as (ip: number, iend: number, outLen: number) => number;
-let wasmBytes = new Uint8Array(wasmMemory.buffer);
-const WASM_ERRORS = [
+const wasm = new WasmDecoder(SNAPPY_WASM_BASE64, [
   '',
   'snappy: truncated literal length',
   'snappy: literal past end of input',
@@ -57,7 +54,7 @@ const WASM_ERRORS = [
   'snappy: copy offset outside output',
   'snappy: copy past declared length',
   'snappy: output shorter than declared length',
-];
+], 'snappy');
 
 /**
  * Reads the varint uncompressed-length preamble (leaving its end in `vr.pos`) and bounds it
@@ -74,28 +71,17 @@ function declaredLength(input: Uint8Array, maxOutput: number): number {
 }
 
 /**
- * The WebAssembly decoder (snappy.wat), for outputs up to SNAPPY_WASM_MAX_OUTPUT bytes: output at
- * byte 0 of its memory, input copied after it; same checks and errors as the JavaScript one.
+ * The WebAssembly decoder (snappy.wat, called as wasm-decoder.ts says), for outputs up to
+ * SNAPPY_WASM_MAX_OUTPUT bytes; same checks and errors as the JavaScript one.
  */
 export function snappyDecompressWasm(
   input: Uint8Array,
   maxOutput: number,
   alloc: (n: number) => Uint8Array = (n) => new Uint8Array(n),
 ): Uint8Array {
-  const end = input.length;
   const outLen = declaredLength(input, maxOutput);
   if (outLen > SNAPPY_WASM_MAX_OUTPUT) throw new DecodeFailure('snappy: block too large for the WebAssembly decoder');
-  const bodyLen = end - vr.pos;
-  if (outLen + bodyLen > wasmBytes.length) {
-    wasmMemory.grow(Math.ceil((outLen + bodyLen - wasmBytes.length) / 65536));
-    wasmBytes = new Uint8Array(wasmMemory.buffer);
-  }
-  wasmBytes.set(input.subarray(vr.pos), outLen);
-  const rc = wasmDecode(outLen, outLen + bodyLen, outLen);
-  if (rc !== 0) throw new DecodeFailure(WASM_ERRORS[rc] ?? `snappy: error ${rc}`);
-  const out = alloc(outLen);
-  out.set(wasmBytes.subarray(0, outLen));
-  return out;
+  return wasm.decode(input.subarray(vr.pos), outLen, alloc);
 }
 
 /** The JavaScript decoder: any size up to `maxOutput`. */

@@ -1,7 +1,7 @@
 ;; Snappy raw-block decoding loop (the elements after the varint length preamble, which snappy.ts
 ;; reads and bounds). Output is written at byte 0, input is at [$ip, $iend) after it. Every length
 ;; and offset is checked against the input end and the declared output size before any byte
-;; moves. Returns 0 on success or an error code (see SNAPPY_ERRORS in snappy.ts).
+;; moves. Returns 0 on success or an error code (the messages snappy.ts gives its WasmDecoder).
 ;; Regenerate snappy-wasm.ts with build-wasm.sh.
 (module
   (memory (export "memory") 1)
