@@ -1,6 +1,10 @@
-/** Bytewise lexicographic order (a proper prefix sorts first): the only key order of the format. */
+/**
+ * Bytewise lexicographic order (a proper prefix sorts first): the only key order of the format.
+ * The sign is the answer. A loop, not Buffer.compare: keys are short, and a native call per
+ * comparison costs more than comparing them here.
+ */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
+  return compareRanges(a, 0, a.length, b, 0, b.length);
 }
 
 /** Bytewise comparison of a[as, as + al) with b[bs, bs + bl), without making views. */

@@ -165,15 +165,6 @@ export class SliceReader {
   }
 }
 
-/** Bytewise comparison, the only key order this source supports. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
-  for (let i = 0; i < n; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  return a.length - b.length;
-}
 
 /** Converts a sequence number to a JS number, refusing values that would lose precision. */
 export function sequenceToNumber(seq: bigint | number, file: string | undefined): number {

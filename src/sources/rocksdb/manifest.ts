@@ -8,7 +8,8 @@
  * refused when that family is read, so the other families of the checkpoint stay readable.
  */
 import { join } from 'node:path';
-import { compareBytes, corrupt } from './codec.js';
+import { compareBytes } from '../../format/bytes.js';
+import { corrupt } from './codec.js';
 import { readCurrent } from './current.js';
 import { readLogRecords } from './log-reader.js';
 import { decodeVersionEdit, type FileMeta, type VersionEdit } from './version-edit.js';

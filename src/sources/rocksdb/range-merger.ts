@@ -8,7 +8,8 @@
 import { SnapshotError } from '../../format/errors.js';
 import { packedRecordAt, type PackedEntries } from '../../format/packed.js';
 import { KernelFallback, MergeKernel, memtableRun, type KernelRun, type KernelStream } from './kernel/kernel-merger.js';
-import { compareBytes, corrupt } from './codec.js';
+import { compareBytes } from '../../format/bytes.js';
+import { corrupt } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';

@@ -3,7 +3,7 @@
  * file or one level) has file boundaries and, inside big files, index separators, so that
  * ranges hold about equal amounts of table data whatever the key distribution.
  */
-import { compareBytes } from './codec.js';
+import { compareBytes } from '../../format/bytes.js';
 import type { KeyRange } from './table/index.js';
 
 /** The sorted run (a list of files) with the most bytes, or undefined when all are empty. */

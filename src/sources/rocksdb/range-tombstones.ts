@@ -8,7 +8,7 @@
  * needed, hence the flattening. All tombstones are held in memory: there are few of them in
  * practice (each DeleteRange call writes one), unlike point entries.
  */
-import { compareBytes } from './codec.js';
+import { compareBytes } from '../../format/bytes.js';
 
 /** A range deletion `[start, end)` at `sequence`. */
 export interface Tombstone {

@@ -17,7 +17,8 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { compareBytes, SliceReader, unsupported } from './codec.js';
+import { compareBytes } from '../../format/bytes.js';
+import { SliceReader, unsupported } from './codec.js';
 import { ioError } from './file-io.js';
 import { readLogRecords } from './log-reader.js';
 import { ValueType } from './table/value-type.js';

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { unpackEntries } from '../../../src/format/packed.js';
-import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
+import { compareBytes } from '../../../src/format/bytes.js';
 import { KernelFallback, MergeKernel, memtableRun, type KernelRun } from '../../../src/sources/rocksdb/kernel/kernel-merger.js';
 import type { Tombstone } from '../../../src/sources/rocksdb/range-tombstones.js';
 import { ValueType } from '../../../src/sources/rocksdb/wal.js';

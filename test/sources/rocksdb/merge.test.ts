@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
+import { compareBytes } from '../../../src/format/bytes.js';
 import { mergeLiveEntries, StreamCursor, type RawEntry, type SourceBatch } from '../../../src/sources/rocksdb/merge.js';
 import { RangeTombstoneCursor, type Tombstone } from '../../../src/sources/rocksdb/range-tombstones.js';
 import { ValueType } from '../../../src/sources/rocksdb/wal.js';

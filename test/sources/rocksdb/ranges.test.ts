@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { compareBytes } from '../../../src/sources/rocksdb/codec.js';
+import { compareBytes } from '../../../src/format/bytes.js';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
 import { cutsInside, largestRun, toRanges } from '../../../src/sources/rocksdb/range-split.js';
 import { TableReader, type InternalEntry, type KeyRange } from '../../../src/sources/rocksdb/table/index.js';
