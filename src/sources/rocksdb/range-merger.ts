@@ -64,38 +64,60 @@ export class RangeMerger {
     }
   }
 
-  /** The kernel's streams for `range`, ranked as in mergeJs. */
-  private kernelStreams(range: KeyRange): KernelStream[] {
-    const plan = this.plan;
-    const streams: KernelStream[] = [];
-    let rank = 0;
-    const mem = memtableRun(sliceMemtable(plan.memtable, range), plan.memtableLabel);
-    streams.push({ rank: rank++, runs: once(mem) });
-    for (const f of plan.level0) {
-      const r = rank++;
-      if (overlaps(f, range)) streams.push({ rank: r, runs: this.fileRuns([f], range, r) });
-    }
-    for (const files of plan.levels) {
-      const r = rank++;
+  /**
+   * The sorted streams of `range`, by rank (lower is newer): the memtable (rank 0), each L0
+   * file, then each level, keeping only files whose key span meets the range. Ranks do not
+   * depend on the range, so both mergers break ties the same way.
+   */
+  private streams(range: KeyRange): { rank: number; files: readonly PlannedFile[] }[] {
+    const out: { rank: number; files: readonly PlannedFile[] }[] = [];
+    let rank = 1;
+    for (const files of [...this.plan.level0.map((f) => [f]), ...this.plan.levels]) {
       const hit = files.filter((f) => overlaps(f, range));
-      if (hit.length > 0) streams.push({ rank: r, runs: this.fileRuns(hit, range, r) });
+      if (hit.length > 0) out.push({ rank, files: hit });
+      rank++;
     }
-    return streams;
+    return out;
   }
 
-  /** The blocks of `files` that can hold keys in `range`, file after file. */
-  private async *fileRuns(files: readonly PlannedFile[], range: KeyRange, rank: number): AsyncGenerator<KernelRun> {
-    const scratch = (this.scratch[rank] ??= new RunScratch()); // the kernel copies each run before asking for the next
+  /** The kernel's streams for `range`. */
+  private kernelStreams(range: KeyRange): KernelStream[] {
+    const plan = this.plan;
+    const mem = memtableRun(sliceMemtable(plan.memtable, range), plan.memtableLabel);
+    return [
+      { rank: 0, runs: once(mem) },
+      ...this.streams(range).map(({ rank, files }) => {
+        // The kernel copies each run before asking for the next, so a stream's memory is reused.
+        const scratch = (this.scratch[rank] ??= new RunScratch());
+        const runs = this.readFiles(
+          files,
+          (t) => t.rangeBlocks(range, scratch),
+          (t, run): KernelRun => ({ ...run, file: t.path, globalSequence: t.globalSequence }),
+        );
+        return { rank, runs };
+      }),
+    ];
+  }
+
+  /**
+   * What `read` yields for each of `files` in turn, mapped by `map`. A file's reader is marked
+   * busy while it is read (never evicted then), and its iteration is closed if abandoned.
+   */
+  private async *readFiles<T, U>(
+    files: readonly PlannedFile[],
+    read: (t: TableReader) => AsyncIterable<T>,
+    map: (t: TableReader, item: T) => U,
+  ): AsyncGenerator<U> {
     for (const f of files) {
       this.busy.set(f.path, (this.busy.get(f.path) ?? 0) + 1);
       try {
         const t = await this.reader(f);
-        const it = t.rangeBlocks(range, scratch)[Symbol.asyncIterator]();
+        const it = read(t)[Symbol.asyncIterator]();
         try {
           for (;;) {
             const r = await guard(f.path, () => it.next());
             if (r.done === true) break;
-            yield { ...r.value, file: f.path, globalSequence: t.globalSequence };
+            yield map(t, r.value);
           }
         } finally {
           await it.return?.();
@@ -111,17 +133,13 @@ export class RangeMerger {
   /** As merge, by the JavaScript merger alone. */
   private async *mergeJs(range: KeyRange, counts: EntryCounts): AsyncGenerator<PackedEntries> {
     const plan = this.plan;
-    const cursors: StreamCursor[] = [];
-    let rank = 0;
-    cursors.push(new StreamCursor(rank++, memtableStream(sliceMemtable(plan.memtable, range), plan.memtableLabel)));
-    for (const f of plan.level0) {
-      const r = rank++;
-      if (overlaps(f, range)) cursors.push(new StreamCursor(r, this.filesStream([f], range, counts)));
-    }
-    for (const files of plan.levels) {
-      const r = rank++;
-      const hit = files.filter((f) => overlaps(f, range));
-      if (hit.length > 0) cursors.push(new StreamCursor(r, this.filesStream(hit, range, counts)));
+    const cursors = [new StreamCursor(0, memtableStream(sliceMemtable(plan.memtable, range), plan.memtableLabel))];
+    for (const { rank, files } of this.streams(range)) {
+      const batches = this.readFiles(files, (t) => t.rangeColumns(range), (t, columns): SourceBatch => {
+        addCount(counts, t.path, columns.length);
+        return { file: t.path, columns };
+      });
+      cursors.push(new StreamCursor(rank, batches));
     }
     yield* mergeLiveEntries(cursors, new RangeTombstoneCursor(plan.tombstones), { table: plan.table, batchSize: plan.batchSize });
   }
@@ -132,29 +150,6 @@ export class RangeMerger {
     const readers = [...this.open.values()];
     this.open.clear();
     await Promise.all(readers.map((r) => r.then((t) => t.close()).catch(() => undefined)));
-  }
-
-  /** The files of one L0 file or one sorted level within `range`, in order. */
-  private async *filesStream(files: readonly PlannedFile[], range: KeyRange, counts: EntryCounts): AsyncGenerator<SourceBatch> {
-    for (const f of files) {
-      this.busy.set(f.path, (this.busy.get(f.path) ?? 0) + 1);
-      let n = 0;
-      try {
-        const t = await this.reader(f);
-        const it = t.rangeColumns(range)[Symbol.asyncIterator]();
-        for (;;) {
-          const r = await guard(f.path, () => it.next());
-          if (r.done === true) break;
-          n += r.value.length;
-          yield { file: f.path, columns: r.value };
-        }
-      } finally {
-        addCount(counts, f.path, n);
-        const users = this.busy.get(f.path)! - 1;
-        if (users === 0) this.busy.delete(f.path);
-        else this.busy.set(f.path, users);
-      }
-    }
   }
 
   /**
