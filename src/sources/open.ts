@@ -4,6 +4,7 @@ import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
 import { isDumpDirectory, openDumpDirectory } from './dump/index.js';
 import { openSnapshotFiles } from './snapshot/index.js';
+import type { MergeOperator } from './merge-operator.js';
 import type { Source } from './source.js';
 
 /**
@@ -27,11 +28,22 @@ export async function snapshotFiles(path: string): Promise<string[]> {
   throw new SnapshotError('NOT_FOUND', `${path} does not exist (nor ${basename(chunkFileName(path, 0))})`, { file: path });
 }
 
+/** Options of {@link openCheckpoint}, passed to the source that opens the checkpoint. */
+export type OpenOptions = Readonly<
+  Partial<{
+    /**
+     * Merge operators beyond RocksDB's built-ins (plugins, presets), looked up by the name the
+     * checkpoint records for a column family. Defaults to none.
+     */
+    mergeOperators: readonly MergeOperator[];
+  }>
+>;
+
 /**
  * Opens what `digest`/`diff` are given, by what it is: a snapshot file (or chunk files), a
  * RocksDB checkpoint directory (CURRENT present) or a dump directory (`*.hex` files).
  */
-export async function openCheckpoint(paths: readonly string[]): Promise<Source> {
+export async function openCheckpoint(paths: readonly string[], options: OpenOptions = {}): Promise<Source> {
   const first = paths[0];
   if (first === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'no checkpoint given');
   if (paths.length > 1) return openSnapshotFiles(paths);
@@ -40,7 +52,7 @@ export async function openCheckpoint(paths: readonly string[]): Promise<Source> 
   if (!s.isDirectory()) throw new SnapshotError('NOT_FOUND', `${first} is neither a file nor a directory`, { file: first });
   if (await isFile(`${first}/CURRENT`)) {
     const rocksdb = await import('./rocksdb/index.js');
-    return rocksdb.openRocksDbCheckpoint(first);
+    return rocksdb.openRocksDbCheckpoint(first, options);
   }
   if (await isDumpDirectory(first)) return openDumpDirectory(first);
   const listing = await readdir(first).catch(() => [] as string[]);

@@ -2,6 +2,7 @@
  * The RocksDB checkpoint source: CURRENT → MANIFEST → live table files per column family,
  * plus the WAL files the checkpoint holds, merged into each family's live entries.
  */
+import type { MergeOperator } from '../merge-operator.js';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
@@ -35,6 +36,11 @@ export type RocksDbSourceOptions = Readonly<
     batchSize: number;
     /** Table-file bytes per key range merged at a time. Defaults to 4 MiB. */
     rangeBytes: number;
+    /**
+     * Merge operators beyond RocksDB's built-ins (plugins, presets), looked up by the name the
+     * checkpoint records for a column family. Defaults to none.
+     */
+    mergeOperators: readonly MergeOperator[];
   }>
 >;
 
