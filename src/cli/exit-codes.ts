@@ -15,6 +15,8 @@ export const ExitCode = {
   CORRUPT: 3,
   /** The checkpoint uses a feature this tool does not read (named in the message). */
   UNSUPPORTED: 4,
+  /** The source is a live database (another process holds its LOCK): digest a checkpoint, or --allow-live. */
+  LIVE_DATABASE: 5,
   /** Bad command-line usage. */
   USAGE: 64,
   /** Reading or writing failed (permissions, disk full, ...). */
@@ -30,6 +32,7 @@ export const EXIT_CODES_HELP = [
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
+  '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
   '  64  usage error',
   '  74  I/O error',
 ].join('\n');
@@ -43,6 +46,8 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
       return ExitCode.INCOMPARABLE;
     case 'UNSUPPORTED_FEATURE':
       return ExitCode.UNSUPPORTED;
+    case 'LIVE_DATABASE':
+      return ExitCode.LIVE_DATABASE;
     case 'INVALID_ARGUMENT':
       return ExitCode.USAGE;
     case 'IO_ERROR':

@@ -25,6 +25,8 @@ export type SourceErrorCode =
   | 'CORRUPT_CHECKPOINT'
   | 'UNSUPPORTED_FEATURE'
   | 'BAD_DUMP'
+  | 'LIVE_DATABASE'
+  | 'NOT_REGULAR_FILE'
   | 'IO_ERROR';
 
 /** Codes for reports that compare consumes. */

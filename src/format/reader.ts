@@ -1,10 +1,10 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Entry } from '../sources/source.js';
 import { SnapshotDecoder, type DecoderOptions } from './decoder.js';
 import { loadHasher } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
+import { openRegularFile } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -153,24 +153,14 @@ function isFileList(input: SnapshotInput): input is readonly string[] {
 
 /**
  * The files' bytes in order. With a pool, reads go into its buffers (the consumer releases them);
- * without, each piece is a fresh buffer the consumer may keep. Read-only: 'r' never creates,
+ * without, each piece is a fresh buffer the consumer may keep. Read-only: never creates,
  * truncates or locks.
  */
 async function* readFiles(files: readonly string[], spans: { file: string; start: number }[], pool?: BufferPool): AsyncGenerator<Uint8Array> {
   let start = 0;
   for (const file of files) {
-    let handle: FileHandle;
-    try {
-      handle = await open(file, 'r');
-      const s = await handle.stat();
-      if (!s.isFile()) {
-        await handle.close();
-        throw new SnapshotError('NOT_FOUND', `${file} is not a regular file`, { file });
-      }
-    } catch (e) {
-      if (e instanceof SnapshotError) throw e;
-      throw new SnapshotError('NOT_FOUND', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
-    }
+    // Regular files only: a FIFO or device given as a snapshot is refused, never waited on.
+    const { handle } = await openRegularFile(file);
     spans.push({ file, start });
     try {
       for (;;) {

@@ -48,6 +48,20 @@ export interface NodeInfo {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly toolVersion: string;
+  /** Present (true) when the source was a live database read with `--allow-live`. */
+  readonly live?: boolean;
+}
+
+/** Something the source tolerated rather than read (never silently): present in `warnings`. */
+export interface ReportWarning {
+  /** Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL was dropped). */
+  readonly code: string;
+  readonly file: string;
+  /** Offset of the first byte dropped. */
+  readonly offset: number;
+  /** Bytes dropped. */
+  readonly bytes: number;
+  readonly message: string;
 }
 
 export interface DigestReport {
@@ -64,4 +78,6 @@ export interface DigestReport {
   readonly tables: readonly TableReport[];
   readonly chunks: readonly ChunkReport[];
   readonly node: NodeInfo;
+  /** Present when the source tolerated something (a dropped WAL tail); never compared. */
+  readonly warnings?: readonly ReportWarning[];
 }

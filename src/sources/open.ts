@@ -1,7 +1,8 @@
 import { readdir, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
+import { notRegularFile, statRegularFile } from '../format/regular-file.js';
 import { isDumpDirectory, openDumpDirectory } from './dump/index.js';
 import { openSnapshotFiles } from './snapshot/index.js';
 import type { MergeOperator } from './merge-operator.js';
@@ -9,22 +10,26 @@ import type { Source } from './source.js';
 
 /**
  * The chunk files of a snapshot written with `--chunk-files`: `<path>.000000`, `<path>.000001`, …
- * Returns [] when `<path>.000000` does not exist.
+ * Returns [] when `<path>.000000` does not exist. A chunk name held by a FIFO, socket or device
+ * is refused (NOT_REGULAR_FILE), never taken for the end of the set nor opened.
  */
 export async function findChunkFiles(path: string): Promise<string[]> {
   const files: string[] = [];
   for (let i = 0; ; i++) {
     const f = chunkFileName(path, i);
-    if (!(await isFile(f))) return files;
+    if ((await statRegularFile(f)) === undefined) return files;
     files.push(f);
   }
 }
 
 /** Files of a snapshot given as one path: the file itself, or its chunk files. */
 export async function snapshotFiles(path: string): Promise<string[]> {
-  if (await isFile(path)) return [path];
+  const s = await stat(path).catch(() => undefined);
+  if (s?.isFile() === true) return [path];
+  if (s !== undefined && !s.isDirectory()) throw notRegularFile(path, s);
   const chunks = await findChunkFiles(path);
   if (chunks.length > 0) return chunks;
+  if (s !== undefined) throw notRegularFile(path, s);
   throw new SnapshotError('NOT_FOUND', `${path} does not exist (nor ${basename(chunkFileName(path, 0))})`, { file: path });
 }
 
@@ -36,6 +41,10 @@ export type OpenOptions = Readonly<
      * checkpoint records for a column family. Defaults to none.
      */
     mergeOperators: readonly MergeOperator[];
+    /** RocksDB: how a torn tail of the newest WAL is treated. Defaults to 'tolerate-tail' (dropped and reported). */
+    walRecovery: 'tolerate-tail' | 'absolute';
+    /** RocksDB: read a database whose LOCK another process holds. Defaults to false (LIVE_DATABASE). */
+    allowLive: boolean;
   }>
 >;
 
@@ -48,9 +57,9 @@ export async function openCheckpoint(paths: readonly string[], options: OpenOpti
   if (first === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'no checkpoint given');
   if (paths.length > 1) return openSnapshotFiles(paths);
   const s = await stat(first).catch(() => undefined);
-  if (s === undefined || s.isFile()) return openSnapshotFiles(await snapshotFiles(first));
-  if (!s.isDirectory()) throw new SnapshotError('NOT_FOUND', `${first} is neither a file nor a directory`, { file: first });
-  if (await isFile(`${first}/CURRENT`)) {
+  if (s === undefined || !s.isDirectory()) return openSnapshotFiles(await snapshotFiles(first));
+  // CURRENT of any kind makes it a RocksDB checkpoint: a FIFO there is refused by the reader.
+  if ((await stat(join(first, 'CURRENT')).catch(() => undefined)) !== undefined) {
     const rocksdb = await import('./rocksdb/index.js');
     return rocksdb.openRocksDbCheckpoint(first, options);
   }
@@ -61,8 +70,4 @@ export async function openCheckpoint(paths: readonly string[], options: OpenOpti
     `${first} is neither a RocksDB checkpoint (no CURRENT file) nor a dump directory (no *.hex files)${listing.length === 0 ? '; it is empty' : ''}`,
     { file: first },
   );
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return (await stat(path).catch(() => undefined))?.isFile() === true;
 }

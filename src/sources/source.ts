@@ -28,6 +28,18 @@ export interface TableInfo {
   readonly estimatedEntries?: number;
 }
 
+/** Something a source tolerated rather than read, which a report must carry (never silent). */
+export interface SourceWarning {
+  /** Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL, dropped as RocksDB's recovery does). */
+  readonly code: 'WAL_TAIL_DROPPED';
+  readonly file: string;
+  /** Offset of the first byte dropped. */
+  readonly offset: number;
+  /** Bytes dropped (to the end of the file). */
+  readonly bytes: number;
+  readonly message: string;
+}
+
 /**
  * A checkpoint opened for reading. Implementations must be read-only by construction:
  * nothing under the checkpoint is created, written, renamed or locked.
@@ -62,6 +74,13 @@ export interface Source {
    * Optional: most sources verify each table as they read it.
    */
   complete?(): Promise<void>;
+  /**
+   * What the source tolerated so far (torn WAL tails dropped); complete once the tables read are
+   * done. Optional: most sources tolerate nothing.
+   */
+  warnings?(): readonly SourceWarning[];
+  /** True when the source is a live database, read because the caller allowed it (allowLive). */
+  readonly live?: boolean;
   /** Releases file handles and worker threads. */
   close(): Promise<void>;
 }

@@ -30,6 +30,8 @@ interface DigestArgs {
   node?: string;
   'prom-textfile'?: string;
   progress: boolean;
+  'wal-recovery': 'tolerate-tail' | 'absolute';
+  'allow-live': boolean;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
@@ -48,12 +50,14 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
-      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' }) as unknown as Argv<DigestArgs>,
+      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' })
+      .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it; absolute refuses it too. Damage anywhere else is always CORRUPT_CHECKPOINT' })
+      .option('allow-live', { type: 'boolean', default: false, describe: 'digest a RocksDB database whose LOCK another process holds (else LIVE_DATABASE, exit 5); the report records it' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
     let source: Source | undefined;
     try {
-      source = await openCheckpoint(args.checkpoint);
+      source = await openCheckpoint(args.checkpoint, { walRecovery: args['wal-recovery'], allowLive: args['allow-live'] });
       const path = args.checkpoint[0]!;
       const tables = await selectTables(args.tables, source);
       if (tables === undefined) return await listTables(source, path, io);
@@ -68,14 +72,17 @@ export const digestCommand = defineCommand<DigestArgs>({
         onProgress: (n, t) => progress.update(n, t),
       });
       progress.done();
-      const report = buildReport(summary, rangeDigests, ranges, {
+      const built = buildReport(summary, rangeDigests, ranges, {
         name: args.node ?? hostname(),
         source: path,
         sourceKind: source.kind,
         startedAt: started.toISOString(),
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
+        ...(source.live === true ? { live: true } : {}),
       });
+      const warnings = source.warnings?.() ?? [];
+      const report = warnings.length > 0 ? { ...built, warnings } : built;
       if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return ExitCode.OK;

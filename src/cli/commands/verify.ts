@@ -3,6 +3,9 @@ import { SnapshotError } from '../../format/errors.js';
 import { formatDigest } from '../../format/digest.js';
 import { verifySnapshot } from '../../format/reader.js';
 import { snapshotFiles } from '../../sources/open.js';
+import type { SourceWarning } from '../../sources/source.js';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { defineCommand } from '../command.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
 
@@ -11,6 +14,8 @@ interface VerifyArgs {
   chunks: boolean;
   'each-chunk': boolean;
   json: boolean;
+  'wal-recovery': 'tolerate-tail' | 'absolute';
+  'allow-live': boolean;
 }
 
 interface VerifyResult {
@@ -19,18 +24,23 @@ interface VerifyResult {
   readonly digest?: string;
   readonly entries?: string;
   readonly chunks?: number;
+  /** A RocksDB checkpoint directory: what was verified. */
+  readonly checkpoint?: { columnFamilies: number; tableFiles: number; tableEntries: number; walFiles: number; live: boolean };
+  readonly warnings?: readonly SourceWarning[];
   readonly error?: { code: string; message: string; file: string | null; offset: number | null };
 }
 
 export const verifyCommand = defineCommand<VerifyArgs>({
   command: 'verify <snapshot..>',
-  describe: 'Verify snapshots: structure, order, limits, table digests and every chunk trailer',
+  describe: 'Verify snapshots (structure, order, limits, table digests, every chunk trailer) or RocksDB checkpoint directories (every block of every table file, every WAL record)',
   builder: (y: Argv) =>
     y
-      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files (or base paths of chunk files <path>.000000, …); each is one snapshot' })
+      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files (or base paths of chunk files <path>.000000, …), or RocksDB checkpoint directories; each is verified on its own' })
       .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
       .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as unknown as Argv<VerifyArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+      .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
+      .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' }) as unknown as Argv<VerifyArgs>,
   async run(args, io) {
     const groups = args.chunks ? [args.snapshot] : args.snapshot.map((s) => [s]);
     const results: VerifyResult[] = [];
@@ -38,6 +48,14 @@ export const verifyCommand = defineCommand<VerifyArgs>({
     for (const group of groups) {
       const input = group.join(' ');
       try {
+        if (group.length === 1 && (await isCheckpointDirectory(group[0]!))) {
+          // A RocksDB checkpoint: every block of every table file and every WAL record, all families.
+          const { verifyRocksDbCheckpoint } = await import('../../sources/rocksdb/index.js');
+          const v = await verifyRocksDbCheckpoint(group[0]!, { walRecovery: args['wal-recovery'], allowLive: args['allow-live'] });
+          const { warnings, ...checkpoint } = v;
+          results.push({ input, ok: true, checkpoint, ...(warnings.length > 0 ? { warnings } : {}) });
+          continue;
+        }
         const files = group.length === 1 ? await snapshotFiles(group[0]!) : group;
         if (args['each-chunk']) {
           for (const f of files) {
@@ -61,9 +79,21 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       io.stdout(`${JSON.stringify({ ok: results.every((r) => r.ok), results }, null, 2)}\n`);
     } else {
       for (const r of results) {
+        if (r.checkpoint !== undefined) {
+          const c = r.checkpoint;
+          io.stdout(`OK   ${r.input}  RocksDB checkpoint: ${c.columnFamilies} column families, ${c.tableFiles} table files (${c.tableEntries} entries, every block), ${c.walFiles} WAL files${c.live ? '  (live database, --allow-live)' : ''}\n`);
+          for (const w of r.warnings ?? []) io.stdout(`  warning ${w.code} in ${w.file} at offset ${w.offset}: ${w.message}\n`);
+          continue;
+        }
         io.stdout(r.ok ? `OK   ${r.input}  digest ${r.digest}  entries ${r.entries}  chunks ${r.chunks}\n` : `FAIL ${r.input}  ${r.error!.code}${r.error!.offset !== null ? ` at offset ${r.error!.offset}` : ''}${r.error!.file !== null ? ` in ${r.error!.file}` : ''}\n`);
       }
     }
     return exit;
   },
 });
+
+/** A directory with a CURRENT entry (of any kind: a FIFO there is refused by the reader). */
+async function isCheckpointDirectory(path: string): Promise<boolean> {
+  if ((await stat(path).catch(() => undefined))?.isDirectory() !== true) return false;
+  return (await stat(join(path, 'CURRENT')).catch(() => undefined)) !== undefined;
+}

@@ -1,8 +1,8 @@
-import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes } from '../../format/bytes.js';
 import { SnapshotError } from '../../format/errors.js';
+import { openRegularFile, statRegularFile } from '../../format/regular-file.js';
 import type { Entry, Source, TableInfo } from '../source.js';
 import { parseHexLine } from './hex-line.js';
 
@@ -30,6 +30,8 @@ export async function isDumpDirectory(dir: string): Promise<boolean> {
 export async function openDumpDirectory(dir: string): Promise<Source> {
   const names = (await readdir(dir)).filter((f) => f.endsWith(DUMP_SUFFIX)).sort();
   const tables = new Map(names.map((f) => [f.slice(0, -DUMP_SUFFIX.length), join(dir, f)]));
+  // A FIFO or device named like a table is refused now, before anything is read.
+  for (const path of tables.values()) await statRegularFile(path);
   return {
     kind: 'dump',
     async listTables(): Promise<readonly TableInfo[]> {
@@ -50,13 +52,18 @@ export async function openDumpDirectory(dir: string): Promise<Source> {
 
 async function estimateLines(path: string): Promise<number | undefined> {
   // Cheap: size divided by the length of the first line; good enough to choose tables.
-  const s = await stat(path);
-  if (s.size === 0) return 0;
-  const stream = createReadStream(path, { start: 0, end: 65535 });
-  let head = '';
-  for await (const piece of stream) head += (piece as Buffer).toString('latin1');
+  const { handle, size } = await openRegularFile(path);
+  let head: string;
+  try {
+    if (size === 0) return 0;
+    const buf = new Uint8Array(Math.min(size, 65536));
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    head = Buffer.from(buf.subarray(0, bytesRead)).toString('latin1');
+  } finally {
+    await handle.close();
+  }
   const firstLine = head.indexOf('\n');
-  return firstLine <= 0 ? 1 : Math.round(s.size / (firstLine + 1));
+  return firstLine <= 0 ? 1 : Math.round(size / (firstLine + 1));
 }
 
 async function* readDumpFile(path: string): AsyncGenerator<readonly Entry[]> {
@@ -64,7 +71,8 @@ async function* readDumpFile(path: string): AsyncGenerator<readonly Entry[]> {
   let previous: Uint8Array | undefined;
   let offset = 0; // byte offset of the current line's start
   let rest = '';
-  const stream = createReadStream(path, { flags: 'r', encoding: 'latin1', highWaterMark: 1 << 20 });
+  const { handle } = await openRegularFile(path); // never blocks on a FIFO
+  const stream = handle.createReadStream({ encoding: 'latin1', highWaterMark: 1 << 20 });
   const takeLine = (line: string): void => {
     const entry = parseHexLine(line, path, offset);
     offset += line.length + 1;

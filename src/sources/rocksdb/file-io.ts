@@ -1,22 +1,26 @@
 /**
- * The only file access the RocksDB source performs: open with flag 'r', positional reads,
- * close. Nothing here can create, write, rename or lock a file, which is what makes the source
- * read-only by construction.
+ * The only file access the RocksDB source performs: open read-only (regular files only, never
+ * blocking on a FIFO: format/regular-file.ts), positional reads, close. Nothing here can
+ * create, write, rename or lock a file, which is what makes the source read-only by construction.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { SnapshotError } from '../../format/errors.js';
+import { fileSystemError, openRegularFile } from '../../format/regular-file.js';
 
-/** Maps a Node file-system error to the source's error codes. */
+/** Maps a Node file-system error to the source's error codes (NOT_FOUND, IO_ERROR). */
 export function ioError(file: string, e: unknown): SnapshotError {
-  if (e instanceof SnapshotError) return e;
-  const code = (e as { code?: unknown } | null)?.code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') {
-    return new SnapshotError('NOT_FOUND', `${file} does not exist`, { file, cause: e });
+  return fileSystemError(file, e);
+}
+
+/**
+ * A special file (FIFO, socket, device) where a checkpoint has a file is a damaged checkpoint:
+ * CORRUPT_CHECKPOINT, still saying "not a regular file". Other errors pass unchanged.
+ */
+export function specialFileIsCorrupt(e: unknown): unknown {
+  if (e instanceof SnapshotError && e.code === 'NOT_REGULAR_FILE') {
+    return new SnapshotError('CORRUPT_CHECKPOINT', e.message, { file: e.file!, offset: 0 });
   }
-  return new SnapshotError('IO_ERROR', `cannot read ${file}: ${(e as Error)?.message ?? String(e)}`, {
-    file,
-    cause: e,
-  });
+  return e;
 }
 
 /** A read-only handle with its size taken once at open time. */
@@ -28,19 +32,11 @@ export class ReadOnlyFile {
   ) {}
 
   static async open(path: string): Promise<ReadOnlyFile> {
-    let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      const { handle, size } = await openRegularFile(path);
+      return new ReadOnlyFile(path, handle, size);
     } catch (e) {
-      throw ioError(path, e);
-    }
-    try {
-      const st = await handle.stat();
-      if (!st.isFile()) throw new SnapshotError('IO_ERROR', `${path} is not a regular file`, { file: path });
-      return new ReadOnlyFile(path, handle, st.size);
-    } catch (e) {
-      await handle.close().catch(() => undefined);
-      throw ioError(path, e);
+      throw specialFileIsCorrupt(e);
     }
   }
 

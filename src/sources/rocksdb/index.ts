@@ -35,3 +35,5 @@
  * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.
  */
 export { isRocksDbCheckpoint, openRocksDbCheckpoint, type RocksDbSourceOptions } from './rocksdb-source.js';
+export { verifyRocksDbCheckpoint, type CheckpointVerification } from './structure.js';
+export { WAL_RECOVERY_MODES, type WalRecoveryMode } from './wal.js';

@@ -8,6 +8,7 @@
  * of recyclable records, and the payload.
  */
 import { corrupt, crc32c, readU32, unmaskCrc, unsupported } from './codec.js';
+import { crc32cExtendJs } from './util/crc32c.js';
 import { ReadOnlyFile } from './file-io.js';
 
 /** The log format's block size; records never straddle a block boundary. */
@@ -57,23 +58,42 @@ function locator(starts: readonly number[], lengths: readonly number[]): (pos: n
   };
 }
 
+/** An incomplete record at the end of a log that the reader tolerated: what was dropped. */
+export interface DroppedTail {
+  /** File offset of the first dropped byte (the incomplete record's first header). */
+  readonly offset: number;
+  /** Bytes from `offset` to the end of the file. */
+  readonly bytes: number;
+  /** Why the tail is incomplete, in words. */
+  readonly reason: string;
+}
+
 export type LogReaderOptions = Readonly<{
   /** The file's number (MANIFEST-000005 → 5); recyclable records must carry its low 32 bits. */
   logNumber: number;
   /** Largest logical record accepted, checked before fragments are joined. */
   maxRecordBytes: number;
   /**
-   * Whether a record cut off by the end of the file ends the log quietly. True for WAL files:
-   * a writer that died mid-record never acknowledged that write, and RocksDB's recovery ignores
-   * it too. False for the MANIFEST, which a checkpoint copies to an exact, complete size.
+   * What a torn tail means: the file ending inside a record (its header, its payload, or a
+   * fragmented record), or zero-filled from some offset to its end, which is what a crash leaves.
+   * 'error': CORRUPT_CHECKPOINT (the MANIFEST, which a checkpoint copies to an exact size; WAL
+   * files before the last; any WAL with `--wal-recovery absolute`). 'tolerate': the log ends
+   * before the torn record, and `onTailDropped` is told what was dropped.
    */
-  tolerateTruncatedTail: boolean;
+  tail: 'error' | 'tolerate';
+  onTailDropped?: (dropped: DroppedTail) => void;
 }>;
 
 /**
  * Yields the logical records of one log file in order. Throws CORRUPT_CHECKPOINT (with the
- * file offset) on a checksum mismatch, an impossible length, a fragment out of sequence or an
- * unknown record type; UNSUPPORTED_FEATURE for WAL compression and user-defined timestamps.
+ * file offset) on a checksum mismatch, a length its 32 KiB block cannot hold, a fragment out of
+ * sequence, an unknown record type, data after a zero-filled region (a gap), or a torn tail
+ * unless `tail` is 'tolerate'; UNSUPPORTED_FEATURE for WAL compression and user-defined timestamps.
+ *
+ * Stricter than RocksDB's log::Reader (db/log_reader.cc), which skips a zero header's block and
+ * carries on, and under kTolerateCorruptedTailRecords ends a recycled log at a checksum mismatch:
+ * here a record is either verified or the reason the log ends, and only a provable torn tail
+ * (one that runs into the physical end of the file) may end it early.
  */
 export async function* readLogRecords(path: string, options: LogReaderOptions): AsyncGenerator<LogRecord> {
   const file = await ReadOnlyFile.open(path);
@@ -84,17 +104,33 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
     let fragmentStarts: number[] = [];
     let fragmentBytes = 0;
     let recordOffset = 0;
-    let ended = false; // a recycled record from an earlier incarnation marks the true end
+    let ended = false; // the log ended before the file did (a recycled log's stale records, a torn tail)
+    let zeroFrom: number | undefined; // set once a zero header was met: the rest must be zero too
+
+    /** Ends the log at a torn tail starting at `at` (or at the fragmented record it is inside). */
+    const tornTail = (at: number, reason: string): void => {
+      const offset = fragments !== undefined ? recordOffset : at;
+      if (options.tail !== 'tolerate') throw corrupt(path, offset, `${reason}: a torn tail, not tolerated here`);
+      options.onTailDropped?.({ offset, bytes: size - offset, reason });
+      fragments = undefined;
+      ended = true;
+    };
 
     for (let chunkStart = 0; chunkStart < size && !ended; chunkStart += LOG_BLOCK_SIZE * READ_BLOCKS) {
       const chunk = await file.read(chunkStart, Math.min(LOG_BLOCK_SIZE * READ_BLOCKS, size - chunkStart));
       for (let blockStart = 0; blockStart < chunk.length && !ended; blockStart += LOG_BLOCK_SIZE) {
         const blockEnd = Math.min(blockStart + LOG_BLOCK_SIZE, chunk.length);
-        const lastBlock = chunkStart + blockEnd === size;
+        // Reads are whole blocks, so only the file's last block can be partial.
+        const partial = blockEnd - blockStart < LOG_BLOCK_SIZE;
         const fileOffsetOf = (p: number) => chunkStart + p;
+        if (zeroFrom !== undefined) {
+          checkZeroTail(path, chunk, blockStart, blockEnd, zeroFrom, chunkStart);
+          continue;
+        }
         let pos = blockStart;
         while (pos < blockEnd) {
           const left = blockEnd - pos;
+          const room = blockStart + LOG_BLOCK_SIZE - pos;
           const type = left >= HEADER_SIZE ? chunk[pos + 6]! : -1;
           const recyclable =
             (type >= RecordType.RecyclableFull && type <= RecordType.RecyclableLast) ||
@@ -102,43 +138,49 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
             type === RecordType.RecyclablePredecessorWalInfo;
           const headerSize = recyclable ? RECYCLABLE_HEADER_SIZE : HEADER_SIZE;
           if (left < headerSize) {
-            // A block tail too short for a header is zero padding written by the log writer.
-            if (isZero(chunk, pos, blockEnd)) break;
-            if (lastBlock && blockEnd - blockStart < LOG_BLOCK_SIZE && options.tolerateTruncatedTail) {
-              ended = true;
+            if (partial) {
+              tornTail(fileOffsetOf(pos), 'the file ends inside a log record header');
               break;
             }
-            throw corrupt(path, fileOffsetOf(pos), 'truncated log record header');
+            // A block tail too short for a header is zero padding written by the log writer.
+            if (isZero(chunk, pos, blockEnd)) break;
+            throw corrupt(path, fileOffsetOf(pos), 'non-zero bytes in a block trailer too short for a log record header');
           }
           const length = chunk[pos + 4]! | (chunk[pos + 5]! << 8);
           if (type === RecordType.Zero && length === 0) {
-            // Preallocated, never-written space: RocksDB skips the rest of the block.
+            // Zeros where a header belongs: a crash's zero fill (or preallocated space, which
+            // RocksDB no longer writes). Only a tail: data after it would be a gap in the log.
+            zeroFrom = fileOffsetOf(pos);
+            checkZeroTail(path, chunk, pos, blockEnd, zeroFrom, chunkStart);
             break;
           }
-          if (headerSize + length > left) {
-            if (lastBlock && blockEnd - blockStart < LOG_BLOCK_SIZE && options.tolerateTruncatedTail) {
+          if (headerSize + length > room) {
+            throw corrupt(path, fileOffsetOf(pos), `log record length ${length} cannot fit in its 32 KiB block (${room - headerSize} bytes left)`);
+          }
+          const at = fileOffsetOf(pos);
+          if (recyclable && readU32(chunk, pos + 7) !== logNumberLow) {
+            // A record left over from the file's previous life as another log ends ours, but
+            // only an intact one: a damaged log number must not end the log quietly.
+            if (headerSize + length <= left && crcMatches(chunk, pos, headerSize, length)) {
               ended = true;
               break;
             }
-            throw corrupt(
-              path,
-              fileOffsetOf(pos),
-              `log record length ${length} overruns its block (${left - headerSize} bytes left)`,
-            );
+            throw corrupt(path, at, `log record of log ${readU32(chunk, pos + 7)} in log ${logNumberLow} with a bad checksum`);
           }
-          if (recyclable && readU32(chunk, pos + 7) !== logNumberLow) {
-            // A record left over from the file's previous life as another log: the end of ours.
-            ended = true;
+          if (headerSize + length > left) {
+            // The record runs past the end of the file. A torn write, unless its length field
+            // was damaged: then a shorter prefix (its true length) carries the checksum.
+            const shorter = checksummedPrefix(chunk, pos, headerSize, left - headerSize);
+            if (shorter !== undefined) {
+              throw corrupt(path, at, `log record length ${length} is damaged: its checksum matches ${shorter} bytes`);
+            }
+            tornTail(at, 'the file ends inside a log record');
             break;
           }
-          const expected = unmaskCrc(readU32(chunk, pos));
-          const actual = crc32c(chunk, pos + 6, pos + headerSize + length);
-          if (expected !== actual) throw corrupt(path, fileOffsetOf(pos), 'log record checksum mismatch');
+          if (!crcMatches(chunk, pos, headerSize, length)) throw corrupt(path, at, 'log record checksum mismatch');
 
           const payload = chunk.subarray(pos + headerSize, pos + headerSize + length);
-          const at = fileOffsetOf(pos);
           pos += headerSize + length;
-
           switch (type) {
             case RecordType.Full:
             case RecordType.RecyclableFull:
@@ -192,12 +234,37 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
         }
       }
     }
-    // A fragmented record the log ends inside was never completely written.
-    if (fragments !== undefined && !options.tolerateTruncatedTail) {
-      throw corrupt(path, recordOffset, 'log ends inside a fragmented record');
-    }
+    // A fragmented record the log ends inside was never completely written; zeros to the end
+    // of the file are a crash's zero fill.
+    if (!ended && zeroFrom !== undefined) tornTail(zeroFrom, 'the file is zero-filled to its end');
+    else if (!ended && fragments !== undefined) tornTail(recordOffset, 'the file ends inside a fragmented log record');
   } finally {
     await file.close();
+  }
+}
+
+/** Whether the record at `pos` carries its checksum (which covers the type, log number and payload). */
+function crcMatches(chunk: Uint8Array, pos: number, headerSize: number, length: number): boolean {
+  return unmaskCrc(readU32(chunk, pos)) === crc32c(chunk, pos + 6, pos + headerSize + length);
+}
+
+/** The first payload length in [0, available) for which the record's checksum holds, if any. */
+function checksummedPrefix(chunk: Uint8Array, pos: number, headerSize: number, available: number): number | undefined {
+  const expected = unmaskCrc(readU32(chunk, pos));
+  let crc = crc32cExtendJs(0, chunk, pos + 6, pos + headerSize);
+  for (let n = 0; n < available; n++) {
+    if (crc === expected) return n;
+    crc = crc32cExtendJs(crc, chunk, pos + headerSize + n, pos + headerSize + n + 1);
+  }
+  return undefined;
+}
+
+/** After a zero header, everything up to the end of the file must be zero: data would be a gap. */
+function checkZeroTail(path: string, chunk: Uint8Array, from: number, to: number, zeroFrom: number, chunkStart: number): void {
+  for (let i = from; i < to; i++) {
+    if (chunk[i] !== 0) {
+      throw corrupt(path, zeroFrom, `zero-filled log region followed by data at offset ${chunkStart + i}: a gap in the log`);
+    }
   }
 }
 

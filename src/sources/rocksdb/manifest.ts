@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { compareBytes } from '../../format/bytes.js';
 import { corrupt } from './codec.js';
 import { readCurrent } from './current.js';
+import { specialFileIsCorrupt } from './file-io.js';
+import { statRegularFile } from '../../format/regular-file.js';
 import { readLogRecords } from './log-reader.js';
 import { decodeVersionEdit, type FileMeta, type VersionEdit } from './version-edit.js';
 
@@ -57,13 +59,21 @@ interface MutableFamily {
 }
 
 /**
- * Reads CURRENT and replays its MANIFEST. Throws NOT_FOUND when CURRENT or the MANIFEST is
- * missing, CORRUPT_CHECKPOINT for bad bytes or an impossible edit sequence, and
+ * Reads CURRENT and replays its MANIFEST. Throws NOT_FOUND when CURRENT is missing,
+ * CORRUPT_CHECKPOINT when the MANIFEST it names is missing, for bad bytes or an impossible edit sequence, and
  * UNSUPPORTED_FEATURE for must-understand fields this reader does not know.
  */
 export async function readManifest(dir: string): Promise<ManifestVersion> {
   const current = await readCurrent(dir);
   const path = join(dir, current.fileName);
+  // A MANIFEST that CURRENT names but the directory lacks is a damaged checkpoint, as a missing table file is.
+  let found;
+  try {
+    found = await statRegularFile(path);
+  } catch (e) {
+    throw specialFileIsCorrupt(e);
+  }
+  if (found === undefined) throw corrupt(join(dir, 'CURRENT'), 0, `CURRENT names ${current.fileName}, which is missing from the checkpoint`);
   const families = new Map<number, MutableFamily>();
   const dropped = new Set<number>();
   families.set(0, {
@@ -133,7 +143,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
   for await (const record of readLogRecords(path, {
     logNumber: current.number,
     maxRecordBytes: MAX_MANIFEST_RECORD_BYTES,
-    tolerateTruncatedTail: false,
+    tail: 'error',
   })) {
     const edit = decodeVersionEdit(record.data, path, record.offset, record.locate);
     if (edit.remainingInAtomicGroup !== undefined) {

@@ -7,17 +7,18 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
 import { unpackEntries, type PackedEntries } from '../../format/packed.js';
-import type { Entry, Source, TableInfo } from '../source.js';
+import type { Entry, Source, SourceWarning, TableInfo } from '../source.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
-import { ioError } from './file-io.js';
-import { readManifest, type ColumnFamilyVersion, type ManifestVersion } from './manifest.js';
+import { ioError, specialFileIsCorrupt } from './file-io.js';
+import { openCheckpointStructure } from './structure.js';
+import type { ColumnFamilyVersion, ManifestVersion } from './manifest.js';
 import { checkEntryCounts, guard, MAX_OPEN_TABLES, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
 import { cutsInside, largestRun, toRanges } from './range-split.js';
 import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
 import type { FileMeta } from './version-edit.js';
-import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from './wal.js';
+import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
@@ -41,6 +42,13 @@ export type RocksDbSourceOptions = Readonly<
      * checkpoint records for a column family. Defaults to none.
      */
     mergeOperators: readonly MergeOperator[];
+    /** How a torn tail of the newest WAL is treated (wal.ts). Defaults to 'tolerate-tail'. */
+    walRecovery: WalRecoveryMode;
+    /**
+     * Read the database although another process holds its LOCK (live.ts); the source then says
+     * so (`live`). Defaults to false: LIVE_DATABASE.
+     */
+    allowLive: boolean;
   }>
 >;
 
@@ -74,22 +82,31 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
     }
   }
-  const version = await readManifest(dir);
-  const wals = await listWalFiles(dir);
-  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes });
+  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false);
+  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, walRecovery: options.walRecovery ?? 'tolerate-tail', live });
 }
 
 class RocksDbSource implements Source {
   readonly kind = 'rocksdb';
   private readonly active = new Set<AsyncGenerator<unknown>>();
   private closed = false;
+  /** Torn WAL tails dropped, by file and offset (the WAL is replayed once per table read). */
+  private readonly dropped = new Map<string, WalTailDropped>();
+  readonly live: boolean;
 
   constructor(
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly options: { readonly batchSize: number; readonly rangeBytes: number },
-  ) {}
+    private readonly options: { readonly batchSize: number; readonly rangeBytes: number; readonly walRecovery: WalRecoveryMode; readonly live: boolean },
+  ) {
+    this.live = options.live;
+  }
+
+  /** What was tolerated rather than read: torn WAL tails dropped (empty when none). */
+  warnings(): readonly SourceWarning[] {
+    return [...this.dropped.values()].map(tailWarning);
+  }
 
   /**
    * The live column families, sorted by name. `estimatedEntries` is, over the family's live
@@ -288,18 +305,17 @@ class RocksDbSource implements Source {
       if (e instanceof SnapshotError && e.code === 'NOT_FOUND') {
         throw corrupt(path, 0, `live table file ${f.number} (level ${f.level}) is missing from the checkpoint`);
       }
-      throw toSourceError(path, e);
+      throw toSourceError(path, specialFileIsCorrupt(e));
     }
   }
 
   private async replay(families: readonly ColumnFamilyVersion[]): Promise<Map<number, MemTable>> {
     const logNumbers = new Map(families.map((cf) => [cf.id, cf.logNumber]));
-    const min = Math.min(...families.map((cf) => cf.logNumber));
-    const prev = this.version.prevLogNumber;
-    // RocksDB recovers WAL files from the oldest family log number on (and the legacy
-    // "previous log"); older files in the directory were fully flushed.
-    const wals = this.wals.filter((w) => w.number >= min || (prev !== 0 && w.number === prev));
-    return replayWal(wals, logNumbers);
+    return replayWal(walsToReplay(this.version, this.wals), logNumbers, {
+      recovery: this.options.walRecovery,
+      lastWalNumber: this.wals[this.wals.length - 1]?.number ?? -1,
+      onTailDropped: (d) => this.dropped.set(`${d.file}\0${d.offset}`, d),
+    });
   }
 }
 

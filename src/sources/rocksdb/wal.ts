@@ -9,7 +9,8 @@
  * Stricter than RocksDB's default recovery (kPointInTimeRecovery), which silently stops
  * replaying at the first damaged record: a checksum mismatch or a malformed batch here is
  * CORRUPT_CHECKPOINT, because a digest over a silently shortened WAL would be wrong. Only a
- * record cut off by the end of the file (a write that was never acknowledged) ends a WAL.
+ * torn tail of the newest WAL (a write that was never acknowledged) may end it early, and
+ * never silently (WalRecoveryMode).
  *
  * Memory: a memtable is held in memory, sorted. This is what RocksDB itself does on recovery,
  * and it is bounded in practice by write_buffer_size × max_write_buffer_number: data older than
@@ -19,8 +20,11 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes } from '../../format/bytes.js';
 import { SliceReader, unsupported } from './codec.js';
-import { ioError } from './file-io.js';
-import { readLogRecords } from './log-reader.js';
+import { statRegularFile } from '../../format/regular-file.js';
+import { ioError, specialFileIsCorrupt } from './file-io.js';
+import { readLogRecords, type DroppedTail } from './log-reader.js';
+import type { ManifestVersion } from './manifest.js';
+import type { SourceWarning } from '../source.js';
 import { ValueType } from './table/value-type.js';
 
 /** Value types as stored in internal keys: the same enum the table reader uses (db/dbformat.h). */
@@ -87,7 +91,7 @@ export interface WalFile {
   readonly path: string;
 }
 
-/** The WAL files in `dir`, ascending by number. */
+/** The WAL files in `dir`, ascending by number. A `*.log` name held by a FIFO, socket or device is refused. */
 export async function listWalFiles(dir: string): Promise<WalFile[]> {
   let names: string[];
   try {
@@ -98,9 +102,61 @@ export async function listWalFiles(dir: string): Promise<WalFile[]> {
   const files: WalFile[] = [];
   for (const name of names) {
     const m = WAL_FILE.exec(name);
-    if (m !== null) files.push({ number: Number(m[1]), path: join(dir, name) });
+    if (m === null) continue;
+    const path = join(dir, name);
+    try {
+      await statRegularFile(path);
+    } catch (e) {
+      throw specialFileIsCorrupt(e);
+    }
+    files.push({ number: Number(m[1]), path });
   }
   return files.sort((a, b) => a.number - b.number);
+}
+
+/**
+ * How a torn WAL tail is treated, after RocksDB's WALRecoveryMode. 'tolerate-tail' (the default,
+ * kTolerateCorruptedTailRecords made strict): damage anywhere is CORRUPT_CHECKPOINT, but the last
+ * WAL may end with a record a crash left incomplete or zero-filled, which is dropped and
+ * reported. 'absolute' (kAbsoluteConsistency): a torn tail is CORRUPT_CHECKPOINT too.
+ */
+export type WalRecoveryMode = 'tolerate-tail' | 'absolute';
+export const WAL_RECOVERY_MODES: readonly WalRecoveryMode[] = ['tolerate-tail', 'absolute'];
+
+/** A torn tail dropped from a WAL file. */
+export interface WalTailDropped extends DroppedTail {
+  readonly file: string;
+}
+
+/** Options of {@link replayWal}. */
+export interface WalReplayOptions {
+  readonly recovery: WalRecoveryMode;
+  /** The number of the checkpoint's newest WAL file: the only one whose tail may be torn. */
+  readonly lastWalNumber: number;
+  /** Told of every tail dropped (with 'tolerate-tail'). */
+  readonly onTailDropped?: (dropped: WalTailDropped) => void;
+}
+
+/** The report's warning for a dropped tail. */
+export function tailWarning(d: WalTailDropped): SourceWarning {
+  return {
+    code: 'WAL_TAIL_DROPPED',
+    file: d.file,
+    offset: d.offset,
+    bytes: d.bytes,
+    message: `${d.reason}: ${d.bytes} bytes from offset ${d.offset} dropped, as RocksDB's recovery would (--wal-recovery absolute refuses this)`,
+  };
+}
+
+/**
+ * The WAL files recovery reads: from the oldest log number of any live family on (and the
+ * legacy "previous log"); older files were fully flushed. Every family's files are read (and so
+ * checked), whichever families are asked for.
+ */
+export function walsToReplay(version: ManifestVersion, wals: readonly WalFile[]): WalFile[] {
+  const min = Math.min(...version.columnFamilies.map((cf) => cf.logNumber));
+  const prev = version.prevLogNumber;
+  return wals.filter((w) => w.number >= min || (prev !== 0 && w.number === prev));
 }
 
 /**
@@ -111,14 +167,17 @@ export async function listWalFiles(dir: string): Promise<WalFile[]> {
 export async function replayWal(
   wals: readonly WalFile[],
   logNumbers: ReadonlyMap<number, number>,
+  options: WalReplayOptions,
 ): Promise<Map<number, MemTable>> {
   const tables = new Map<number, MemTable>();
   for (const id of logNumbers.keys()) tables.set(id, { entries: [], rangeTombstones: [] });
   for (const wal of wals) {
+    const tolerate = options.recovery === 'tolerate-tail' && wal.number === options.lastWalNumber;
     for await (const record of readLogRecords(wal.path, {
       logNumber: wal.number,
       maxRecordBytes: MAX_WAL_RECORD_BYTES,
-      tolerateTruncatedTail: true,
+      tail: tolerate ? 'tolerate' : 'error',
+      onTailDropped: (d) => options.onTailDropped?.({ ...d, file: wal.path }),
     })) {
       decodeWriteBatch(new SliceReader(record.data, wal.path, record.locate), wal.number, logNumbers, tables);
     }

@@ -45,7 +45,7 @@ describe('hostile input', () => {
         const path = join(root, `log-${n++}`);
         writeFileSync(path, b);
         try {
-          for await (const _ of readLogRecords(path, { logNumber: 1, maxRecordBytes: 1 << 20, tolerateTruncatedTail: tolerate })) {
+          for await (const _ of readLogRecords(path, { logNumber: 1, maxRecordBytes: 1 << 20, tail: tolerate ? 'tolerate' : 'error' })) {
             // drain
           }
         } catch (e) {

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readLogRecords, type LogReaderOptions } from '../../../src/sources/rocksdb/log-reader.js';
+import { readLogRecords, type DroppedTail, type LogReaderOptions } from '../../../src/sources/rocksdb/log-reader.js';
 import { cleanup, snapshotErrorOf, tempDir } from './helpers.js';
 import { BLOCK, TestLogWriter } from './log-writer.js';
 
@@ -9,8 +9,8 @@ const dir = tempDir();
 afterAll(() => cleanup(dir));
 let n = 0;
 
-const WAL: LogReaderOptions = { logNumber: 7, maxRecordBytes: 1 << 20, tolerateTruncatedTail: true };
-const MANIFEST: LogReaderOptions = { ...WAL, tolerateTruncatedTail: false };
+const WAL: LogReaderOptions = { logNumber: 7, maxRecordBytes: 1 << 20, tail: 'tolerate' };
+const MANIFEST: LogReaderOptions = { ...WAL, tail: 'error' };
 
 async function read(bytes: Uint8Array, options: LogReaderOptions = MANIFEST): Promise<{ data: number[]; offset: number }[]> {
   const path = join(dir, `log-${n++}`);
@@ -90,11 +90,13 @@ describe('log reader', () => {
     }
   });
 
-  test('a record cut by end of file ends a WAL quietly but corrupts a MANIFEST', async () => {
+  test('a record cut by end of file ends a WAL, reported as a dropped tail, but corrupts a MANIFEST', async () => {
     const whole = new TestLogWriter().add(fill(10, 1)).add(fill(50, 2)).bytes();
     for (const cut of [whole.length - 1, 17 + 3, 17 + 7]) {
       const bytes = whole.subarray(0, cut);
-      expect((await read(bytes, WAL)).length).toBe(1);
+      const dropped: DroppedTail[] = [];
+      expect((await read(bytes, { ...WAL, onTailDropped: (d) => dropped.push(d) })).length).toBe(1);
+      expect(dropped.map((d) => [d.offset, d.bytes])).toEqual([[17, cut - 17]]);
       const e = await snapshotErrorOf(() => read(bytes, MANIFEST));
       expect([e.code, e.offset]).toEqual(['CORRUPT_CHECKPOINT', 17]);
     }
@@ -113,9 +115,21 @@ describe('log reader', () => {
     expect([e.code, e.offset]).toEqual(['CORRUPT_CHECKPOINT', 0]);
   });
 
-  test('preallocated zero space ends the block', async () => {
-    const w = new TestLogWriter().add(fill(4, 1)).raw(new Uint8Array(100));
-    expect((await read(w.bytes())).length).toBe(1);
+  test('zeros to the end of the file are a torn tail: dropped and reported where tolerated, corruption elsewhere', async () => {
+    const bytes = new TestLogWriter().add(fill(4, 1)).raw(new Uint8Array(100)).bytes();
+    const dropped: DroppedTail[] = [];
+    expect((await read(bytes, { ...WAL, onTailDropped: (d) => dropped.push(d) })).length).toBe(1);
+    expect(dropped.map((d) => [d.offset, d.bytes])).toEqual([[11, 100]]);
+    const e = await snapshotErrorOf(() => read(bytes, MANIFEST));
+    expect([e.code, e.offset]).toEqual(['CORRUPT_CHECKPOINT', 11]);
+  });
+
+  test('a zero-filled region followed by data is a gap: corruption even where tails are tolerated', async () => {
+    // Zeros from offset 11 to the end of the first block, then a valid record in the second.
+    const w = new TestLogWriter().add(fill(4, 1));
+    w.raw(new Uint8Array(BLOCK - w.length)).add(fill(5, 2));
+    const e = await snapshotErrorOf(() => read(w.bytes(), WAL));
+    expect([e.code, e.offset]).toEqual(['CORRUPT_CHECKPOINT', 11]);
   });
 
   test('the record size limit is checked before fragments are joined: at the limit passes, one over fails', async () => {

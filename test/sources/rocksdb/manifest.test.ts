@@ -131,7 +131,8 @@ describe('MANIFEST replay', () => {
     ['empty', '', 'CORRUPT_CHECKPOINT'],
     ['without newline', 'MANIFEST-000003', 'CORRUPT_CHECKPOINT'],
     ['naming a path', '../MANIFEST-000003\n', 'CORRUPT_CHECKPOINT'],
-    ['naming a missing MANIFEST', 'MANIFEST-000004\n', 'NOT_FOUND'],
+    // A checkpoint missing the MANIFEST it names is damaged, like one missing a table file.
+    ['naming a missing MANIFEST', 'MANIFEST-000004\n', 'CORRUPT_CHECKPOINT'],
     ['two lines', 'MANIFEST-000003\nMANIFEST-000003\n', 'CORRUPT_CHECKPOINT'],
   ])('CURRENT %s is %s', async (_, current, code) => {
     const dir = manifestDir([header]);

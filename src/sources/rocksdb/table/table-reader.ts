@@ -4,7 +4,8 @@
  * by handle, their checksums verified, decompressed and decoded; data blocks are fetched in
  * contiguous batches of about `readBatchBytes` to keep syscalls and awaits few.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openRegularFile } from '../../../format/regular-file.js';
 import { SnapshotError } from '../../../format/errors.js';
 import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block-handle.js';
 import { readBlockEntries } from './block.js';
@@ -102,13 +103,8 @@ export class TableReader {
    */
   static async open(path: string, options: TableReaderOptions = {}): Promise<TableReader> {
     await loadChecksums();
-    let fh: FileHandle;
-    try {
-      fh = await open(path, 'r');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'IO_ERROR';
-      throw new SnapshotError(code, `cannot open table file: ${(e as Error).message}`, { file: path, cause: e });
-    }
+    // Regular files only: a FIFO in place of a table file must never block (format/regular-file.ts).
+    const fh = (await openRegularFile(path)).handle;
     try {
       return await TableReader.#init(path, fh, options);
     } catch (e) {

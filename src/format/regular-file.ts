@@ -1,0 +1,98 @@
+/**
+ * Opening input files without ever blocking on a special file. Opening a FIFO for reading
+ * waits for a writer forever; a character device can stream without end; a socket cannot be
+ * opened at all. Every input the tool reads (snapshot and chunk files, checkpoint files, dump
+ * files) goes through here: stat first (cheap refusal with the kind named), then open with
+ * O_NONBLOCK (which makes opening a FIFO return at once) and fstat the handle, which closes the
+ * race of a file replaced between the stat and the open.
+ */
+import { constants, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { SnapshotError } from './errors.js';
+
+/** O_NONBLOCK has no effect on regular files; on a FIFO it keeps open(2) from waiting for a writer. */
+const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/** The kind of a non-regular file, for messages ("a FIFO", "a character device", …). */
+export function fileKind(s: Stats): string {
+  if (s.isFile()) return 'a regular file';
+  if (s.isDirectory()) return 'a directory';
+  if (s.isFIFO()) return 'a FIFO';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice()) return 'a character device';
+  if (s.isBlockDevice()) return 'a block device';
+  if (s.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/** True for what must never be opened for reading: FIFOs, sockets and devices. */
+export function isSpecialFile(s: Stats): boolean {
+  return s.isFIFO() || s.isSocket() || s.isCharacterDevice() || s.isBlockDevice();
+}
+
+/** The NOT_REGULAR_FILE error: `path` exists but is not a regular file. */
+export function notRegularFile(path: string, s: Stats): SnapshotError {
+  return new SnapshotError('NOT_REGULAR_FILE', `${path} is not a regular file (it is ${fileKind(s)}); refused without opening it`, { file: path });
+}
+
+/** Maps a Node file-system error on `path` to NOT_FOUND or IO_ERROR. */
+export function fileSystemError(path: string, e: unknown): SnapshotError {
+  if (e instanceof SnapshotError) return e;
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') {
+    return new SnapshotError('NOT_FOUND', `${path} does not exist`, { file: path, cause: e });
+  }
+  return new SnapshotError('IO_ERROR', `cannot read ${path}: ${(e as Error)?.message ?? String(e)}`, { file: path, cause: e });
+}
+
+/** An open regular file and its size as fstat saw it. */
+export interface RegularFile {
+  readonly handle: FileHandle;
+  readonly size: number;
+}
+
+/**
+ * Opens `path` read-only if and only if it is a regular file (symbolic links are followed).
+ * Throws NOT_REGULAR_FILE for FIFOs, sockets, devices and directories, never having opened a
+ * FIFO or socket; NOT_FOUND when it is missing; IO_ERROR for other failures.
+ */
+export async function openRegularFile(path: string): Promise<RegularFile> {
+  let before: Stats;
+  try {
+    before = await stat(path);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  if (!before.isFile()) throw notRegularFile(path, before);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, READ_FLAGS);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw notRegularFile(path, s);
+    return { handle, size: s.size };
+  } catch (e) {
+    await handle.close().catch(() => undefined);
+    throw fileSystemError(path, e);
+  }
+}
+
+/**
+ * Stats `path` (following symbolic links) and refuses anything but a regular file, without
+ * opening it: for files that are listed or checked, not read. Returns undefined when missing.
+ */
+export async function statRegularFile(path: string): Promise<Stats | undefined> {
+  let s: Stats;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    const code = (e as { code?: unknown } | null)?.code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw fileSystemError(path, e);
+  }
+  if (!s.isFile()) throw notRegularFile(path, s);
+  return s;
+}
