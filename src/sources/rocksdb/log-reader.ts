@@ -248,15 +248,18 @@ function crcMatches(chunk: Uint8Array, pos: number, headerSize: number, length: 
   return unmaskCrc(readU32(chunk, pos)) === crc32c(chunk, pos + 6, pos + headerSize + length);
 }
 
-/** The first payload length in [0, available) for which the record's checksum holds, if any. */
+/**
+ * The first payload length in [0, available] for which the record's checksum holds, if any: a
+ * record whose length field overshoots the end of the file but whose bytes are all there.
+ */
 function checksummedPrefix(chunk: Uint8Array, pos: number, headerSize: number, available: number): number | undefined {
   const expected = unmaskCrc(readU32(chunk, pos));
   let crc = crc32cExtendJs(0, chunk, pos + 6, pos + headerSize);
-  for (let n = 0; n < available; n++) {
+  for (let n = 0; ; n++) {
     if (crc === expected) return n;
+    if (n === available) return undefined;
     crc = crc32cExtendJs(crc, chunk, pos + headerSize + n, pos + headerSize + n + 1);
   }
-  return undefined;
 }
 
 /** After a zero header, everything up to the end of the file must be zero: data would be a gap. */
