@@ -82,6 +82,8 @@ export type LogReaderOptions = Readonly<{
    */
   tail: 'error' | 'tolerate';
   onTailDropped?: (dropped: DroppedTail) => void;
+  /** With tail 'error': why a torn tail is not tolerated here, for the message. */
+  tailRefused?: string;
 }>;
 
 /**
@@ -110,7 +112,7 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
     /** Ends the log at a torn tail starting at `at` (or at the fragmented record it is inside). */
     const tornTail = (at: number, reason: string): void => {
       const offset = fragments !== undefined ? recordOffset : at;
-      if (options.tail !== 'tolerate') throw corrupt(path, offset, `${reason}: a torn tail, not tolerated here`);
+      if (options.tail !== 'tolerate') throw corrupt(path, offset, `${reason}: a torn tail, refused ${options.tailRefused ?? 'here'}`);
       options.onTailDropped?.({ offset, bytes: size - offset, reason });
       fragments = undefined;
       ended = true;

@@ -144,6 +144,7 @@ export async function readManifest(dir: string): Promise<ManifestVersion> {
     logNumber: current.number,
     maxRecordBytes: MAX_MANIFEST_RECORD_BYTES,
     tail: 'error',
+    tailRefused: 'in a MANIFEST (a checkpoint copies it whole)',
   })) {
     const edit = decodeVersionEdit(record.data, path, record.offset, record.locate);
     if (edit.remainingInAtomicGroup !== undefined) {

@@ -177,6 +177,7 @@ export async function replayWal(
       logNumber: wal.number,
       maxRecordBytes: MAX_WAL_RECORD_BYTES,
       tail: tolerate ? 'tolerate' : 'error',
+      tailRefused: options.recovery === 'absolute' ? 'with --wal-recovery absolute' : 'in a WAL older than the newest (only the newest was being written at a crash)',
       onTailDropped: (d) => options.onTailDropped?.({ ...d, file: wal.path }),
     })) {
       decodeWriteBatch(new SliceReader(record.data, wal.path, record.locate), wal.number, logNumbers, tables);

@@ -2,7 +2,7 @@
  * WriteBatch replay and column-family rules, on hand-made WAL and MANIFEST bytes (for what
  * ldb cannot produce: damaged batches, transaction markers, a WAL older than a family's log).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
@@ -180,3 +180,51 @@ describe('family-level refusals', () => {
     }
   });
 });
+
+describe('torn WAL tails (WalRecoveryMode)', () => {
+  const torn = (): string => {
+    const dir = checkpoint([DEFAULT], { 5: [batch(1, 1, put('a', '1')), batch(2, 1, put('b', '2'))], 6: [batch(3, 1, put('c', '3')), batch(4, 1, put('d', '4'))] });
+    return dir;
+  };
+  const cut = (path: string, bytes: number) => truncateSync(path, statSync(path).size - bytes);
+
+  test('a torn tail of the newest WAL is dropped and reported; absolute refuses it', async () => {
+    const dir = torn();
+    const wal = join(dir, '000006.log');
+    cut(wal, 3);
+    const source = await openRocksDbCheckpoint(dir);
+    try {
+      const keys: string[] = [];
+      for await (const b of source.entries('default')) for (const e of b) keys.push(Buffer.from(e.key).toString());
+      expect(keys).toEqual(['a', 'b', 'c']);
+      const size = statSync(wal).size;
+      const second = size - (7 + 12 + 1 + 2 + 2 - 3); // the second record's header offset
+      expect(source.warnings!().map((w) => [w.code, w.file, w.offset, w.bytes])).toEqual([['WAL_TAIL_DROPPED', wal, second, size - second]]);
+    } finally {
+      await source.close();
+    }
+    const strict = await openRocksDbCheckpoint(dir, { walRecovery: 'absolute' });
+    const e = await snapshotErrorOf(() => readTableWith(strict));
+    expect([e.code, e.file]).toEqual(['CORRUPT_CHECKPOINT', wal]);
+    expect(e.message).toContain('--wal-recovery absolute');
+  });
+
+  test('a torn tail of an older WAL is CORRUPT_CHECKPOINT even with tolerate-tail', async () => {
+    const dir = torn();
+    const wal = join(dir, '000005.log');
+    cut(wal, 3);
+    const e = await snapshotErrorOf(() => readTable(dir, 'default'));
+    expect([e.code, e.file]).toEqual(['CORRUPT_CHECKPOINT', wal]);
+    expect(e.message).toContain('older than the newest');
+  });
+});
+
+async function readTableWith(source: Awaited<ReturnType<typeof openRocksDbCheckpoint>>): Promise<void> {
+  try {
+    for await (const _ of source.entries('default')) {
+      // drain
+    }
+  } finally {
+    await source.close();
+  }
+}
