@@ -18,6 +18,8 @@ import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
 import type { FileMeta } from './version-edit.js';
 import { listWalFiles, replayWal, ValueType, type MemTable, type WalFile } from './wal.js';
+import { resolveFamilyMerge } from './family-merge.js';
+import { readCheckpointOptions, type OptionsFile } from './options-file.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
@@ -57,8 +59,9 @@ export async function isRocksDbCheckpoint(dir: string): Promise<boolean> {
  * Opens a RocksDB checkpoint directory read-only: reads CURRENT and replays the MANIFEST now
  * (so a bad checkpoint fails here), and reads table files and WALs lazily per table.
  * Throws NOT_FOUND when the directory or CURRENT is missing, CORRUPT_CHECKPOINT for bad bytes.
- * Families using unsupported features (blob files, merge operands, user-defined timestamps,
- * non-bytewise comparators) are listed, and rejected with UNSUPPORTED_FEATURE when read.
+ * Families using unsupported features (blob files, user-defined timestamps, non-bytewise
+ * comparators) are listed, and rejected with UNSUPPORTED_FEATURE when read. Merge operands are
+ * merged with the operator the checkpoint names for their family (family-merge.ts).
  */
 export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceOptions = {}): Promise<Source> {
   try {
@@ -74,9 +77,11 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
     }
   }
+  const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
   const version = await readManifest(dir);
   const wals = await listWalFiles(dir);
-  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes });
+  const optionsFile = await readCheckpointOptions(dir);
+  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, mergeOperators, optionsFile });
 }
 
 class RocksDbSource implements Source {
@@ -88,7 +93,12 @@ class RocksDbSource implements Source {
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly options: { readonly batchSize: number; readonly rangeBytes: number },
+    private readonly options: {
+      readonly batchSize: number;
+      readonly rangeBytes: number;
+      readonly mergeOperators: readonly MergeOperator[];
+      readonly optionsFile: OptionsFile | SnapshotError | undefined;
+    },
   ) {}
 
   /**
@@ -234,6 +244,7 @@ class RocksDbSource implements Source {
     const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
     const splits: Uint8Array[] = [];
     const planned = new Map<FileMeta, PlannedFile>();
+    let tableFileOperator: string | undefined;
     for (const f of allFiles(cf)) {
       const t = await this.open(f);
       // The first readers stay open for the merge (plan closes them on error); beyond the
@@ -242,6 +253,8 @@ class RocksDbSource implements Source {
       if (kept) readers.push(t);
       try {
         checkTableProperties(cf, t);
+        const op = t.properties.mergeOperator;
+        if (tableFileOperator === undefined && op !== undefined && op !== '' && op !== 'nullptr') tableFileOperator = op;
         for (const rt of await guard(t.path, () => t.rangeTombstones())) {
           tombstones.push({ start: rt.start, end: rt.end, sequence: sequenceToNumber(rt.sequence, t.path) });
         }
@@ -272,6 +285,7 @@ class RocksDbSource implements Source {
       level0: cf.level0.map((f) => planned.get(f)!),
       levels: cf.levels.filter((files) => files.length > 0).map((files) => files.map((f) => planned.get(f)!)),
       batchSize: this.options.batchSize,
+      merge: resolveFamilyMerge({ table: cf.name, options: this.options.optionsFile, tableFileOperator, plugins: this.options.mergeOperators }),
     };
     return { plan, splits };
   }
@@ -301,6 +315,19 @@ class RocksDbSource implements Source {
     const wals = this.wals.filter((w) => w.number >= min || (prev !== 0 && w.number === prev));
     return replayWal(wals, logNumbers);
   }
+}
+
+/** Plugins must be operators (a name and a full merge), one per name. */
+function checkMergeOperators(ops: readonly MergeOperator[]): readonly MergeOperator[] {
+  const names = new Set<string>();
+  for (const op of ops) {
+    if (typeof op?.name !== 'string' || typeof op.fullMerge !== 'function') {
+      throw new SnapshotError('INVALID_ARGUMENT', 'a merge operator must have a string name and a fullMerge function');
+    }
+    if (names.has(op.name)) throw new SnapshotError('INVALID_ARGUMENT', `two merge operators are named ${JSON.stringify(op.name)}`);
+    names.add(op.name);
+  }
+  return ops;
 }
 
 function userKeyOf(internalKey: Uint8Array): Uint8Array {
