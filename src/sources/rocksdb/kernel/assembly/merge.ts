@@ -391,6 +391,36 @@ function emit(tag: u8, key: usize, keyLen: i32, value: usize, valueLen: i32): bo
   return true;
 }
 
+// Results of advanceGroup().
+const A_SAME: i32 = 0;
+const A_END: i32 = 1;
+const A_REFILL: i32 = 2;
+const A_FALLBACK: i32 = 3;
+
+/**
+ * Moves the top cursor past its version of the group key: A_SAME when the new top is another
+ * version of it, A_END when the key has no more versions, A_REFILL (C_PENDING names the cursor;
+ * call again after the driver refilled it) or A_FALLBACK.
+ */
+@inline function advanceGroup(groupKey: usize, groupLen: i32): i32 {
+  const topIdx = heapIdx(0);
+  const top = cur(topIdx);
+  const r = next(top);
+  if (r == N_REFILL) {
+    setCi(C_PENDING, topIdx);
+    return A_REFILL;
+  }
+  if (r == N_FALLBACK) return A_FALLBACK;
+  if (r == N_EXHAUSTED) {
+    popTop();
+  } else if (siftTop() && ki(top, K_DISTINCT) != 0) {
+    return A_END; // the same cursor stays on top at a new user key
+  }
+  if (ci(C_HEAP_LEN) == 0) return A_END;
+  const h = heapAt(0);
+  return compare(<usize>ki(h, K_KEY), ki(h, K_KEY_LEN) - 8, groupKey, groupLen) == 0 ? A_SAME : A_END;
+}
+
 /** Prepares a merge: the driver has written the control block at `at` and the cursors. */
 export function begin(at: usize): void {
   ctrl = at;
@@ -471,28 +501,10 @@ export function step(): i32 {
       let ms = ci(C_MERGE_STATE);
       for (;;) {
         if (ms == MS_ADVANCE) {
-          const topIdx = heapIdx(0);
-          const top = cur(topIdx);
-          const r = next(top);
-          if (r == N_REFILL) {
-            setCi(C_PENDING, topIdx);
-            return REFILL;
-          }
-          if (r == N_FALLBACK) return FALLBACK;
-          ms = MS_EXAMINE;
-          if (r == N_EXHAUSTED) {
-            popTop();
-          } else if (siftTop() && ki(top, K_DISTINCT) != 0) {
-            ms = MS_END_TOP; // the same cursor stays on top at a new user key
-          }
-          if (ms == MS_EXAMINE) {
-            if (ci(C_HEAP_LEN) == 0) {
-              ms = MS_END_TOP;
-            } else {
-              const h = heapAt(0);
-              if (compare(<usize>ki(h, K_KEY), ki(h, K_KEY_LEN) - 8, groupKey, groupLen) != 0) ms = MS_END_TOP;
-            }
-          }
+          const r = advanceGroup(groupKey, groupLen);
+          if (r == A_REFILL) return REFILL;
+          if (r == A_FALLBACK) return FALLBACK;
+          ms = r == A_SAME ? MS_EXAMINE : MS_END_TOP;
           setCi(C_MERGE_STATE, ms);
         }
         if (ms == MS_EXAMINE) {
@@ -527,22 +539,10 @@ export function step(): i32 {
     // P_SKIP: move past every version of the group's key (the newest one included).
     const groupLen = ci(C_GROUP_LEN);
     for (;;) {
-      const topIdx = heapIdx(0);
-      const top = cur(topIdx);
-      const r = next(top);
-      if (r == N_REFILL) {
-        setCi(C_PENDING, topIdx);
-        return REFILL;
-      }
-      if (r == N_FALLBACK) return FALLBACK;
-      if (r == N_EXHAUSTED) {
-        popTop();
-      } else if (siftTop() && ki(top, K_DISTINCT) != 0) {
-        break; // the same cursor stays on top at a new user key
-      }
-      if (ci(C_HEAP_LEN) == 0) break;
-      const h = heapAt(0);
-      if (compare(<usize>ki(h, K_KEY), ki(h, K_KEY_LEN) - 8, groupKey, groupLen) != 0) break;
+      const r = advanceGroup(groupKey, groupLen);
+      if (r == A_REFILL) return REFILL;
+      if (r == A_FALLBACK) return FALLBACK;
+      if (r == A_END) break;
     }
     phase = P_TOP;
     setCi(C_PHASE, phase);
