@@ -34,7 +34,7 @@ const TARGET_RSS = 300e6; // bytes
 const BEGIN = '<!-- rocksdb-bench:begin (written by bench/rocksdb.mjs) -->';
 const END = '<!-- rocksdb-bench:end -->';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (bytes) => (bytes / 1e6).toFixed(1);
 const rate = (n) => `${(n / 1e6).toFixed(2)} M/s`;
 
@@ -55,12 +55,12 @@ function generatorArgs(db, checkpoint) {
   ];
 }
 
-function have(cmd) {
+export function have(cmd) {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).status === 0;
 }
 
 /** Runs `argv` under /usr/bin/time; returns wall, user, system seconds and max RSS bytes. */
-function timedCommand(argv, { env, outFile } = {}) {
+export function timedCommand(argv, { env, outFile } = {}) {
   const timeFile = join(HERE, 'out', `time-${process.pid}.txt`);
   const r = spawnSync('/usr/bin/time', ['-o', timeFile, '-f', '%e %U %S %M', ...argv], {
     encoding: 'utf8',
@@ -281,23 +281,23 @@ function section(r) {
   return lines.join('\n');
 }
 
-/** Replaces (or appends) the rocksdb section of RESULTS.md, leaving the rest as it is. */
-export function writeSection(md, path = join(HERE, 'RESULTS.md')) {
+/** Replaces (or appends) the rocksdb section (or the one between `markers`) of RESULTS.md, leaving the rest as it is. */
+export function writeSection(md, path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END }) {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  const next = a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + END.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`;
+  const a = old.indexOf(markers.begin);
+  const b = old.indexOf(markers.end);
+  const next = a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + markers.end.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`;
   writeFileSync(path, next);
-  console.log(`wrote the rocksdb section of ${relative(process.cwd(), path) || path}`);
+  console.log(`wrote the section ${markers.begin} of ${relative(process.cwd(), path) || path}`);
 }
 
-/** The existing rocksdb section of RESULTS.md, for run.mjs to keep when it rewrites the file. */
-export function existingSection(path = join(HERE, 'RESULTS.md')) {
+/** The existing rocksdb section (or the one between `markers`) of RESULTS.md, for run.mjs to keep when it rewrites the file. */
+export function existingSection(path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END }) {
   if (!existsSync(path)) return undefined;
   const old = readFileSync(path, 'utf8');
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  return a >= 0 && b > a ? old.slice(a, b + END.length) : undefined;
+  const a = old.indexOf(markers.begin);
+  const b = old.indexOf(markers.end);
+  return a >= 0 && b > a ? old.slice(a, b + markers.end.length) : undefined;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

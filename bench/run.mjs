@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fileSink, formatDigest, loadHasher, newHasher, nullSink } from '../dist/index.js';
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
+import { MERGE_MARKERS, runMergeBench } from './merge-operands.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -276,6 +277,11 @@ async function main() {
     const md = await runRocksDbBench();
     if (md !== undefined) writeSection(md);
   }
+  // The merge-operands benchmark (bench/merge-operands.mjs), likewise; BENCH_MERGE=0 skips it.
+  if (process.env.BENCH_MERGE !== '0') {
+    const md = await runMergeBench();
+    if (md !== undefined) writeSection(md, join(HERE, 'RESULTS.md'), MERGE_MARKERS);
+  }
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -355,7 +361,8 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   const path = join(HERE, 'RESULTS.md');
   // Keep the RocksDB section (bench/rocksdb.mjs) of the previous RESULTS.md.
   const rocksdb = existingSection(path);
-  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`));
+  const merge = existingSection(path, MERGE_MARKERS);
+  writeFileSync(path, lines.join('\n') + [rocksdb, merge].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
   console.log(`wrote ${path}`);
 }
 

@@ -12,3 +12,6 @@ export { compareReports, verdictOf } from './report/compare.js';
 export { validateReport, reportValues } from './report/validate.js';
 export { diffSources } from './report/diff.js';
 export { openCheckpoint, snapshotFiles } from './sources/open.js';
+export type { MergeOperator } from './sources/merge-operator.js';
+export { bytesXorOperator, maxOperator, putOperator, stringAppendOperator, uint64AddOperator, BUILTIN_MERGE_OPERATOR_NAMES } from './sources/merge-operators/index.js';
+export { loadMergeOperator } from './sources/merge-operators/plugin.js';

@@ -30,7 +30,7 @@ export const EXIT_CODES_HELP = [
   '  0   intact / all nodes agree / snapshots identical',
   '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff)',
   '  2   incomparable reports, too few reports, or a missing input / table',
-  '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
+  '  3   corrupt or invalid snapshot, checkpoint or report, or a failed merge operator (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
   '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
   '  64  usage error',

@@ -24,6 +24,7 @@ export type SourceErrorCode =
   | 'UNKNOWN_TABLE'
   | 'CORRUPT_CHECKPOINT'
   | 'UNSUPPORTED_FEATURE'
+  | 'MERGE_FAILED'
   | 'BAD_DUMP'
   | 'LIVE_DATABASE'
   | 'NOT_REGULAR_FILE'

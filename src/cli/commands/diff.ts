@@ -8,6 +8,7 @@ import type { Source } from '../../sources/source.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { loadMergeOperators, mergeOperatorOption } from '../merge-operators.js';
 import { renderDiff, type DiffInput } from '../render/diff.js';
 
 interface DiffArgs {
@@ -16,6 +17,7 @@ interface DiffArgs {
   tables?: string;
   limit: number;
   json: boolean;
+  'merge-operator'?: string[];
 }
 
 /** Version of the `diff --json` document; bumped when a field is removed or changes meaning. */
@@ -25,7 +27,7 @@ export const diffCommand = defineCommand<DiffArgs>({
   command: 'diff <a> <b>',
   describe: 'Key-level difference of two snapshots or checkpoints: the first differing table and key, then added/removed/changed keys',
   builder: (y: Argv) =>
-    y
+    mergeOperatorOption(y)
       .positional('a', { type: 'string', demandOption: true, describe: 'a snapshot file (or chunk-file base path), a RocksDB checkpoint or a dump directory' })
       .positional('b', { type: 'string', demandOption: true, describe: 'the other one, same kinds' })
       .option('tables', { type: 'string', describe: 'tables to compare, as digest takes them (a,b,c or 1=a,2=b; ids are ignored, tables match by name); default every table of either side' })
@@ -48,8 +50,9 @@ export const diffCommand = defineCommand<DiffArgs>({
     try {
       if (!Number.isInteger(args.limit) || args.limit < 0) throw new SnapshotError('INVALID_ARGUMENT', `--limit must be a non-negative integer, got ${String(args.limit)}`);
       const tables = args.tables === undefined ? undefined : parseTableSelection(args.tables).map((t) => t.name);
-      a = await openCheckpoint([args.a]);
-      b = await openCheckpoint([args.b]);
+      const mergeOperators = await loadMergeOperators(args['merge-operator']);
+      a = await openCheckpoint([args.a], { mergeOperators });
+      b = await openCheckpoint([args.b], { mergeOperators });
       const result = await diffSources(a, b, { limit: args.limit, ...(tables !== undefined ? { tables } : {}) });
       const inputs = { a: describeInput(args.a, a), b: describeInput(args.b, b) };
       io.stdout(args.json ? `${JSON.stringify(diffDocument(result, inputs), null, 2)}\n` : renderDiff(result, inputs));

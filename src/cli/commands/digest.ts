@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
+import { loadMergeOperators, mergeOperatorOption } from '../merge-operators.js';
 import type { CliIo } from '../io.js';
 import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js';
 import { progressReporter } from '../progress.js';
@@ -32,13 +33,14 @@ interface DigestArgs {
   progress: boolean;
   'wal-recovery': 'tolerate-tail' | 'absolute';
   'allow-live': boolean;
+  'merge-operator'?: string[];
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
   command: 'digest <checkpoint..>',
   describe: 'Digest the selected tables of a checkpoint (RocksDB checkpoint, dump directory, or snapshot file/chunk files)',
   builder: (y: Argv) =>
-    y
+    mergeOperatorOption(y)
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, or a snapshot file (or its chunk files in order)' })
       .option('tables', { type: 'string', describe: 'tables to include: a,b,c (ids by bytewise name order) or 1=a,2=b (explicit ids); without it, the tables found are listed' })
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
@@ -57,7 +59,11 @@ export const digestCommand = defineCommand<DigestArgs>({
     const started = new Date();
     let source: Source | undefined;
     try {
-      source = await openCheckpoint(args.checkpoint, { walRecovery: args['wal-recovery'], allowLive: args['allow-live'] });
+      source = await openCheckpoint(args.checkpoint, {
+        walRecovery: args['wal-recovery'],
+        allowLive: args['allow-live'],
+        mergeOperators: await loadMergeOperators(args['merge-operator']),
+      });
       const path = args.checkpoint[0]!;
       const tables = await selectTables(args.tables, source);
       if (tables === undefined) return await listTables(source, path, io);

@@ -2,6 +2,7 @@
  * A family plan: everything needed to merge any key range of one column family (range-merger.ts),
  * read once per family: its files per level, the WAL's entries, the range tombstones.
  */
+import type { FamilyMerge } from './family-merge.js';
 import type { Tombstone } from './range-tombstones.js';
 import type { MemEntry } from './wal.js';
 
@@ -36,4 +37,6 @@ export interface FamilyPlan {
   readonly levels: readonly (readonly PlannedFile[])[];
   /** Most entries per packed batch. */
   readonly batchSize: number;
+  /** The family's merge operator, or why it has none (family-merge.ts). */
+  readonly merge: FamilyMerge;
 }

@@ -21,6 +21,11 @@
  * - `kernel/`: the same merge in WebAssembly (AssemblyScript source in kernel/assembly): it
  *   decodes data-block entries, merges and writes ENTRY records with no JavaScript per entry,
  *   and stops (fallback) on anything unusual, for `merge.ts` to redo the range and report.
+ * - `options-file.ts`, `family-merge.ts`: merge operands. The newest OPTIONS file (or the table
+ *   files' properties) names each family's merge operator; it is looked up among plugins, then
+ *   RocksDB's built-ins (../merge-operators/). A key whose visible version is an operand is
+ *   merged as RocksDB's read path does; the kernel writes it as a merge group (operands, then the
+ *   base or none) and the operator runs in JavaScript on groups only.
  * - `family-plan.ts`, `range-split.ts`, `range-merger.ts`: a family's key space cut into ranges
  *   of about 4 MiB of table data (file boundaries and index separators of its largest sorted
  *   run), merged one after the other by the kernel; a fallback redoes only its range. Every
@@ -28,8 +33,8 @@
  * - `table/`: the table (SST) reader: footer, properties, index search, data blocks (columns,
  *   no object per entry), checksums and decompression.
  *
- * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands, blob references and
- * wide-column entities that are the visible version of a key (hidden ones cannot affect the
+ * Refused with UNSUPPORTED_FEATURE, never approximated: merge operands without an operator this
+ * reader can apply, blob references and wide-column entities that are the visible version of a key (hidden ones cannot affect the
  * result and are skipped), families with blob files, user-defined timestamps, comparators other
  * than leveldb.BytewiseComparator, two-phase-commit WAL markers, WAL compression, and sequence
  * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.

@@ -5,12 +5,18 @@
  * A binary heap orders the stream cursors by (user key ascending, sequence descending, source
  * rank ascending), so the first version popped for a user key is its newest; every older
  * version is skipped. The newest version is live iff it is a put not covered by a range
- * tombstone with a higher sequence. Each cursor holds one decoded batch, so memory is bounded
- * by (number of streams × batch size), never by table size.
+ * tombstone with a higher sequence. A visible merge operand is merged as RocksDB's
+ * DBIter::MergeValuesNewToOld does: the key's older versions are read newest first, collecting
+ * operands, until a put (the base value), a deletion, a single deletion or a version covered by
+ * a range tombstone (no base), or the last version (no base). Each cursor holds one decoded
+ * batch, so memory is bounded by (number of streams × batch size) plus one key's operands,
+ * never by table size.
  */
 import { compareRanges } from '../../format/bytes.js';
 import { DEFAULT_PACKED_BATCH_BYTES, PackedEntriesBuilder, type PackedEntries } from '../../format/packed.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
+import { fullMerge, type FamilyMerge } from './family-merge.js';
+import type { MergeOperator } from '../merge-operator.js';
 import { EntryColumns } from './table/types.js';
 import type { RangeTombstoneCursor } from './range-tombstones.js';
 import { ValueType } from './wal.js';
@@ -205,14 +211,17 @@ export type MergeOptions = Readonly<{
   batchSize: number;
   /** Bytes per yielded batch, about (a batch ends after the entry that reaches it). */
   batchBytes?: number;
+  /** The family's merge operator (or why it has none); without it a visible operand is UNSUPPORTED_FEATURE. */
+  merge?: FamilyMerge;
 }>;
 
 /**
- * Yields the live entries of the streams in strictly ascending user-key order. Throws
- * UNSUPPORTED_FEATURE when the visible version of a key is a merge operand, a blob reference,
- * a wide-column entity or another type this source must not approximate; such a version
- * hidden by a newer one (or by a newer range tombstone) cannot affect the result and is
- * skipped like any older version. Entries are packed (format/packed.ts) as they are found:
+ * Yields the live entries of the streams in strictly ascending user-key order. A visible merge
+ * operand is merged with `options.merge` (MERGE_FAILED when the operator fails), and is
+ * UNSUPPORTED_FEATURE without an operator. Throws UNSUPPORTED_FEATURE when the visible version
+ * of a key is a blob reference, a wide-column entity or another type this source must not
+ * approximate; such a version hidden by a newer one (or by a newer range tombstone) cannot
+ * affect the result and is skipped like any older version. Entries are packed (format/packed.ts) as they are found:
  * the only copy of their bytes before the writer's. Closes every cursor when done or abandoned.
  */
 export async function* mergeLiveEntries(
@@ -242,8 +251,19 @@ export async function* mergeLiveEntries(
           out.push(kb, ks, kl, tb.valBuf[ti]!, tb.valStart[ti]!, tb.valLen[ti]!);
         }
       } else if (type !== ValueType.Deletion && type !== ValueType.SingleDeletion) {
-        if (!checkTombstones || !(top.seq < tombstones.coveringSequence(top.key))) {
-          throw visibleTypeError(type, top, options.table);
+        const cover = checkTombstones ? tombstones.coveringSequence(top.key) : -1;
+        if (!(top.seq < cover)) {
+          if (type !== ValueType.Merge) throw visibleTypeError(type, top, options.table);
+          const merge = options.merge;
+          if (merge?.operator === undefined) throw merge?.refuse(top.file) ?? visibleTypeError(type, top, options.table);
+          const merged = await mergeGroup(heap, cover, merge.operator, options.table);
+          out.push(merged.key, 0, kl, merged.value, 0, merged.value.length);
+          // The group ended at another key (or the end): nothing of this key is left to skip.
+          if (!merged.more) {
+            if (out.bytes >= batchBytes || out.count >= options.batchSize) yield out.take();
+            continue;
+          }
+          top = h[0]!;
         }
       }
       // Skip every older version of this user key (and the newest one itself).
@@ -264,6 +284,51 @@ export async function* mergeLiveEntries(
   } finally {
     await Promise.all(cursors.map((c) => c.close()));
   }
+}
+
+/**
+ * Merges the key whose newest version, a visible merge operand, is the heap's top: reads its
+ * older versions newest first (DBIter::MergeValuesNewToOld) and applies the operator. `more`
+ * says whether the top is still at this key (at the base, or the deletion or covered version
+ * that ended the group), whose remaining versions the caller skips.
+ */
+async function mergeGroup(
+  heap: CursorHeap,
+  cover: number,
+  operator: MergeOperator,
+  table: string,
+): Promise<{ key: Uint8Array; value: Uint8Array; more: boolean }> {
+  const h = heap.items;
+  const first = h[0]!;
+  const key = first.key.slice();
+  const file = first.file;
+  // Copies: a cursor's batch can be replaced while the group is read.
+  const operands = [first.value.slice()];
+  let existing: Uint8Array | undefined;
+  let more = false;
+  for (;;) {
+    const top = h[0]!;
+    if (!top.advance() && !(await top.refill())) heap.popTop();
+    else if (heap.siftTop() && top.distinct) break;
+    if (h.length === 0) break;
+    const next = h[0]!;
+    if (compareRanges(next.kb, next.ks, next.kl, key, 0, key.length) !== 0) break;
+    more = true;
+    const type = next.type;
+    if (next.seq < cover || type === ValueType.Deletion || type === ValueType.SingleDeletion) break;
+    if (type === ValueType.Value || type === ValueType.ValuePreferredSeqno) {
+      existing = next.value.slice();
+      break;
+    }
+    if (type !== ValueType.Merge) {
+      throw type === ValueType.BlobIndex || type === ValueType.WideColumnEntity
+        ? unsupported(next.file, `merge operands over a ${type === ValueType.BlobIndex ? 'blob reference' : 'wide-column entity'} in column family ${JSON.stringify(table)} are not supported`)
+        : visibleTypeError(type, next, table);
+    }
+    operands.push(next.value.slice());
+    more = false;
+  }
+  return { key, value: fullMerge(operator, table, file, key, existing, operands), more };
 }
 
 function visibleTypeError(type: number, at: StreamCursor, table: string): Error {

@@ -7,7 +7,9 @@
  */
 import { SnapshotError } from '../../format/errors.js';
 import { packedRecordAt, type PackedEntries } from '../../format/packed.js';
-import { KernelFallback, MergeKernel, memtableRun, type KernelRun, type KernelStream } from './kernel/kernel-merger.js';
+import { KernelFallback, MergeKernel, memtableRun, type KernelBatch, type KernelRun, type KernelStream } from './kernel/kernel-merger.js';
+import type { MergeOperator } from '../merge-operator.js';
+import { resolveMergeGroups } from './family-merge.js';
 import { compareBytes } from '../../format/bytes.js';
 import { corrupt } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
@@ -36,8 +38,9 @@ export class RangeMerger {
 
   /**
    * The live entries of `range`, packed; adds each file's entries read to `counts`. The kernel
-   * merges when it can; when it stops (KernelFallback), the JavaScript merger redoes the range,
-   * counting afresh, and only its entries after the kernel's last one are kept: it either
+   * merges when it can (merge groups it writes are resolved here with the family's operator);
+   * when it stops (KernelFallback), or the operator fails, the JavaScript merger redoes the
+   * range, counting afresh, and only its entries after the kernel's last one are kept: it either
    * reports the error the kernel stopped at, or produces the rest. A batch is valid until the
    * next one is requested (the kernel's output is reused).
    */
@@ -47,7 +50,9 @@ export class RangeMerger {
     const kernel = idleKernels.pop() ?? new MergeKernel();
     try {
       const streams = this.kernelStreams(range);
-      for await (const p of kernel.merge(streams, range.lo, range.hi, this.plan.tombstones, this.plan.batchSize, (f, n) => addCount(local, f, n))) {
+      const { operator } = this.plan.merge;
+      for await (const k of kernel.merge(streams, range.lo, range.hi, this.plan.tombstones, this.plan.batchSize, (f, n) => addCount(local, f, n), operator !== undefined)) {
+        const p = k.mergeGroups > 0 ? resolveOrFallBack(k, operator!, this.plan.table) : k;
         last = keyAt(p.bytes, p.lastRecord);
         yield p;
       }
@@ -141,7 +146,7 @@ export class RangeMerger {
       });
       cursors.push(new StreamCursor(rank, batches));
     }
-    yield* mergeLiveEntries(cursors, new RangeTombstoneCursor(plan.tombstones), { table: plan.table, batchSize: plan.batchSize });
+    yield* mergeLiveEntries(cursors, new RangeTombstoneCursor(plan.tombstones), { table: plan.table, batchSize: plan.batchSize, merge: plan.merge });
   }
 
   /** Closes every open table file. */
@@ -184,6 +189,18 @@ export class RangeMerger {
   }
 
 }
+
+/** A kernel batch's merge groups resolved; a failing operator makes the JavaScript merger redo the range (it names the file). */
+function resolveOrFallBack(batch: KernelBatch, operator: MergeOperator, table: string): KernelBatch {
+  try {
+    return resolveMergeGroups(batch, operator, table);
+  } catch {
+    throw new KernelFallback(MERGE_FAILED_REASON);
+  }
+}
+
+/** KernelFallback's reason for an operator that failed on a kernel batch (the kernel's own are 1–5). */
+const MERGE_FAILED_REASON = 100;
 
 function addCount(counts: EntryCounts, file: string, n: number): void {
   counts.set(file, (counts.get(file) ?? 0) + n);

@@ -19,6 +19,8 @@ import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
 import type { FileMeta } from './version-edit.js';
 import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
+import { resolveFamilyMerge } from './family-merge.js';
+import { readCheckpointOptions, type OptionsFile } from './options-file.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
@@ -65,8 +67,9 @@ export async function isRocksDbCheckpoint(dir: string): Promise<boolean> {
  * Opens a RocksDB checkpoint directory read-only: reads CURRENT and replays the MANIFEST now
  * (so a bad checkpoint fails here), and reads table files and WALs lazily per table.
  * Throws NOT_FOUND when the directory or CURRENT is missing, CORRUPT_CHECKPOINT for bad bytes.
- * Families using unsupported features (blob files, merge operands, user-defined timestamps,
- * non-bytewise comparators) are listed, and rejected with UNSUPPORTED_FEATURE when read.
+ * Families using unsupported features (blob files, user-defined timestamps, non-bytewise
+ * comparators) are listed, and rejected with UNSUPPORTED_FEATURE when read. Merge operands are
+ * merged with the operator the checkpoint names for their family (family-merge.ts).
  */
 export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceOptions = {}): Promise<Source> {
   try {
@@ -82,8 +85,17 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
     }
   }
+  const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
   const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false);
-  return new RocksDbSource(dir, version, wals, { batchSize, rangeBytes, walRecovery: options.walRecovery ?? 'tolerate-tail', live });
+  const optionsFile = await readCheckpointOptions(dir);
+  return new RocksDbSource(dir, version, wals, {
+    batchSize,
+    rangeBytes,
+    walRecovery: options.walRecovery ?? 'tolerate-tail',
+    live,
+    mergeOperators,
+    optionsFile,
+  });
 }
 
 class RocksDbSource implements Source {
@@ -98,7 +110,14 @@ class RocksDbSource implements Source {
     private readonly dir: string,
     private readonly version: ManifestVersion,
     private readonly wals: readonly WalFile[],
-    private readonly options: { readonly batchSize: number; readonly rangeBytes: number; readonly walRecovery: WalRecoveryMode; readonly live: boolean },
+    private readonly options: {
+      readonly batchSize: number;
+      readonly rangeBytes: number;
+      readonly walRecovery: WalRecoveryMode;
+      readonly live: boolean;
+      readonly mergeOperators: readonly MergeOperator[];
+      readonly optionsFile: OptionsFile | SnapshotError | undefined;
+    },
   ) {
     this.live = options.live;
   }
@@ -251,6 +270,7 @@ class RocksDbSource implements Source {
     const splitRun = largestRun([...cf.level0.map((f) => [f]), ...cf.levels]);
     const splits: Uint8Array[] = [];
     const planned = new Map<FileMeta, PlannedFile>();
+    let tableFileOperator: string | undefined;
     for (const f of allFiles(cf)) {
       const t = await this.open(f);
       // The first readers stay open for the merge (plan closes them on error); beyond the
@@ -259,6 +279,8 @@ class RocksDbSource implements Source {
       if (kept) readers.push(t);
       try {
         checkTableProperties(cf, t);
+        const op = t.properties.mergeOperator;
+        if (tableFileOperator === undefined && op !== undefined && op !== '' && op !== 'nullptr') tableFileOperator = op;
         for (const rt of await guard(t.path, () => t.rangeTombstones())) {
           tombstones.push({ start: rt.start, end: rt.end, sequence: sequenceToNumber(rt.sequence, t.path) });
         }
@@ -289,6 +311,7 @@ class RocksDbSource implements Source {
       level0: cf.level0.map((f) => planned.get(f)!),
       levels: cf.levels.filter((files) => files.length > 0).map((files) => files.map((f) => planned.get(f)!)),
       batchSize: this.options.batchSize,
+      merge: resolveFamilyMerge({ table: cf.name, options: this.options.optionsFile, tableFileOperator, plugins: this.options.mergeOperators }),
     };
     return { plan, splits };
   }
@@ -317,6 +340,19 @@ class RocksDbSource implements Source {
       onTailDropped: (d) => this.dropped.set(`${d.file}\0${d.offset}`, d),
     });
   }
+}
+
+/** Plugins must be operators (a name and a full merge), one per name. */
+function checkMergeOperators(ops: readonly MergeOperator[]): readonly MergeOperator[] {
+  const names = new Set<string>();
+  for (const op of ops) {
+    if (typeof op?.name !== 'string' || typeof op.fullMerge !== 'function') {
+      throw new SnapshotError('INVALID_ARGUMENT', 'a merge operator must have a string name and a fullMerge function');
+    }
+    if (names.has(op.name)) throw new SnapshotError('INVALID_ARGUMENT', `two merge operators are named ${JSON.stringify(op.name)}`);
+    names.add(op.name);
+  }
+  return ops;
 }
 
 function userKeyOf(internalKey: Uint8Array): Uint8Array {

@@ -4,8 +4,11 @@
  * out the ENTRY records it writes as packed batches. Per entry, no JavaScript runs at all.
  *
  * The kernel handles what real checkpoints are made of; anything else makes it stop with
- * FALLBACK (a malformed entry, keys out of order, a visible merge operand, a key over 8 KiB). `mergeRange` then redoes the range with the JavaScript merger (the
- * reference, which reports errors precisely), keeping what the kernel already emitted.
+ * FALLBACK (a malformed entry, keys out of order, a visible merge operand when merging is off, a
+ * key over 8 KiB). `RangeMerger` then redoes the range with the JavaScript merger (the reference,
+ * which reports errors precisely), keeping what the kernel already emitted. With merging on, a
+ * key with visible merge operands comes out as a merge group (MergeTag), which merge-groups.ts
+ * resolves with the family's operator.
  */
 import type { PackedEntries } from '../../../format/packed.js';
 import { blockLayout } from '../table/block.js';
@@ -34,6 +37,8 @@ const C_GROUP_KEY = 72;
 const C_REASON = 80;
 const C_FLUSH_COUNT = 88;
 const C_LAST_RECORD = 92;
+const C_MERGE = 96;
+const C_MERGE_GROUPS = 100;
 const CTRL_SIZE = 128;
 
 const CURSOR_SIZE = 104;
@@ -89,9 +94,21 @@ export class KernelFallback {
   constructor(readonly reason: number) {}
 }
 
-/** A packed batch of the kernel, and the offset of its last record (where the batch's last key is). */
+/**
+ * Record tags of a merge group in the kernel's output, beside ENTRY (1): the visible operands of
+ * one key, newest first, then BASE (the value they apply to) or NO_BASE (none). Every record
+ * has the ENTRY layout (tag, key length, value length, key, value).
+ */
+export const MergeTag = { Operand: 2, Base: 3, NoBase: 4 } as const;
+
+/**
+ * A packed batch of the kernel, and the offset of its last record (where the batch's last key
+ * is). With `mergeGroups` > 0 it also holds merge groups (MergeTag), which must be resolved
+ * before it is a batch of ENTRY records; `count` then counts their records too.
+ */
 export interface KernelBatch extends PackedEntries {
   readonly lastRecord: number;
+  readonly mergeGroups: number;
 }
 
 /** A kernel instance: one per thread, reused for every range it merges. */
@@ -143,6 +160,8 @@ export class MergeKernel {
    * receives the entries within the range read from each file. Each batch is a view into the
    * kernel's memory, valid until the next one is requested. Throws KernelFallback when the
    * kernel cannot go on; the batches already yielded are right (whole user keys, in order).
+   * With `mergeGroups`, keys with visible merge operands come out as merge groups (KernelBatch);
+   * without, the kernel falls back on them.
    */
   async *merge(
     streams: readonly KernelStream[],
@@ -151,6 +170,7 @@ export class MergeKernel {
     tombstones: readonly Tombstone[],
     batchSize: number,
     onCount: (file: string, n: number) => void,
+    mergeGroups = false,
   ): AsyncGenerator<KernelBatch> {
     this.top = 1024; // address 0 stays unused
     const n = streams.length;
@@ -167,6 +187,7 @@ export class MergeKernel {
     this.i32(ctrl + C_FLUSH_AT, FLUSH_AT);
     this.i32(ctrl + C_FLUSH_COUNT, Math.min(batchSize, 0x7fffffff));
     this.i32(ctrl + C_GROUP_KEY, this.alloc(KEY_CAP));
+    this.i32(ctrl + C_MERGE, mergeGroups ? 1 : 0);
     this.setBound(ctrl + C_LO, ctrl + C_LO_LEN, lo);
     this.setBound(ctrl + C_HI, ctrl + C_HI_LEN, hi);
     this.setTombstones(ctrl, tombstones);
@@ -203,18 +224,25 @@ export class MergeKernel {
               bytes: new Uint8Array(this.buffer, out, used),
               count: this.getI32(ctrl + C_OUT_COUNT),
               lastRecord: this.getI32(ctrl + C_LAST_RECORD),
+              mergeGroups: this.getI32(ctrl + C_MERGE_GROUPS),
             };
             this.i32(ctrl + C_OUT_POS, 0);
             this.i32(ctrl + C_OUT_COUNT, 0);
+            this.i32(ctrl + C_MERGE_GROUPS, 0);
           }
           if (status === DONE) {
             for (let i = 0; i < n; i++) settle(i);
             return;
           }
         } else if (status === GROW) {
+          // A record larger than the output, or a merge group outgrowing it: what the output
+          // holds (the group's first records) moves to the bigger one.
           const need = this.getI32(ctrl + C_PENDING);
+          const used = this.getI32(ctrl + C_OUT_POS);
           const cap = Math.max(need, 2 * this.getI32(ctrl + C_OUT_CAP));
-          out = this.alloc(cap);
+          const grown = this.alloc(cap);
+          if (used > 0) new Uint8Array(this.buffer).copyWithin(grown, out, out + used);
+          out = grown;
           this.i32(ctrl + C_OUT, out);
           this.i32(ctrl + C_OUT_CAP, cap);
         } else if (status === REFILL) {

@@ -4,8 +4,14 @@
 // streams, merges them by internal key (user key ascending, sequence descending, stream rank), and
 // writes the newest visible version of each user key as a snapshot ENTRY record. It is an
 // accelerator with no opinions of its own: anything unusual (a malformed entry, a key out of order,
-// a visible merge operand, a key over 8 KiB) makes it stop with FALLBACK,
+// a visible merge operand when merging is off, a key over 8 KiB) makes it stop with FALLBACK,
 // and the JavaScript merger (../../merge.ts), the reference, redoes the range and reports precisely.
+//
+// With merging on (C_MERGE), a key whose newest visible version is a merge operand is written as a
+// merge group instead of an ENTRY: one OPERAND record per visible operand, newest first, then BASE
+// (the value they apply to) or NO_BASE (a deletion, a single deletion, a covering range tombstone,
+// or no older version): RocksDB's DBIter::MergeValuesNewToOld. The driver applies the operator.
+// Groups never straddle an OUTPUT: the output grows instead.
 //
 // All state lives in linear memory, laid out by the JavaScript driver (../kernel-merger.ts), which
 // also refills streams with decompressed blocks when the kernel asks (REFILL). Field offsets below
@@ -43,12 +49,29 @@ const C_REASON: usize = 80;
 const C_INIT_IDX: usize = 84;
 const C_FLUSH_COUNT: usize = 88; // or at least this many records
 const C_LAST_RECORD: usize = 92; // output offset of the last record written
+const C_MERGE: usize = 96; // 1: write merge groups for visible operands; 0: FALLBACK on them
+const C_MERGE_GROUPS: usize = 100; // merge groups in the output (reset with C_OUT_POS by the driver)
+const C_MERGE_STATE: usize = 104; // where a merge group stands (MS_*)
+const C_GROUP_COVER: usize = 112; // f64: highest range tombstone sequence covering the group key, or -1
+
+// Record tags of the output (1 is the snapshot format's ENTRY).
+const TAG_ENTRY: u8 = 1;
+const TAG_OPERAND: u8 = 2;
+const TAG_BASE: u8 = 3;
+const TAG_NO_BASE: u8 = 4;
 
 // Phases of the resumable merge.
 const P_INIT: i32 = 0;
 const P_TOP: i32 = 1;
 const P_SKIP: i32 = 2;
 const P_DONE: i32 = 3;
+const P_MERGE: i32 = 4;
+
+// Merge group states (P_MERGE), so that a REFILL or GROW resumes where it stopped.
+const MS_ADVANCE: i32 = 0; // the top version is written: move past it
+const MS_EXAMINE: i32 = 1; // the top is an older version of the group key, not yet looked at
+const MS_END_TOP: i32 = 2; // no more versions: write NO_BASE, then the top is the next key
+const MS_END_SKIP: i32 = 3; // a deletion (or covered version) ends the group: write NO_BASE, skip the rest
 
 // Cursor fields (byte offsets; CURSOR_SIZE bytes each).
 const CURSOR_SIZE: usize = 104;
@@ -345,6 +368,59 @@ function covering(key: usize, len: i32): f64 {
   return compare(<usize>load<i32>(f), load<i32>(f + 4), key, len) <= 0 ? load<f64>(f + 16) : -1;
 }
 
+/**
+ * Writes one record (tag, key, value) to the output; false when it does not fit (C_PENDING then
+ * says the output size needed, and the driver grows the output keeping what it holds).
+ */
+function emit(tag: u8, key: usize, keyLen: i32, value: usize, valueLen: i32): bool {
+  const size = 9 + keyLen + valueLen;
+  const o = ci(C_OUT_POS);
+  if (o + size > ci(C_OUT_CAP)) {
+    setCi(C_PENDING, o + size);
+    return false;
+  }
+  const out = <usize>ci(C_OUT) + <usize>o;
+  store<u8>(out, tag);
+  store<u32>(out + 1, <u32>keyLen);
+  store<u32>(out + 5, <u32>valueLen);
+  copy(out + 9, key, <usize>keyLen);
+  copy(out + 9 + <usize>keyLen, value, <usize>valueLen);
+  setCi(C_LAST_RECORD, o);
+  setCi(C_OUT_POS, o + size);
+  setCi(C_OUT_COUNT, ci(C_OUT_COUNT) + 1);
+  return true;
+}
+
+// Results of advanceGroup().
+const A_SAME: i32 = 0;
+const A_END: i32 = 1;
+const A_REFILL: i32 = 2;
+const A_FALLBACK: i32 = 3;
+
+/**
+ * Moves the top cursor past its version of the group key: A_SAME when the new top is another
+ * version of it, A_END when the key has no more versions, A_REFILL (C_PENDING names the cursor;
+ * call again after the driver refilled it) or A_FALLBACK.
+ */
+@inline function advanceGroup(groupKey: usize, groupLen: i32): i32 {
+  const topIdx = heapIdx(0);
+  const top = cur(topIdx);
+  const r = next(top);
+  if (r == N_REFILL) {
+    setCi(C_PENDING, topIdx);
+    return A_REFILL;
+  }
+  if (r == N_FALLBACK) return A_FALLBACK;
+  if (r == N_EXHAUSTED) {
+    popTop();
+  } else if (siftTop() && ki(top, K_DISTINCT) != 0) {
+    return A_END; // the same cursor stays on top at a new user key
+  }
+  if (ci(C_HEAP_LEN) == 0) return A_END;
+  const h = heapAt(0);
+  return compare(<usize>ki(h, K_KEY), ki(h, K_KEY_LEN) - 8, groupKey, groupLen) == 0 ? A_SAME : A_END;
+}
+
 /** Prepares a merge: the driver has written the control block at `at` and the cursors. */
 export function begin(at: usize): void {
   ctrl = at;
@@ -354,6 +430,7 @@ export function begin(at: usize): void {
   setCi(C_TOMB_IDX, 0);
   setCi(C_OUT_POS, 0);
   setCi(C_OUT_COUNT, 0);
+  setCi(C_MERGE_GROUPS, 0);
 }
 
 /**
@@ -393,54 +470,79 @@ export function step(): i32 {
       const userLen = ki(top, K_KEY_LEN) - 8;
       const type = ki(top, K_TYPE);
       const seq = load<f64>(top + K_SEQ);
-      const hidden = ci(C_TOMB_COUNT) > 0 && seq < covering(key, userLen);
-      if (type == T_VALUE || type == T_VALUE_PREFERRED_SEQNO) {
+      const cover = ci(C_TOMB_COUNT) > 0 ? covering(key, userLen) : -1;
+      const hidden = seq < cover;
+      let merging = false;
+      if (type == T_VALUE || type == T_VALUE_PREFERRED_SEQNO || (type == T_MERGE && ci(C_MERGE) != 0)) {
         if (!hidden) {
-          const valueLen = ki(top, K_VAL_LEN);
-          const size = 9 + userLen + valueLen;
-          let o = ci(C_OUT_POS);
-          if (o + size > ci(C_OUT_CAP)) {
-            if (o > 0) return OUTPUT;
-            setCi(C_PENDING, size);
+          merging = type == T_MERGE;
+          if (!emit(merging ? TAG_OPERAND : TAG_ENTRY, key, userLen, <usize>ki(top, K_VAL), ki(top, K_VAL_LEN))) {
+            if (ci(C_OUT_POS) > 0) return OUTPUT;
             return GROW;
           }
-          const out = <usize>ci(C_OUT) + <usize>o;
-          store<u8>(out, 1);
-          store<u32>(out + 1, <u32>userLen);
-          store<u32>(out + 5, <u32>valueLen);
-          copy(out + 9, key, <usize>userLen);
-          copy(out + 9 + <usize>userLen, <usize>ki(top, K_VAL), <usize>valueLen);
-          setCi(C_LAST_RECORD, o);
-          setCi(C_OUT_POS, o + size);
-          setCi(C_OUT_COUNT, ci(C_OUT_COUNT) + 1);
         }
       } else if (type != T_DELETION && type != T_SINGLE_DELETION && !hidden) {
         return fallback(R_TYPE); // a visible merge operand, blob reference, …: the JS merger names it
       }
       copy(groupKey, key, <usize>userLen);
       setCi(C_GROUP_LEN, userLen);
-      phase = P_SKIP;
+      if (merging) {
+        store<f64>(ctrl + C_GROUP_COVER, cover);
+        setCi(C_MERGE_STATE, MS_ADVANCE);
+        phase = P_MERGE;
+      } else {
+        phase = P_SKIP;
+      }
       setCi(C_PHASE, phase);
+    }
+    if (phase == P_MERGE) {
+      // The older versions of a merge group's key, newest first, until the group ends.
+      const groupLen = ci(C_GROUP_LEN);
+      let ms = ci(C_MERGE_STATE);
+      for (;;) {
+        if (ms == MS_ADVANCE) {
+          const r = advanceGroup(groupKey, groupLen);
+          if (r == A_REFILL) return REFILL;
+          if (r == A_FALLBACK) return FALLBACK;
+          ms = r == A_SAME ? MS_EXAMINE : MS_END_TOP;
+          setCi(C_MERGE_STATE, ms);
+        }
+        if (ms == MS_EXAMINE) {
+          const h = heapAt(0);
+          const type = ki(h, K_TYPE);
+          const hidden = load<f64>(h + K_SEQ) < load<f64>(ctrl + C_GROUP_COVER);
+          if (!hidden && (type == T_MERGE || type == T_VALUE || type == T_VALUE_PREFERRED_SEQNO)) {
+            const base = type != T_MERGE;
+            if (!emit(base ? TAG_BASE : TAG_OPERAND, groupKey, groupLen, <usize>ki(h, K_VAL), ki(h, K_VAL_LEN))) return GROW;
+            if (base) {
+              phase = P_SKIP;
+              break;
+            }
+            ms = MS_ADVANCE;
+            setCi(C_MERGE_STATE, ms);
+            continue;
+          }
+          // Every older version of a covered one is covered too: the group ends here.
+          if (!hidden && type != T_DELETION && type != T_SINGLE_DELETION) return fallback(R_TYPE);
+          ms = MS_END_SKIP;
+          setCi(C_MERGE_STATE, ms);
+        }
+        // MS_END_TOP or MS_END_SKIP: the operands apply to no value.
+        if (!emit(TAG_NO_BASE, groupKey, groupLen, groupKey, 0)) return GROW;
+        phase = ms == MS_END_SKIP ? P_SKIP : P_TOP;
+        break;
+      }
+      setCi(C_MERGE_GROUPS, ci(C_MERGE_GROUPS) + 1);
+      setCi(C_PHASE, phase);
+      if (phase == P_TOP) continue;
     }
     // P_SKIP: move past every version of the group's key (the newest one included).
     const groupLen = ci(C_GROUP_LEN);
     for (;;) {
-      const topIdx = heapIdx(0);
-      const top = cur(topIdx);
-      const r = next(top);
-      if (r == N_REFILL) {
-        setCi(C_PENDING, topIdx);
-        return REFILL;
-      }
-      if (r == N_FALLBACK) return FALLBACK;
-      if (r == N_EXHAUSTED) {
-        popTop();
-      } else if (siftTop() && ki(top, K_DISTINCT) != 0) {
-        break; // the same cursor stays on top at a new user key
-      }
-      if (ci(C_HEAP_LEN) == 0) break;
-      const h = heapAt(0);
-      if (compare(<usize>ki(h, K_KEY), ki(h, K_KEY_LEN) - 8, groupKey, groupLen) != 0) break;
+      const r = advanceGroup(groupKey, groupLen);
+      if (r == A_REFILL) return REFILL;
+      if (r == A_FALLBACK) return FALLBACK;
+      if (r == A_END) break;
     }
     phase = P_TOP;
     setCi(C_PHASE, phase);
