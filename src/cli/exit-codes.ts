@@ -15,6 +15,8 @@ export const ExitCode = {
   CORRUPT: 3,
   /** The checkpoint uses a feature this tool does not read (named in the message). */
   UNSUPPORTED: 4,
+  /** compare --trust: a trusted key signed two contradicting reports for one anchor. */
+  EQUIVOCATION: 5,
   /** Bad command-line usage. */
   USAGE: 64,
   /** Reading or writing failed (permissions, disk full, ...). */
@@ -30,6 +32,7 @@ export const EXIT_CODES_HELP = [
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
+  '  5   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
   '  74  I/O error',
 ].join('\n');
@@ -41,6 +44,8 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'NOT_FOUND':
     case 'UNKNOWN_TABLE':
       return ExitCode.INCOMPARABLE;
+    case 'NOT_CERTIFIED':
+      return ExitCode.DIVERGENCE;
     case 'UNSUPPORTED_FEATURE':
       return ExitCode.UNSUPPORTED;
     case 'INVALID_ARGUMENT':

@@ -16,6 +16,8 @@ import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js
 import { progressReporter } from '../progress.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
+import { loadSigningKey } from './keygen.js';
+import { signReport } from '../../report/identity/signature.js';
 
 interface DigestArgs {
   checkpoint: string[];
@@ -30,6 +32,7 @@ interface DigestArgs {
   node?: string;
   'prom-textfile'?: string;
   progress: boolean;
+  'sign-key'?: string;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
@@ -48,11 +51,14 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
+      .option('sign-key', { type: 'string', describe: 'sign the report with this Ed25519 private key (PEM, from keygen): compare --trust counts only signed reports' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
     let source: Source | undefined;
     try {
+      // The key is read first: a bad key fails before minutes of digesting.
+      const signKey = args['sign-key'] === undefined ? undefined : await loadSigningKey(args['sign-key']);
       source = await openCheckpoint(args.checkpoint);
       const path = args.checkpoint[0]!;
       const tables = await selectTables(args.tables, source);
@@ -68,7 +74,7 @@ export const digestCommand = defineCommand<DigestArgs>({
         onProgress: (n, t) => progress.update(n, t),
       });
       progress.done();
-      const report = buildReport(summary, rangeDigests, ranges, {
+      const built = buildReport(summary, rangeDigests, ranges, {
         name: args.node ?? hostname(),
         source: path,
         sourceKind: source.kind,
@@ -76,6 +82,7 @@ export const digestCommand = defineCommand<DigestArgs>({
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
       });
+      const report = signKey === undefined ? built : signReport(built, signKey);
       if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return ExitCode.OK;

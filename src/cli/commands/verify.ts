@@ -4,6 +4,7 @@ import { formatDigest } from '../../format/digest.js';
 import { verifySnapshot } from '../../format/reader.js';
 import { snapshotFiles } from '../../sources/open.js';
 import { defineCommand } from '../command.js';
+import { verifyWithCertificate } from './verify-certificate.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
 
 interface VerifyArgs {
@@ -11,6 +12,9 @@ interface VerifyArgs {
   chunks: boolean;
   'each-chunk': boolean;
   json: boolean;
+  certificate?: string;
+  trust?: string;
+  quorum?: string;
 }
 
 interface VerifyResult {
@@ -30,8 +34,12 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files (or base paths of chunk files <path>.000000, …); each is one snapshot' })
       .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
       .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as unknown as Argv<VerifyArgs>,
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+      .option('certificate', { type: 'string', describe: 'also check the snapshot against this quorum certificate (compare --certificate): exit 0 only if a quorum of --trust keys signed exactly this snapshot\'s anchor and content' })
+      .option('trust', { type: 'string', describe: 'with --certificate: the trust set (directory of <node>.pub, or JSON trust file)' })
+      .option('quorum', { type: 'string', describe: 'with --certificate: weight N, P/Q or >P/Q of the trust set (default: more than half)' }) as unknown as Argv<VerifyArgs>,
   async run(args, io) {
+    if (args.certificate !== undefined) return verifyWithCertificate({ ...args, certificate: args.certificate }, io);
     const groups = args.chunks ? [args.snapshot] : args.snapshot.map((s) => [s]);
     const results: VerifyResult[] = [];
     let exit: number = ExitCode.OK;
