@@ -71,7 +71,7 @@ describe('compare: grouping by digest', () => {
     const r = compareReports([report({ node: 'a' }), report({ node: 'b' }), report({ node: 'c', digest: 2 }), report({ node: 'd', digest: 2 })]);
     expect(r.outcome).toBe('divergence');
     expect(r.authoritativeDigest).toBeNull();
-    expect(r.rule).toEqual({ kind: 'majority', required: 3, reached: false });
+    expect(r.rule).toEqual({ kind: 'majority', spec: '>1/2', required: 3, reached: false });
     expect(r.minority).toEqual([]);
   });
 
