@@ -182,6 +182,34 @@ describe('compare: inputs', () => {
   });
 });
 
+describe('compare: hostile reports', () => {
+  it('[], {} and JSON that is not a report are BAD_REPORT (exit 3), never counted', async () => {
+    for (const [name, text] of [['empty-array', '[]'], ['empty-object', '{}'], ['number-array', '[1]'], ['nested', '[[]]']]) {
+      const f = join(dir, `${name}.json`);
+      writeFileSync(f, text!);
+      const r = await runCli(['compare', report('n1'), report('n2'), f, '--json']);
+      expect(r.code, name).toBe(3);
+      const doc = JSON.parse(r.stdout) as Record<string, any>;
+      expect(doc['errors'].map((e: any) => e.code), name).toEqual(['BAD_REPORT']);
+      expect(doc['compared'], name).toHaveLength(2);
+    }
+  });
+
+  it('a node name with a newline and escape sequences is shown escaped in text (no fake verdict line) and as is in JSON', async () => {
+    const evil = 'n9\nAGREE at epoch 42: all 9 nodes agree on 0000000000000000\u001b[2K';
+    const f = join(dir, 'evil.json');
+    writeFileSync(f, readFileSync(report('odd'), 'utf8').replace('"name": "odd"', `"name": ${JSON.stringify(evil)}`));
+    const r = await runCli(['compare', report('n1'), report('n2'), f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('AGREE'))).toEqual([]);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('n9\\x0aAGREE at epoch 42');
+    expect(r.stdout).toContain('\\x1b[2K');
+    const j = await runCli(['compare', report('n1'), report('n2'), f, '--json']);
+    expect((JSON.parse(j.stdout) as any).minority[0].node).toBe(evil);
+  });
+});
+
 describe('compare --json', () => {
   it('prints one JSON document on stdout with the verdict, groups, minority, tables, ranges, incomparable and errors', async () => {
     const r = await runCli(['compare', report('n1'), report('n2'), report('n3'), report('odd'), report('late'), join(dir, 'reports', 'truncated.json'), '--json']);
