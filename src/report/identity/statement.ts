@@ -124,6 +124,7 @@ class Bytes {
 }
 
 const DECIMAL = /^(0|[1-9]\d{0,19})$/;
+const DIGEST = /^[0-9a-f]{16}$/;
 /** A UTF-16 surrogate without its pair: UTF-8 cannot encode it, and TextEncoder would replace it silently. */
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
@@ -145,7 +146,10 @@ export function encodeStatement(s: Statement): Uint8Array {
     if (!/^(?:[0-9a-f]{2})*$/.test(v) || (len !== undefined && v.length !== len * 2)) bad(`${what} ${JSON.stringify(v)} is not ${len ?? 'whole-byte'} lowercase hex bytes`);
     return Uint8Array.from(Buffer.from(v, 'hex'));
   };
-  const digest = (v: string, what: string): bigint => BigInt(`0x${Buffer.from(hexBytes(v, 8, what)).toString('hex')}`);
+  const digest = (v: string, what: string): bigint => {
+    if (!DIGEST.test(v)) bad(`${what} ${JSON.stringify(v)} is not 16 lowercase hex digits`);
+    return BigInt(`0x${v}`);
+  };
   const text = (v: string, max: number, what: string): Uint8Array => {
     if (typeof v !== 'string' || v.length === 0 || LONE_SURROGATE.test(v)) bad(`${what} must be a non-empty, well-formed string`);
     const b = utf8.encode(v);
