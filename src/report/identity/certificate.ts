@@ -1,7 +1,9 @@
 import { SnapshotError } from '../../format/errors.js';
 import { verifyBytes } from './keys.js';
 import { formatQuorum, requiredWeight, type QuorumRule } from './quorum.js';
-import { attestedContentKey, decodeStatement, type Statement } from './statement.js';
+import type { TableReport } from '../schema.js';
+import { parseJsonObject } from './json.js';
+import { attestedContentKey, decodeStatement, type AttestedFields, type Statement } from './statement.js';
 import { MAX_TRUST_MEMBERS, type TrustSet } from './trust-set.js';
 
 /**
@@ -28,17 +30,9 @@ export interface CertificateSigner {
   readonly signature: string;
 }
 
-/** The certified content: a statement's attested fields, without who signed it. */
-export interface CertifiedContent {
-  readonly formatVersion: number;
-  readonly epoch: string;
-  readonly cursor: { readonly index: string; readonly eventIdHex: string };
-  readonly maxChunkBytes: string;
-  readonly rangesPerTable: number;
-  readonly digest: string;
-  readonly entries: string;
-  readonly bytes: string;
-  readonly tables: readonly { readonly id: number; readonly name: string; readonly entries: string; readonly bytes: string; readonly digest: string }[];
+/** The certified content in readable form: a statement's attested fields without chunks and ranges, and without who signed it. */
+export interface CertifiedContent extends Omit<AttestedFields, 'tables' | 'chunks'> {
+  readonly tables: readonly Omit<TableReport, 'ranges'>[];
 }
 
 export interface Certificate extends CertifiedContent {
@@ -57,19 +51,10 @@ export interface SignedStatement {
   readonly weight: number;
 }
 
-/** The readable content of a statement. */
+/** The readable content of a statement (field order as in a report, which the certificate text keeps). */
 export function certifiedContent(s: Statement): CertifiedContent {
-  return {
-    formatVersion: s.formatVersion,
-    epoch: s.epoch,
-    cursor: { index: s.cursor.index, eventIdHex: s.cursor.eventIdHex },
-    maxChunkBytes: s.maxChunkBytes,
-    rangesPerTable: s.rangesPerTable,
-    digest: s.digest,
-    entries: s.entries,
-    bytes: s.bytes,
-    tables: s.tables.map((t) => ({ id: t.id, name: t.name, entries: t.entries, bytes: t.bytes, digest: t.digest })),
-  };
+  const { tables, chunks: _chunks, node: _node, publicKey: _key, ...anchorAndTotals } = s;
+  return { ...anchorAndTotals, tables: tables.map(({ ranges: _ranges, ...t }) => t) };
 }
 
 /**
@@ -129,14 +114,7 @@ export function verifyCertificate(text: string, trust: TrustSet, rule: QuorumRul
   const bad = (message: string): never => {
     throw new SnapshotError('BAD_CERTIFICATE', message, { file });
   };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return bad(`not a JSON certificate (truncated or damaged?): ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('expected a JSON object');
-  const c = value as Record<string, unknown>;
+  const c = parseJsonObject(text, 'BAD_CERTIFICATE', file, 'a JSON certificate (truncated or damaged?)');
   if (c['certificate'] !== CERTIFICATE_KIND) bad(`not a certificate: "certificate" must be ${JSON.stringify(CERTIFICATE_KIND)}`);
   if (c['certificateVersion'] !== CERTIFICATE_VERSION) bad(`certificateVersion: this tool reads version ${CERTIFICATE_VERSION}, got ${JSON.stringify(c['certificateVersion'])}`);
   const signers = c['signers'];

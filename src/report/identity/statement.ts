@@ -22,22 +22,15 @@ export const MAX_STATEMENT_CHUNKS = 1 << 24;
 /** Raw Ed25519 public key length. */
 export const PUBLIC_KEY_BYTES = 32;
 
+/** The report fields a statement attests: the anchor, every digest and count, the chunks. */
+export type AttestedFields = Pick<DigestReport, 'formatVersion' | 'epoch' | 'cursor' | 'maxChunkBytes' | 'rangesPerTable' | 'digest' | 'entries' | 'bytes' | 'tables' | 'chunks'>;
+
 /**
  * What a report attests, with who attests it, in the report's own notation (decimal strings
  * for u64, lowercase hex for digests and bytes) so it converts to and from a report losslessly.
+ * Tables carry `ranges` exactly when rangesPerTable > 0.
  */
-export interface Statement {
-  readonly formatVersion: number;
-  readonly epoch: string;
-  readonly cursor: { readonly index: string; readonly eventIdHex: string };
-  readonly maxChunkBytes: string;
-  readonly rangesPerTable: number;
-  readonly digest: string;
-  readonly entries: string;
-  readonly bytes: string;
-  /** Tables in catalog order; `ranges` present exactly when rangesPerTable > 0. */
-  readonly tables: readonly TableReport[];
-  readonly chunks: readonly ChunkReport[];
+export interface Statement extends AttestedFields {
   /** The node name the statement is made under. */
   readonly node: string;
   /** The signer's raw Ed25519 public key, 64 lowercase hex digits. */

@@ -1,4 +1,5 @@
 import { SnapshotError } from '../../format/errors.js';
+import { parseJsonObject } from './json.js';
 import { parsePublicKey } from './keys.js';
 import { MAX_NODE_NAME_BYTES } from './statement.js';
 
@@ -39,14 +40,7 @@ export function parseTrustFile(text: string, file: string): TrustSet {
   const bad = (message: string): never => {
     throw new SnapshotError('BAD_TRUST', message, { file });
   };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    return bad(`not a JSON trust file: ${(e as Error).message}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return bad('expected a JSON object {"trustVersion": 1, "nodes": [...]}');
-  const v = value as Record<string, unknown>;
+  const v = parseJsonObject(text, 'BAD_TRUST', file, 'a JSON trust file {"trustVersion": 1, "nodes": [...]}');
   if (v['trustVersion'] !== TRUST_FILE_VERSION) bad(`trustVersion: this tool reads version ${TRUST_FILE_VERSION}, got ${JSON.stringify(v['trustVersion'])}`);
   const nodes = v['nodes'];
   if (!Array.isArray(nodes)) return bad('nodes: expected an array of {"name", "publicKey", "weight"}');
