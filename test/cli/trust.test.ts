@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,6 +86,18 @@ describe('keygen', () => {
     expect(doc['publicKey']).toMatch(/^[0-9a-f]{64}$/);
     expect(doc['fingerprint']).toMatch(/^sha256:[0-9a-f]{16}$/);
     expect(doc['publicKeyFile']).toBe(p('keys', 'extra.pub'));
+  });
+
+  it('keys made by OpenSSL (genpkey -algorithm ed25519, pkey -pubout) sign and verify like keygen\'s', async () => {
+    const key = p('keys', 'openssl.key');
+    mkdirSync(p('trust-openssl'));
+    execFileSync('openssl', ['genpkey', '-algorithm', 'ed25519', '-out', key]);
+    execFileSync('openssl', ['pkey', '-in', key, '-pubout', '-out', p('trust-openssl', 'ossl.pub')]);
+    const signed = p('reports', 'openssl.json');
+    writeFileSync(signed, await ok(['digest', CHECKPOINT, '--tables', TABLE, '--node', 'ossl', '--json', '--sign-key', key]));
+    const r = await runCli(['compare', signed, '--trust', p('trust-openssl'), '--json']);
+    const doc = JSON.parse(r.stdout) as Record<string, any>;
+    expect([r.code, doc['verdict'], doc['rejected']]).toEqual([0, 'AGREE', []]);
   });
 
   it('digest --sign-key refuses a file that is not an Ed25519 private key (BAD_KEY, exit 3) before digesting', async () => {
