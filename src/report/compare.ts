@@ -13,8 +13,8 @@ import type { DigestReport, TableReport } from './schema.js';
  *
  * Rules (docs/RUNBOOK.md explains them to operators):
  * - Digests are compared only between reports with the same **anchor**: format version, epoch,
- *   cursor, catalog (table ids and names) and max chunk bytes. The reports of the largest anchor
- *   group are compared (`epoch` option: only reports of that epoch may be it; on a tie, the higher
+ *   cursor, catalog (table ids and names) and max chunk bytes. The reports of the largest (with a
+ *   trust set: heaviest) anchor group are compared (`epoch` option: only reports of that epoch may be it; on a tie, the higher
  *   epoch, then the anchor of the report given first); every other report is *incomparable*, named
  *   with the anchor fields in which it differs. Never a mismatch.
  * - Compared nodes are grouped by snapshot digest. The authoritative group is the one holding a
@@ -278,7 +278,7 @@ export function compareReports(reports: readonly LoadedReport[], failures: reado
   // 2. One vote per voter: copies count once, contradictions not at all.
   const { voters, duplicates, contradictions } = oneVoteEach(candidates);
 
-  // 3. Choose the anchor: the largest group (of the requested epoch), ties to the higher epoch, then input order.
+  // 3. Choose the anchor: the heaviest group (of the requested epoch), ties to the higher epoch, then input order.
   const byAnchor = new Map<string, { anchor: Anchor; members: Voter[]; first: number }>();
   voters.forEach((v, i) => {
     const anchor = anchorOf(v.l.report);
@@ -288,7 +288,8 @@ export function compareReports(reports: readonly LoadedReport[], failures: reado
     else g.members.push(v);
   });
   const anchorGroups = [...byAnchor.values()].filter((g) => options.epoch === undefined || g.anchor.epoch === options.epoch);
-  anchorGroups.sort((x, y) => y.members.length - x.members.length || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
+  const anchorWeight = (g: { members: Voter[] }): number => g.members.reduce((w, v) => w + v.weight, 0);
+  anchorGroups.sort((x, y) => anchorWeight(y) - anchorWeight(x) || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
   const chosen = anchorGroups[0];
   const anchor = chosen?.anchor ?? null;
   const atAnchor = chosen?.members ?? [];
