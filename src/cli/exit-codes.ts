@@ -28,7 +28,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0   intact / all nodes agree / snapshots identical',
-  '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff)',
+  '  1   divergence: nodes disagree (compare; even if another report is bad), snapshots differ (diff),',
+  '      or a snapshot is not the certified one (verify --certificate: NOT_CERTIFIED)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
