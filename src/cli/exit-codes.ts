@@ -16,7 +16,7 @@ export const ExitCode = {
   /** The checkpoint uses a feature this tool does not read (named in the message). */
   UNSUPPORTED: 4,
   /** compare --trust: a trusted key signed two contradicting reports for one anchor. */
-  EQUIVOCATION: 5,
+  EQUIVOCATION: 6,
   /** Bad command-line usage. */
   USAGE: 64,
   /** Reading or writing failed (permissions, disk full, ...). */
@@ -33,7 +33,7 @@ export const EXIT_CODES_HELP = [
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
-  '  5   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
+  '  6   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
   '  74  I/O error',
 ].join('\n');

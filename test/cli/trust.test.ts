@@ -108,9 +108,9 @@ describe('keygen', () => {
 });
 
 describe('compare --trust: the hostile mix', () => {
-  it('counts only trusted signed votes: equivocation (exit 5), forged/unsigned rejected, the copy once, weight beats node count', async () => {
+  it('counts only trusted signed votes: equivocation (exit 6), forged/unsigned rejected, the copy once, weight beats node count', async () => {
     const r = await runCli(['compare', ...ALL(), '--trust', p('trust.json'), '--json']);
-    expect(r.code).toBe(5);
+    expect(r.code).toBe(6);
     const doc = JSON.parse(r.stdout) as Record<string, any>;
     expect(doc['verdict']).toBe('EQUIVOCATION');
     expect(doc['authenticated']).toBe(true);
@@ -134,7 +134,7 @@ describe('compare --trust: the hostile mix', () => {
 
   it('the text output says the votes are signed, and names the key, the rejected reports and the copy', async () => {
     const r = await runCli(['compare', ...ALL(), '--trust', p('trust.json')]);
-    expect(r.code).toBe(5);
+    expect(r.code).toBe(6);
     expect(r.stdout.split('\n')[0]).toMatch(/^EQUIVOCATION at epoch 42: eq \(key [0-9a-f]{16}…\) signed 2 different reports; not counted\. the quorum agrees on [0-9a-f]{16}/);
     expect(r.stdout).toContain('votes: signed, one per trusted key; trust set weight 8, quorum >1/2 = weight 5');
     expect(r.stdout).toMatch(/forged\.json\): wrong-key: signed with key sha256:[0-9a-f]{16}, not the key trusted for this name/);
@@ -144,7 +144,7 @@ describe('compare --trust: the hostile mix', () => {
   it('with every weight 1 (a directory of .pub files) the same two nodes are no quorum, and no certificate is written', async () => {
     const cert = p('no-quorum.cert');
     const r = await runCli(['compare', ...ALL(), '--trust', p('trust-dir'), '--certificate', cert]);
-    expect(r.code).toBe(5);
+    expect(r.code).toBe(6);
     expect(r.stdout).toMatch(/certificate: not written \(no group of trusted signers reaches the quorum \(>1\/2: weight 3 of 5\)\)/);
     expect(existsSync(cert)).toBe(false);
   });
@@ -197,7 +197,7 @@ describe('certificates: compare --certificate and verify --certificate', () => {
   beforeAll(async () => {
     cert = p('epoch42.cert');
     const r = await runCli(['compare', ...ALL(), '--trust', p('trust.json'), '--certificate', cert]);
-    expect(r.code).toBe(5);
+    expect(r.code).toBe(6);
   });
 
   it('the certificate names exactly the agreeing trusted signers', () => {

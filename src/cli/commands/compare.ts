@@ -30,7 +30,7 @@ interface CompareArgs {
 export const COMPARE_SCHEMA_VERSION = 1;
 
 /**
- * The exit code of a comparison (pure): 5 when a trusted key equivocated; 1 when a divergence is
+ * The exit code of a comparison (pure): 6 when a trusted key equivocated; 1 when a divergence is
  * proven, whatever else happened (a bad input never hides it); otherwise 74 for an unreadable
  * report, 3 for a corrupt, inconsistent, conflicting or rejected one, 2 for a missing one, a
  * report at another anchor, or too few comparable reports; 0 when every given report was
@@ -81,7 +81,7 @@ export const compareCommand = defineCommand<CompareArgs>({
           'counted once, different reports under one name not at all. With --trust: one vote per',
           'trusted key, weighted; unsigned, unknown-key, bad-signature and misnamed reports are',
           'rejected by name.',
-          'Exit: 5 when a trusted key equivocated; 1 when nodes diverge, even if another report',
+          'Exit: 6 when a trusted key equivocated; 1 when nodes diverge, even if another report',
           'is bad; otherwise 74 unreadable > 3 inconsistent/conflicting/rejected/corrupt >',
           '2 missing/incomparable/too few (or --certificate not written); 0 only when every',
           'report given was compared and all agree.',
