@@ -10,6 +10,7 @@ export { RangeDigester, MAX_RANGES } from './report/ranges.js';
 export { renderPrometheus } from './report/prometheus.js';
 export { compareReports, verdictOf } from './report/compare.js';
 export { validateReport, reportValues } from './report/validate.js';
+export * from './report/identity/index.js';
 export { diffSources } from './report/diff.js';
 export { openCheckpoint, snapshotFiles } from './sources/open.js';
 export type { MergeOperator } from './sources/merge-operator.js';

@@ -17,6 +17,8 @@ export const ExitCode = {
   UNSUPPORTED: 4,
   /** The source is a live database (another process holds its LOCK): digest a checkpoint, or --allow-live. */
   LIVE_DATABASE: 5,
+  /** compare --trust: a trusted key signed two contradicting reports for one anchor. */
+  EQUIVOCATION: 6,
   /** Bad command-line usage. */
   USAGE: 64,
   /** Reading or writing failed (permissions, disk full, ...). */
@@ -28,11 +30,13 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0   intact / all nodes agree / snapshots identical',
-  '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff)',
+  '  1   divergence: nodes disagree (compare; even if another report is bad), snapshots differ (diff),',
+  '      or a snapshot is not the certified one (verify --certificate: NOT_CERTIFIED)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report, or a failed merge operator (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
   '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
+  '  6   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
   '  74  I/O error',
 ].join('\n');
@@ -44,6 +48,8 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'NOT_FOUND':
     case 'UNKNOWN_TABLE':
       return ExitCode.INCOMPARABLE;
+    case 'NOT_CERTIFIED':
+      return ExitCode.DIVERGENCE;
     case 'UNSUPPORTED_FEATURE':
       return ExitCode.UNSUPPORTED;
     case 'LIVE_DATABASE':

@@ -33,7 +33,10 @@ export type SourceErrorCode =
 /** Codes for reports that compare consumes. */
 export type ReportErrorCode = 'BAD_REPORT';
 
-export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode;
+/** Codes for keys, signed statements, trust sets and quorum certificates (spec/STATEMENT.md). */
+export type TrustErrorCode = 'BAD_KEY' | 'BAD_STATEMENT' | 'BAD_SIGNATURE' | 'BAD_TRUST' | 'BAD_CERTIFICATE' | 'NO_QUORUM' | 'NOT_CERTIFIED';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | TrustErrorCode;
 
 export interface SnapshotErrorOptions {
   /** Byte offset in the input where the problem was detected. */

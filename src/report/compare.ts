@@ -1,3 +1,9 @@
+import type { SignedStatement } from './identity/certificate.js';
+import { fingerprint } from './identity/keys.js';
+import { formatQuorum, MAJORITY, requiredWeight, type QuorumRule } from './identity/quorum.js';
+import { checkReportSignature } from './identity/signature.js';
+import { attestedContentKey, PUBLIC_KEY_BYTES, statementOf, type Statement } from './identity/statement.js';
+import type { TrustSet } from './identity/trust-set.js';
 import type { DigestReport, TableReport } from './schema.js';
 
 /**
@@ -7,8 +13,8 @@ import type { DigestReport, TableReport } from './schema.js';
  *
  * Rules (docs/RUNBOOK.md explains them to operators):
  * - Digests are compared only between reports with the same **anchor**: format version, epoch,
- *   cursor, catalog (table ids and names) and max chunk bytes. The reports of the largest anchor
- *   group are compared (`epoch` option: only reports of that epoch may be it; on a tie, the higher
+ *   cursor, catalog (table ids and names) and max chunk bytes. The reports of the largest (with a
+ *   trust set: heaviest) anchor group are compared (`epoch` option: only reports of that epoch may be it; on a tie, the higher
  *   epoch, then the anchor of the report given first); every other report is *incomparable*, named
  *   with the anchor fields in which it differs. Never a mismatch.
  * - Compared nodes are grouped by snapshot digest. The authoritative group is the one holding a
@@ -17,6 +23,18 @@ import type { DigestReport, TableReport } from './schema.js';
  *   called minority: every group is listed.
  * - Per table, nodes are grouped by table digest; for a divergent table, key ranges are compared
  *   between reports that hold the same number of ranges (`rangesPerTable`, the range anchor).
+ * - One vote per voter: without a trust set a voter is a node name (votes are unauthenticated);
+ *   with one (`trust`), a voter is a trusted key, and a report counts only if it is signed, its
+ *   signature holds, and its key is trusted under the name it claims; the others are *rejected*
+ *   with the reason. A voter's identical reports count once (*duplicates*); contradicting reports
+ *   of one voter at one anchor count not at all: *equivocation* when signed by a trusted key,
+ *   *conflicting* names otherwise.
+ * - Reports with the same snapshot digest but different table digests, counts, chunks or range
+ *   digests contradict each other (the snapshot digest covers the tables): all of them are
+ *   *inconsistent* and not counted.
+ * - With a trust set, groups weigh the trust weights of their voters and the quorum is a weight
+ *   out of the whole trust set (default: more than half of it); without, every node weighs 1 and
+ *   fractions are of the compared nodes.
  */
 
 /** A node as `compare` shows it: its name from the report and the report's file. */
@@ -46,10 +64,49 @@ export interface InputFailure {
 }
 
 export interface CompareOptions {
-  /** Nodes a group needs to be authoritative; absent: a strict majority of the compared nodes. */
-  readonly quorum?: number;
+  /**
+   * What a group needs to be authoritative: a weight (a number of nodes without a trust set) or a
+   * fraction of the total weight. Defaults to more than half (of the trust set's weight, or of the
+   * compared nodes).
+   */
+  readonly quorum?: number | QuorumRule;
   /** Compare the reports of this epoch (decimal); absent: the largest anchor group. */
   readonly epoch?: string;
+  /** Count only signed reports from these keys, with their weights. Absent: unauthenticated votes. */
+  readonly trust?: TrustSet;
+}
+
+/** Why a report was not counted under a trust set. */
+export type RejectReason = 'unsigned' | 'unsupported-statement' | 'bad-signature' | 'unknown-key' | 'wrong-key' | 'key-of-other-node';
+
+export interface RejectedReport extends NodeRef {
+  readonly reason: RejectReason;
+  readonly detail: string;
+  /** The key the report was signed with, when it has one. */
+  readonly publicKey: string | null;
+}
+
+/** Contradicting reports of one voter at one anchor: none counted. */
+export interface ContradictingReports {
+  readonly node: string;
+  /** The signing key (equivocation), or null (conflicting node name, unauthenticated). */
+  readonly publicKey: string | null;
+  readonly reports: readonly (NodeRef & { readonly digest: string })[];
+}
+
+/** Identical reports of one voter: the first counted, the copies not. */
+export interface DuplicateReports {
+  readonly node: string;
+  readonly counted: NodeRef;
+  readonly copies: readonly NodeRef[];
+}
+
+/** Reports with one snapshot digest that disagree on what it holds: none counted. */
+export interface InconsistentReports {
+  readonly digest: string;
+  readonly reports: readonly NodeRef[];
+  /** What they disagree on: table names, or "chunks"/"totals"/"ranges of <table>". */
+  readonly fields: readonly string[];
 }
 
 /** The comparable fields of a report, as compared. */
@@ -85,6 +142,8 @@ export interface AnchorSplit {
 export interface DigestGroup {
   readonly digest: string;
   readonly nodes: readonly NodeRef[];
+  /** Sum of the voters' weights (the node count without a trust set). */
+  readonly weight: number;
   readonly authoritative: boolean;
 }
 
@@ -129,12 +188,17 @@ export type Outcome = 'agree' | 'divergence' | 'too-few';
 
 export interface CompareResult {
   readonly outcome: Outcome;
+  /** True when a trust set decided which reports count (signed votes). */
+  readonly authenticated: boolean;
+  /** The trust set's total weight; null without one. */
+  readonly totalWeight: number | null;
   /** The anchor compared; null when no valid report was given (or none at the requested epoch). */
   readonly anchor: Anchor | null;
-  readonly compared: readonly (NodeRef & { readonly digest: string })[];
-  /** Groups by snapshot digest, largest first (ties in input order). */
+  readonly compared: readonly (NodeRef & { readonly digest: string; readonly weight: number })[];
+  /** Groups by snapshot digest, heaviest first (ties in input order). */
   readonly groups: readonly DigestGroup[];
-  readonly rule: { readonly kind: 'majority' | 'quorum'; readonly required: number; readonly reached: boolean };
+  /** `spec`: the rule as typed (`3`, `2/3`, `>2/3`); `required`: the weight it asks for. */
+  readonly rule: { readonly kind: 'majority' | 'quorum'; readonly spec: string; readonly required: number; readonly reached: boolean };
   readonly authoritativeDigest: string | null;
   readonly minority: readonly MinorityNode[];
   /** Tables whose digests differ among the compared nodes, in catalog order. */
@@ -142,6 +206,18 @@ export interface CompareResult {
   readonly incomparable: readonly IncomparableReport[];
   readonly anchorSplits: readonly AnchorSplit[];
   readonly failures: readonly InputFailure[];
+  /** Reports a trust set did not accept. */
+  readonly rejected: readonly RejectedReport[];
+  /** One trusted key, contradicting signed reports at one anchor. */
+  readonly equivocations: readonly ContradictingReports[];
+  /** One node name (unauthenticated), contradicting reports at one anchor. */
+  readonly conflicting: readonly ContradictingReports[];
+  readonly duplicates: readonly DuplicateReports[];
+  readonly inconsistent: readonly InconsistentReports[];
+  /** Advice that changes no verdict (e.g. every report carries the same node name). */
+  readonly warnings: readonly string[];
+  /** The signed statements of the authoritative group, all attesting one content (for a certificate); empty without a trust set. */
+  readonly certifiable: readonly SignedStatement[];
 }
 
 /** The anchor of a report, as compared. */
@@ -168,73 +244,222 @@ function ref(l: LoadedReport): NodeRef {
   return { node: l.report.node.name, file: l.file };
 }
 
-/** The minimum group size that is authoritative. */
-function requiredSize(compared: number, quorum: number | undefined): number {
-  return quorum ?? Math.floor(compared / 2) + 1;
+/** A report that may count: who votes with it, and with what weight. */
+interface Voter {
+  readonly l: LoadedReport;
+  /** The voter: its trusted key, or its node name without a trust set. */
+  readonly id: string;
+  readonly weight: number;
+  readonly statement: Statement;
+  /** Present under a trust set: the signed statement. */
+  readonly signed?: SignedStatement;
 }
+
+const NO_KEY = '00'.repeat(PUBLIC_KEY_BYTES);
 
 /** Compares valid reports; `failures` are carried into the result so that one document says everything. */
 export function compareReports(reports: readonly LoadedReport[], failures: readonly InputFailure[] = [], options: CompareOptions = {}): CompareResult {
-  // 1. Choose the anchor: the largest group (of the requested epoch), ties to the higher epoch, then input order.
-  const byAnchor = new Map<string, { anchor: Anchor; members: LoadedReport[]; first: number }>();
-  reports.forEach((l, i) => {
-    const anchor = anchorOf(l.report);
+  const trust = options.trust;
+  const rule: QuorumRule | undefined = typeof options.quorum === 'number' ? { kind: 'count', count: options.quorum } : options.quorum;
+
+  // 1. Who votes: every report without a trust set; only signed reports of trusted keys with one.
+  const rejected: RejectedReport[] = [];
+  const candidates: Voter[] = [];
+  for (const l of reports) {
+    if (trust === undefined) {
+      candidates.push({ l, id: l.report.node.name, weight: 1, statement: statementOf(l.report, NO_KEY) });
+      continue;
+    }
+    const v = authenticate(l, trust);
+    if ('reason' in v) rejected.push(v);
+    else candidates.push(v);
+  }
+
+  // 2. One vote per voter: copies count once, contradictions not at all.
+  const { voters, duplicates, contradictions } = oneVoteEach(candidates);
+
+  // 3. Choose the anchor: the heaviest group (of the requested epoch), ties to the higher epoch, then input order.
+  const byAnchor = new Map<string, { anchor: Anchor; members: Voter[]; first: number }>();
+  voters.forEach((v, i) => {
+    const anchor = anchorOf(v.l.report);
     const key = anchorKey(anchor);
     const g = byAnchor.get(key);
-    if (g === undefined) byAnchor.set(key, { anchor, members: [l], first: i });
-    else g.members.push(l);
+    if (g === undefined) byAnchor.set(key, { anchor, members: [v], first: i });
+    else g.members.push(v);
   });
-  const candidates = [...byAnchor.values()].filter((g) => options.epoch === undefined || g.anchor.epoch === options.epoch);
-  candidates.sort((x, y) => y.members.length - x.members.length || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
-  const chosen = candidates[0];
+  const anchorGroups = [...byAnchor.values()].filter((g) => options.epoch === undefined || g.anchor.epoch === options.epoch);
+  const anchorWeight = (g: { members: Voter[] }): number => g.members.reduce((w, v) => w + v.weight, 0);
+  anchorGroups.sort((x, y) => anchorWeight(y) - anchorWeight(x) || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
+  const chosen = anchorGroups[0];
   const anchor = chosen?.anchor ?? null;
-  const members = chosen?.members ?? [];
+  const atAnchor = chosen?.members ?? [];
 
   const incomparable: IncomparableReport[] = [];
-  for (const l of reports) {
-    if (members.includes(l)) continue;
-    const a = anchorOf(l.report);
+  for (const v of voters) {
+    if (atAnchor.includes(v)) continue;
+    const a = anchorOf(v.l.report);
     const differences: AnchorDifference[] = [];
     if (anchor !== null) {
       for (const f of ANCHOR_FIELDS) if (String(a[f]) !== String(anchor[f])) differences.push({ field: f, value: String(a[f]), compared: String(anchor[f]) });
     } else if (options.epoch !== undefined) {
       differences.push({ field: 'epoch', value: a.epoch, compared: options.epoch });
     }
-    incomparable.push({ ...ref(l), differences });
+    incomparable.push({ ...ref(v.l), differences });
   }
 
-  // 2. Group the compared nodes by snapshot digest.
-  const digestGroups = groupBy(members, (l) => l.report.digest);
-  const required = requiredSize(members.length, options.quorum);
-  const top = digestGroups[0];
-  const authoritative = top !== undefined && top.items.length >= required && members.length >= 2 ? top : undefined;
-  const groups: DigestGroup[] = digestGroups.map((g) => ({ digest: g.key, nodes: g.items.map(ref), authoritative: g === authoritative }));
-  const outcome: Outcome = digestGroups.length > 1 ? 'divergence' : members.length < 2 || (options.quorum !== undefined && members.length < options.quorum) ? 'too-few' : 'agree';
+  // 4. Reports that share a snapshot digest must say the same about it; those that do not are not counted.
+  const inconsistent: InconsistentReports[] = [];
+  const excluded = new Set<Voter>();
+  for (const g of groupBy(atAnchor, (v) => v.l.report.digest)) {
+    const fields = contradictionFields(g.items);
+    if (fields.length === 0) continue;
+    inconsistent.push({ digest: g.key, reports: g.items.map((v) => ref(v.l)), fields });
+    for (const v of g.items) excluded.add(v);
+  }
+  const members = atAnchor.filter((v) => !excluded.has(v));
 
-  // 3. Localize: per table, then per range; and per minority node against the authoritative group.
-  const tables = divergentTables(members);
+  // 5. Group the counted voters by snapshot digest and weigh the groups.
+  const total = trust?.totalWeight ?? members.length;
+  const effectiveRule = rule ?? MAJORITY;
+  const required = Math.max(1, requiredWeight(effectiveRule, total));
+  const digestGroups = groupBy(members, (v) => v.l.report.digest, (v) => v.weight);
+  const weightOf = (items: readonly Voter[]): number => items.reduce((w, v) => w + v.weight, 0);
+  const top = digestGroups[0];
+  const second = digestGroups[1];
+  const enough = (items: readonly Voter[] | undefined): boolean => items !== undefined && weightOf(items) >= required && (trust !== undefined || members.length >= 2);
+  // Two groups both reaching a (small) quorum certify nothing.
+  const authoritative = enough(top?.items) && !enough(second?.items) ? top : undefined;
+  const groups: DigestGroup[] = digestGroups.map((g) => ({ digest: g.key, nodes: g.items.map((v) => ref(v.l)), weight: weightOf(g.items), authoritative: g === authoritative }));
+  const outcome: Outcome = digestGroups.length > 1 ? 'divergence' : (trust === undefined && members.length < 2) || !enough(top?.items) ? 'too-few' : 'agree';
+
+  // 6. Localize: per table, then per range; and per minority node against the authoritative group.
+  const loaded = members.map((v) => v.l);
+  const tables = divergentTables(loaded);
   const minority: MinorityNode[] = [];
   if (authoritative !== undefined) {
-    const reference = authoritative.items[0]!.report;
-    for (const l of members) {
-      if (authoritative.items.includes(l)) continue;
-      minority.push({ ...ref(l), digest: l.report.digest, tables: tableDifferences(l.report, reference) });
+    const reference = authoritative.items[0]!.l.report;
+    for (const v of members) {
+      if (authoritative.items.includes(v)) continue;
+      minority.push({ ...ref(v.l), digest: v.l.report.digest, tables: tableDifferences(v.l.report, reference) });
     }
   }
 
   return {
     outcome,
+    authenticated: trust !== undefined,
+    totalWeight: trust?.totalWeight ?? null,
     anchor,
-    compared: members.map((l) => ({ ...ref(l), digest: l.report.digest })),
+    compared: members.map((v) => ({ ...ref(v.l), digest: v.l.report.digest, weight: v.weight })),
     groups,
-    rule: { kind: options.quorum === undefined ? 'majority' : 'quorum', required, reached: authoritative !== undefined },
+    rule: { kind: rule === undefined ? 'majority' : 'quorum', spec: formatQuorum(effectiveRule), required, reached: authoritative !== undefined },
     authoritativeDigest: authoritative?.key ?? null,
     minority,
     tables,
     incomparable,
-    anchorSplits: anchorSplits(reports),
+    anchorSplits: anchorSplits(voters.map((v) => v.l)),
     failures,
+    rejected,
+    equivocations: trust === undefined ? [] : contradictions,
+    conflicting: trust === undefined ? contradictions : [],
+    duplicates,
+    inconsistent,
+    warnings: sameNameWarning(reports),
+    certifiable: authoritative === undefined ? [] : certifiable(authoritative.items),
   };
+}
+
+/** A report checked against the trust set: a voter, or the reason it does not count. */
+function authenticate(l: LoadedReport, trust: TrustSet): Voter | RejectedReport {
+  const name = l.report.node.name;
+  const reject = (reason: RejectReason, detail: string, publicKey: string | null): RejectedReport => ({ ...ref(l), reason, detail, publicKey });
+  const check = checkReportSignature(l.report);
+  if (!check.ok) return reject(check.problem, check.detail, l.report.signature?.publicKey ?? null);
+  const key = check.publicKey;
+  const member = trust.members.find((m) => m.publicKey === key);
+  if (member === undefined) {
+    const named = trust.members.find((m) => m.name === name);
+    return named === undefined
+      ? reject('unknown-key', `key ${fingerprint(key)} is not in the trust set, and neither is the name`, key)
+      : reject('wrong-key', `signed with key ${fingerprint(key)}, not the key trusted for this name (${fingerprint(named.publicKey)})`, key);
+  }
+  if (member.name !== name) return reject('key-of-other-node', `the key of ${JSON.stringify(member.name)} (${fingerprint(key)}) used under the name ${JSON.stringify(name)}`, key);
+  return { l, id: key, weight: member.weight, statement: check.statement, signed: { statement: check.statement, bytes: check.bytes, signature: l.report.signature!.value, weight: member.weight } };
+}
+
+/**
+ * Per voter and anchor: identical reports (same attested content, whatever the node-local
+ * facts) are one vote; reports that contradict each other are none.
+ */
+function oneVoteEach(candidates: readonly Voter[]): { voters: Voter[]; duplicates: DuplicateReports[]; contradictions: ContradictingReports[] } {
+  const voters: Voter[] = [];
+  const duplicates: DuplicateReports[] = [];
+  const contradictions: ContradictingReports[] = [];
+  const byVoter = new Map<string, Voter[]>();
+  for (const v of candidates) {
+    const key = JSON.stringify([v.id, anchorKey(anchorOf(v.l.report))]);
+    const list = byVoter.get(key);
+    if (list === undefined) byVoter.set(key, [v]);
+    else list.push(v);
+  }
+  const dropped = new Set<Voter>();
+  for (const list of byVoter.values()) {
+    if (list.length === 1) continue;
+    const node = list[0]!.l.report.node.name;
+    if (contradictionFields(list).length > 0) {
+      contradictions.push({ node, publicKey: list[0]!.signed === undefined ? null : list[0]!.id, reports: list.map((v) => ({ ...ref(v.l), digest: v.l.report.digest })) });
+      for (const v of list) dropped.add(v);
+    } else {
+      duplicates.push({ node, counted: ref(list[0]!.l), copies: list.slice(1).map((v) => ref(v.l)) });
+      for (const v of list.slice(1)) dropped.add(v);
+    }
+  }
+  for (const v of candidates) if (!dropped.has(v)) voters.push(v);
+  return { voters, duplicates, contradictions };
+}
+
+/**
+ * What reports that should say the same thing disagree on: the snapshot digest, a table's digest,
+ * count or bytes, the chunks or totals, or range digests between reports with the same number of
+ * ranges (different `--ranges` are not a contradiction). Empty when they agree.
+ */
+function contradictionFields(voters: readonly Voter[]): string[] {
+  const fields = new Set<string>();
+  const first = voters[0]!.statement;
+  for (const v of voters.slice(1)) {
+    const s = v.statement;
+    if (s.digest !== first.digest) fields.add('snapshot digest');
+    s.tables.forEach((t, i) => {
+      const f = first.tables[i]!;
+      if (t.digest !== f.digest || t.entries !== f.entries || t.bytes !== f.bytes) fields.add(`table ${t.name}`);
+    });
+    if (s.entries !== first.entries || s.bytes !== first.bytes) fields.add('totals');
+    if (JSON.stringify(s.chunks) !== JSON.stringify(first.chunks)) fields.add('chunks');
+  }
+  for (const g of groupBy(voters, (v) => String(v.statement.rangesPerTable))) {
+    if (g.key === '0') continue;
+    const f = g.items[0]!.statement;
+    for (const v of g.items.slice(1)) {
+      v.statement.tables.forEach((t, i) => {
+        if (JSON.stringify(t.ranges) !== JSON.stringify(f.tables[i]!.ranges)) fields.add(`ranges of table ${t.name}`);
+      });
+    }
+  }
+  return [...fields];
+}
+
+/** The signed statements of an authoritative group that attest its most common content (they differ only in --ranges). */
+function certifiable(items: readonly Voter[]): SignedStatement[] {
+  const signed = items.flatMap((v) => (v.signed === undefined ? [] : [v.signed]));
+  const byContent = groupBy(signed, (s) => attestedContentKey(s.statement), (s) => s.weight);
+  return byContent[0]?.items ?? [];
+}
+
+/** When every report carries one node name, nobody passed --node: the names cannot tell nodes apart. */
+function sameNameWarning(reports: readonly LoadedReport[]): string[] {
+  if (reports.length < 2) return [];
+  const name = reports[0]!.report.node.name;
+  if (reports.some((l) => l.report.node.name !== name)) return [];
+  return [`all ${reports.length} reports carry the node name ${JSON.stringify(name)}: give each node its own name with digest --node NAME`];
 }
 
 function divergentTables(members: readonly LoadedReport[]): TableDivergence[] {
@@ -299,8 +524,8 @@ function anchorSplits(reports: readonly LoadedReport[]): AnchorSplit[] {
   return out;
 }
 
-/** Groups in first-appearance order, then stably sorted by size (largest first). */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): { key: string; items: T[] }[] {
+/** Groups in first-appearance order, then stably sorted by weight (each item weighs 1 by default), heaviest first. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string, weight: (item: T) => number = () => 1): { key: string; items: T[] }[] {
   const map = new Map<string, T[]>();
   for (const item of items) {
     const k = key(item);
@@ -308,7 +533,8 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): { key: strin
     if (list === undefined) map.set(k, [item]);
     else list.push(item);
   }
-  return [...map].map(([k, v]) => ({ key: k, items: v })).sort((a, b) => b.items.length - a.items.length);
+  const w = (list: readonly T[]): number => list.reduce((sum, item) => sum + weight(item), 0);
+  return [...map].map(([k, v]) => ({ key: k, items: v })).sort((a, b) => w(b.items) - w(a.items));
 }
 
 function compareDecimal(a: string, b: string): number {
@@ -318,15 +544,32 @@ function compareDecimal(a: string, b: string): number {
 }
 
 /**
- * The verdict of a comparison, one word an operator and a script can act on. Precedence: a proven
- * divergence first (the most serious finding, never hidden by a bad input); then inputs that could
- * not be used (unreadable, corrupt, missing); then reports at another anchor; then too few reports.
+ * The verdict of a comparison, one word an operator and a script can act on. Precedence:
+ * equivocation by a trusted key; a proven divergence (never hidden by a bad input); then inputs
+ * that could not be used (unreadable; inconsistent, conflicting, rejected, corrupt; missing); then
+ * reports at another anchor; then too few reports.
  */
-export type Verdict = 'AGREE' | 'DIVERGENCE' | 'UNREADABLE' | 'CORRUPT_REPORT' | 'MISSING_REPORT' | 'INCOMPARABLE' | 'TOO_FEW';
+export type Verdict =
+  | 'AGREE'
+  | 'EQUIVOCATION'
+  | 'DIVERGENCE'
+  | 'UNREADABLE'
+  | 'INCONSISTENT'
+  | 'CONFLICTING'
+  | 'REJECTED'
+  | 'CORRUPT_REPORT'
+  | 'MISSING_REPORT'
+  | 'INCOMPARABLE'
+  | 'TOO_FEW';
 
 export function verdictOf(r: CompareResult): Verdict {
+  // A trusted key that signed two contradicting reports is proof of misbehaviour: it comes first.
+  if (r.equivocations.length > 0) return 'EQUIVOCATION';
   if (r.outcome === 'divergence') return 'DIVERGENCE';
   if (r.failures.some((f) => f.kind === 'unreadable')) return 'UNREADABLE';
+  if (r.inconsistent.length > 0) return 'INCONSISTENT';
+  if (r.conflicting.length > 0) return 'CONFLICTING';
+  if (r.rejected.length > 0) return 'REJECTED';
   if (r.failures.some((f) => f.kind === 'corrupt')) return 'CORRUPT_REPORT';
   if (r.failures.some((f) => f.kind === 'missing')) return 'MISSING_REPORT';
   if (r.incomparable.length > 0) return 'INCOMPARABLE';

@@ -64,6 +64,20 @@ export interface ReportWarning {
   readonly message: string;
 }
 
+/**
+ * `digest --sign-key`: an Ed25519 signature over the report's statement (spec/STATEMENT.md), the
+ * canonical bytes of every attested field, the node name and the key. Never over the JSON text.
+ */
+export interface ReportSignature {
+  readonly scheme: 'ed25519';
+  /** Version of the statement encoding signed (spec/STATEMENT.md). */
+  readonly statementVersion: number;
+  /** The signer's raw public key, 64 lowercase hex digits. */
+  readonly publicKey: string;
+  /** The 64-byte signature, 128 lowercase hex digits. */
+  readonly value: string;
+}
+
 export interface DigestReport {
   readonly schemaVersion: number;
   readonly formatVersion: number;
@@ -80,4 +94,6 @@ export interface DigestReport {
   readonly node: NodeInfo;
   /** Present when the source tolerated something (a dropped WAL tail); never compared. */
   readonly warnings?: readonly ReportWarning[];
+  /** Present when the report was signed (`digest --sign-key`). */
+  readonly signature?: ReportSignature;
 }

@@ -1,4 +1,6 @@
 import { SnapshotError } from '../format/errors.js';
+import { MAX_EVENT_ID_BYTES, MAX_TABLE_NAME_BYTES } from '../format/constants.js';
+import { LONE_SURROGATE, MAX_NODE_NAME_BYTES, MAX_STATEMENT_CHUNKS, MAX_STATEMENT_TABLES } from './identity/statement.js';
 import { MAX_RANGES } from './ranges.js';
 import { REPORT_SCHEMA_VERSION, type DigestReport } from './schema.js';
 
@@ -72,6 +74,7 @@ export function parseJsonDocument(doc: ReportDocument, file: string): unknown[] 
     const m = /at position (\d+)/.exec((e as Error).message);
     throw new SnapshotError('BAD_REPORT', `invalid JSON: ${(e as Error).message}`, { file, offset: doc.offset + (m === null ? 0 : Number(m[1])) });
   }
+  if (Array.isArray(value) && value.length === 0) throw new SnapshotError('BAD_REPORT', 'an empty JSON array holds no report', { file, offset: doc.offset });
   return Array.isArray(value) ? value : [value];
 }
 
@@ -87,6 +90,8 @@ const U64_MAX = 0xffff_ffff_ffff_ffffn;
 const DIGEST = /^[0-9a-f]{16}$/;
 const PREFIX = /^[0-9a-f]{8}$/;
 const HEX = /^(?:[0-9a-f]{2})*$/;
+const PUBLIC_KEY = /^[0-9a-f]{64}$/;
+const SIGNATURE = /^[0-9a-f]{128}$/;
 
 /**
  * Checks a parsed value against report schema version 1 and returns it typed. Unknown extra
@@ -122,6 +127,14 @@ export function validateReport(value: unknown, where: string): DigestReport {
     return v as number;
   };
 
+  // Names must be encodable, as a signed statement encodes them: well-formed UTF-16, bounded UTF-8.
+  const text = (v: unknown, path: string, maxBytes: number): string => {
+    if (typeof v !== 'string' || v.length === 0 || LONE_SURROGATE.test(v) || Buffer.byteLength(v) > maxBytes) {
+      bad(path, `expected a non-empty, well-formed string of at most ${maxBytes} UTF-8 bytes, got ${describe(v)}`);
+    }
+    return v as string;
+  };
+
   const r = obj(value, 'report');
   if ('error' in r && !('schemaVersion' in r)) {
     const e = typeof r['error'] === 'object' && r['error'] !== null ? (r['error'] as Record<string, unknown>) : {};
@@ -134,7 +147,7 @@ export function validateReport(value: unknown, where: string): DigestReport {
   u64(r['epoch'], 'epoch');
   const cursor = obj(r['cursor'], 'cursor');
   u64(cursor['index'], 'cursor.index');
-  str(cursor['eventIdHex'], 'cursor.eventIdHex', HEX, 'lowercase hex of whole bytes');
+  if (str(cursor['eventIdHex'], 'cursor.eventIdHex', HEX, 'lowercase hex of whole bytes').length > 2 * MAX_EVENT_ID_BYTES) bad('cursor.eventIdHex', `longer than ${MAX_EVENT_ID_BYTES} bytes`);
   u64(r['maxChunkBytes'], 'maxChunkBytes');
   const rangesPerTable = int(r['rangesPerTable'], 'rangesPerTable', MAX_RANGES);
   const digest = str(r['digest'], 'digest', DIGEST, '16 lowercase hex digits');
@@ -144,13 +157,15 @@ export function validateReport(value: unknown, where: string): DigestReport {
   const names = new Set<string>();
   let previousId = -1;
   let entrySum = 0n;
-  arr(r['tables'], 'tables').forEach((tv, i) => {
+  const tables = arr(r['tables'], 'tables');
+  if (tables.length > MAX_STATEMENT_TABLES) bad('tables', `more than ${MAX_STATEMENT_TABLES} tables`);
+  tables.forEach((tv, i) => {
     const p = `tables[${i}]`;
     const t = obj(tv, p);
     const id = int(t['id'], `${p}.id`, 0xffff_ffff);
     if (id <= previousId) bad(`${p}.id`, `table ids must be strictly ascending (${id} after ${previousId})`);
     previousId = id;
-    if (typeof t['name'] !== 'string' || t['name'].length === 0) bad(`${p}.name`, `expected a non-empty string, got ${describe(t['name'])}`);
+    text(t['name'], `${p}.name`, MAX_TABLE_NAME_BYTES);
     const name = t['name'] as string;
     if (names.has(name)) bad(`${p}.name`, `duplicate table name ${JSON.stringify(name)}`);
     names.add(name);
@@ -180,6 +195,7 @@ export function validateReport(value: unknown, where: string): DigestReport {
 
   const chunks = arr(r['chunks'], 'chunks');
   if (chunks.length === 0) bad('chunks', 'a snapshot has at least one chunk');
+  if (chunks.length > MAX_STATEMENT_CHUNKS) bad('chunks', `more than ${MAX_STATEMENT_CHUNKS} chunks`);
   chunks.forEach((cv, i) => {
     const p = `chunks[${i}]`;
     const c = obj(cv, p);
@@ -191,9 +207,16 @@ export function validateReport(value: unknown, where: string): DigestReport {
   if (last['digest'] !== digest) bad('digest', `${digest} is not the last chunk's digest ${String(last['digest'])} (the snapshot digest is the last trailer)`);
 
   const node = obj(r['node'], 'node');
-  if (typeof node['name'] !== 'string' || node['name'].length === 0) bad('node.name', `expected a non-empty string, got ${describe(node['name'])}`);
+  text(node['name'], 'node.name', MAX_NODE_NAME_BYTES);
   for (const f of ['source', 'sourceKind', 'startedAt', 'toolVersion'] as const) {
     if (node[f] !== undefined && typeof node[f] !== 'string') bad(`node.${f}`, `expected a string, got ${describe(node[f])}`);
+  }
+  if (r['signature'] !== undefined) {
+    const sig = obj(r['signature'], 'signature');
+    if (typeof sig['scheme'] !== 'string') bad('signature.scheme', `expected a string, got ${describe(sig['scheme'])}`);
+    int(sig['statementVersion'], 'signature.statementVersion', 0xffff);
+    str(sig['publicKey'], 'signature.publicKey', PUBLIC_KEY, '64 lowercase hex digits (an Ed25519 public key)');
+    str(sig['value'], 'signature.value', SIGNATURE, '128 lowercase hex digits (an Ed25519 signature)');
   }
   return r as unknown as DigestReport;
 }

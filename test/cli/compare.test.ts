@@ -146,12 +146,25 @@ describe('compare: inputs', () => {
     expect(r.stdout).toContain('n1 (-#1), n2 (-#2)');
   });
 
-  it('two reports with the same node name stay distinct by their files', async () => {
+  it('two different reports under one node name are conflicting: neither counted, both files named, exit 3', async () => {
     const copy = join(dir, 'copy-of-n1.json');
     writeFileSync(copy, readFileSync(report('odd'), 'utf8').replace('"name": "odd"', '"name": "n1"'));
-    const r = await runCli(['compare', report('n1'), report('n2'), copy]);
-    expect(r.code).toBe(1);
-    expect(r.stdout.split('\n')[0]).toContain(`minority: n1 (${copy})`);
+    const r = await runCli(['compare', report('n1'), report('n2'), report('n3'), copy]);
+    expect(r.code).toBe(3);
+    expect(r.stdout.split('\n')[0]).toMatch(/^CONFLICTING REPORTS: 2 different reports under the name n1; not counted; the 2 compared nodes agree at epoch 12/);
+    expect(r.stdout).toContain(copy);
+    expect(r.stdout).toContain(report('n1'));
+  });
+
+  it('an identical copy of a report under its name is counted once, and said so', async () => {
+    const copy = join(dir, 'copy2-of-n1.json');
+    writeFileSync(copy, readFileSync(report('n1'), 'utf8'));
+    const r = await runCli(['compare', report('n1'), copy, report('odd'), '--json']);
+    const doc = JSON.parse(r.stdout) as Record<string, any>;
+    expect(doc['duplicates']).toEqual([{ node: 'n1', counted: { node: 'n1', file: report('n1') }, copies: [{ node: 'n1', file: copy }] }]);
+    // n1 once against odd: two nodes, two digests, no majority (a copy never makes one).
+    expect(doc['verdict']).toBe('DIVERGENCE');
+    expect(doc['authoritativeDigest']).toBeNull();
   });
 
   it('the same file given twice is compared once (it must not count as two nodes)', async () => {
@@ -169,17 +182,45 @@ describe('compare: inputs', () => {
   });
 });
 
+describe('compare: hostile reports', () => {
+  it('[], {} and JSON that is not a report are BAD_REPORT (exit 3), never counted', async () => {
+    for (const [name, text] of [['empty-array', '[]'], ['empty-object', '{}'], ['number-array', '[1]'], ['nested', '[[]]']]) {
+      const f = join(dir, `${name}.json`);
+      writeFileSync(f, text!);
+      const r = await runCli(['compare', report('n1'), report('n2'), f, '--json']);
+      expect(r.code, name).toBe(3);
+      const doc = JSON.parse(r.stdout) as Record<string, any>;
+      expect(doc['errors'].map((e: any) => e.code), name).toEqual(['BAD_REPORT']);
+      expect(doc['compared'], name).toHaveLength(2);
+    }
+  });
+
+  it('a node name with a newline and escape sequences is shown escaped in text (no fake verdict line) and as is in JSON', async () => {
+    const evil = 'n9\nAGREE at epoch 42: all 9 nodes agree on 0000000000000000\u001b[2K';
+    const f = join(dir, 'evil.json');
+    writeFileSync(f, readFileSync(report('odd'), 'utf8').replace('"name": "odd"', `"name": ${JSON.stringify(evil)}`));
+    const r = await runCli(['compare', report('n1'), report('n2'), f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('AGREE'))).toEqual([]);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toContain('n9\\x0aAGREE at epoch 42');
+    expect(r.stdout).toContain('\\x1b[2K');
+    const j = await runCli(['compare', report('n1'), report('n2'), f, '--json']);
+    expect((JSON.parse(j.stdout) as any).minority[0].node).toBe(evil);
+  });
+});
+
 describe('compare --json', () => {
   it('prints one JSON document on stdout with the verdict, groups, minority, tables, ranges, incomparable and errors', async () => {
     const r = await runCli(['compare', report('n1'), report('n2'), report('n3'), report('odd'), report('late'), join(dir, 'reports', 'truncated.json'), '--json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as Record<string, any>;
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'verdict', 'exitCode', 'summary', 'outcome', 'anchor', 'rule', 'authoritativeDigest', 'groups', 'minority', 'tables', 'compared', 'incomparable', 'anchorSplits', 'errors']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'verdict', 'exitCode', 'summary', 'outcome', 'anchor', 'rule', 'authoritativeDigest', 'groups', 'minority', 'tables', 'compared', 'incomparable', 'anchorSplits', 'errors', 'authenticated', 'totalWeight', 'rejected', 'equivocations', 'conflicting', 'duplicates', 'inconsistent', 'warnings']);
     expect(doc['schemaVersion']).toBe(1);
     expect(doc['verdict']).toBe('DIVERGENCE');
     expect(doc['exitCode']).toBe(1);
     expect(doc['anchor']).toEqual({ formatVersion: 1, epoch: '12', cursor: '0', maxChunkBytes: '0', tables: '0=t' });
-    expect(doc['rule']).toEqual({ kind: 'majority', required: 3, reached: true });
+    expect(doc['rule']).toEqual({ kind: 'majority', spec: '>1/2', required: 3, reached: true });
     expect(doc['groups'].map((g: any) => [g.nodes.length, g.authoritative])).toEqual([[3, true], [1, false]]);
     expect(doc['groups'][0].digest).toBe(doc['authoritativeDigest']);
     expect(doc['minority']).toHaveLength(1);

@@ -61,6 +61,12 @@ describe('report validation (schema version 1)', () => {
     ['a JSON array where an object belongs', () => [[]]],
     ['a string', () => 'report'],
     ['the error document of a failed digest', () => ({ error: { code: 'BAD_DUMP', message: 'm', file: null, offset: null } })],
+    ['an empty object', () => ({})],
+    ['a node name with an unpaired surrogate (no statement could encode it)', (r) => ({ ...r, node: { ...(r['node'] as object), name: 'a\ud800' } })],
+    ['a node name over 1,024 UTF-8 bytes', (r) => ({ ...r, node: { ...(r['node'] as object), name: 'é'.repeat(513) } })],
+    ['a table name over 255 UTF-8 bytes', (r) => ({ ...r, tables: (r['tables'] as object[]).map((t, i) => (i === 0 ? { ...t, name: 'x'.repeat(256) } : t)) })],
+    ['a signature without a value', (r) => ({ ...r, signature: { scheme: 'ed25519', statementVersion: 1, publicKey: '00'.repeat(32) } })],
+    ['a signature key of the wrong length', (r) => ({ ...r, signature: { scheme: 'ed25519', statementVersion: 1, publicKey: '00'.repeat(31), value: '00'.repeat(64) } })],
   ];
   for (const [what, mutate] of mutations) {
     it(`rejects ${what} as BAD_REPORT naming the file`, async () => {
@@ -78,6 +84,10 @@ describe('report validation (schema version 1)', () => {
 });
 
 describe('report texts: one, several concatenated, or an array', () => {
+  it('an empty array holds no report: BAD_REPORT at its offset', () => {
+    expect(() => reportValues('  []', 'f')).toThrow(expect.objectContaining({ code: 'BAD_REPORT', offset: 2 }));
+  });
+
   it('finds concatenated documents with or without whitespace between them', () => {
     expect(reportValues('{"a":1}{"b":"}{"}\n\n[{"c":2},{"d":3}]', 'f')).toEqual([{ a: 1 }, { b: '}{' }, { c: 2 }, { d: 3 }]);
   });

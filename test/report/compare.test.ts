@@ -71,7 +71,7 @@ describe('compare: grouping by digest', () => {
     const r = compareReports([report({ node: 'a' }), report({ node: 'b' }), report({ node: 'c', digest: 2 }), report({ node: 'd', digest: 2 })]);
     expect(r.outcome).toBe('divergence');
     expect(r.authoritativeDigest).toBeNull();
-    expect(r.rule).toEqual({ kind: 'majority', required: 3, reached: false });
+    expect(r.rule).toEqual({ kind: 'majority', spec: '>1/2', required: 3, reached: false });
     expect(r.minority).toEqual([]);
   });
 
@@ -200,5 +200,68 @@ describe('catalog anchors', () => {
     const two = anchorOf({ ...base, tables: [{ id: 1, name: 'a' }, { id: 2, name: 'b' }] } as never);
     expect(one.tables).not.toBe(two.tables);
     expect(two.tables).toBe('1=a,2=b');
+  });
+});
+
+describe('compare: one vote per node, and reports that contradict themselves', () => {
+  it('reports with one snapshot digest but different table digests are inconsistent: none counted, never AGREE', () => {
+    const r = compareReports([report({ node: 'a' }), report({ node: 'b' }), report({ node: 'c', tables: [{ name: 'blobs', digest: 1 }, { name: 'objects', digest: 9 }] })]);
+    expect(verdictOf(r)).toBe('INCONSISTENT');
+    expect(r.inconsistent).toEqual([{ digest: D(100), reports: ['a', 'b', 'c'].map((n) => ({ node: n, file: `reports/${n}.json` })), fields: ['table objects'] }]);
+    expect(r.compared).toEqual([]);
+  });
+
+  it('range digests that differ at the same K under one snapshot digest are inconsistent; a different K is not', () => {
+    const x = compareReports([report({ node: 'a', tables: [{ name: 't', digest: 1, ranges: [5, 6] }] }), report({ node: 'b', tables: [{ name: 't', digest: 1, ranges: [5, 7] }] })]);
+    expect(x.inconsistent[0]!.fields).toEqual(['ranges of table t']);
+    const b = report({ node: 'b', tables: [{ name: 't', digest: 1, ranges: [5, 6, 7] }] });
+    const sameCounts = { ...b, report: { ...b.report, tables: [{ ...b.report.tables[0]!, entries: '2' }] } };
+    const y = compareReports([report({ node: 'a', tables: [{ name: 't', digest: 1, ranges: [5, 6] }] }), sameCounts]);
+    expect(verdictOf(y)).toBe('AGREE');
+  });
+
+  it('an inconsistent group does not hide a divergence among the others', () => {
+    const r = compareReports([
+      report({ node: 'a' }),
+      report({ node: 'b', tables: [{ name: 'blobs', digest: 1 }, { name: 'objects', digest: 9 }] }),
+      report({ node: 'c', digest: 200 }),
+      report({ node: 'd', digest: 300 }),
+    ]);
+    expect(verdictOf(r)).toBe('DIVERGENCE');
+    expect(r.inconsistent).toHaveLength(1);
+  });
+
+  it('identical reports under one name count once and are named as duplicates', () => {
+    const a = report({ node: 'a' });
+    const copy = { file: 'copy/a.json', report: { ...a.report, node: { ...a.report.node, startedAt: 'later' } } };
+    const r = compareReports([a, copy, report({ node: 'b', digest: 2 })]);
+    expect(r.duplicates).toEqual([{ node: 'a', counted: { node: 'a', file: 'reports/a.json' }, copies: [{ node: 'a', file: 'copy/a.json' }] }]);
+    // a (once) against b: no majority; the copy would have made one.
+    expect(r.authoritativeDigest).toBeNull();
+  });
+
+  it('different reports under one name at one anchor conflict: neither counted (exit class 3)', () => {
+    const r = compareReports([report({ node: 'a' }), { ...report({ node: 'a', digest: 2 }), file: 'other/a.json' }, report({ node: 'b' }), report({ node: 'c' })]);
+    expect(verdictOf(r)).toBe('CONFLICTING');
+    expect(r.conflicting).toEqual([{ node: 'a', publicKey: null, reports: [{ node: 'a', file: 'reports/a.json', digest: D(100) }, { node: 'a', file: 'other/a.json', digest: D(2) }] }]);
+    expect(r.compared.map((c) => c.node)).toEqual(['b', 'c']);
+  });
+
+  it('one name at two epochs is not a conflict (the other epoch is incomparable)', () => {
+    const r = compareReports([report({ node: 'a' }), report({ node: 'b' }), { ...report({ node: 'a', epoch: '13', digest: 5 }), file: 'old/a.json' }]);
+    expect(r.conflicting).toEqual([]);
+    expect(verdictOf(r)).toBe('INCOMPARABLE');
+  });
+
+  it('every report carrying the same node name gets a warning (nobody passed --node)', () => {
+    const r = compareReports([report({ node: 'vm' }), { ...report({ node: 'vm', digest: 2 }), file: 'b.json' }]);
+    expect(r.warnings).toEqual(['all 2 reports carry the node name "vm": give each node its own name with digest --node NAME']);
+    expect(compareReports([report({ node: 'a' }), report({ node: 'b' })]).warnings).toEqual([]);
+  });
+
+  it('quorum fractions without a trust set are of the compared nodes', () => {
+    const nodes = [report({ node: 'a' }), report({ node: 'b' }), report({ node: 'c', digest: 2 })];
+    expect(compareReports(nodes, [], { quorum: { kind: 'fraction', numerator: 2, denominator: 3, strict: false } }).authoritativeDigest).toBe(D(100));
+    expect(compareReports(nodes, [], { quorum: { kind: 'fraction', numerator: 2, denominator: 3, strict: true } }).authoritativeDigest).toBeNull();
   });
 });

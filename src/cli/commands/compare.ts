@@ -3,6 +3,10 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnapshotError } from '../../format/errors.js';
 import { compareReports, verdictOf, type CompareResult, type InputFailure, type LoadedReport, type Verdict } from '../../report/compare.js';
+import { buildCertificate, certificateText } from '../../report/identity/certificate.js';
+import { MAJORITY, parseQuorum } from '../../report/identity/quorum.js';
+import type { TrustSet } from '../../report/identity/trust-set.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { jsonDocuments, MAX_REPORT_BYTES, parseJsonDocument, validateReport, type ReportDocument } from '../../report/validate.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
@@ -10,31 +14,41 @@ import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { parseU64 } from '../parse.js';
 import { renderCompare, verdictLine } from '../render/compare.js';
+import { escapeText } from '../render/escape.js';
+import { loadTrust } from '../trust-input.js';
 
 interface CompareArgs {
   report: string[];
   json: boolean;
-  quorum?: number;
+  quorum?: string;
   epoch?: string;
+  trust?: string;
+  certificate?: string;
 }
 
 /** Version of the `compare --json` document; bumped when a field is removed or changes meaning. */
 export const COMPARE_SCHEMA_VERSION = 1;
 
 /**
- * The exit code of a comparison (pure): 1 when a divergence is proven, whatever else happened
- * (a bad input never hides it); otherwise 74 for an unreadable report, 3 for a corrupt one, 2 for
- * a missing one, a report at another anchor, or fewer than 2 comparable reports; 0 when every
- * given report was compared and all agree.
+ * The exit code of a comparison (pure): 6 when a trusted key equivocated; 1 when a divergence is
+ * proven, whatever else happened (a bad input never hides it); otherwise 74 for an unreadable
+ * report, 3 for a corrupt, inconsistent, conflicting or rejected one, 2 for a missing one, a
+ * report at another anchor, or too few comparable reports; 0 when every given report was
+ * compared and all agree.
  */
 export function compareExitCode(verdict: Verdict): ExitCodeValue {
   switch (verdict) {
     case 'AGREE':
       return ExitCode.OK;
+    case 'EQUIVOCATION':
+      return ExitCode.EQUIVOCATION;
     case 'DIVERGENCE':
       return ExitCode.DIVERGENCE;
     case 'UNREADABLE':
       return ExitCode.IO_ERROR;
+    case 'INCONSISTENT':
+    case 'CONFLICTING':
+    case 'REJECTED':
     case 'CORRUPT_REPORT':
       return ExitCode.CORRUPT;
     case 'MISSING_REPORT':
@@ -53,7 +67,9 @@ export const compareCommand = defineCommand<CompareArgs>({
       // it, and run() turns any other dash argument back into a usage error.
       .parserConfiguration({ 'unknown-options-as-args': true })
       .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), or - for stdin (one report, concatenated reports, or a JSON array)' })
-      .option('quorum', { type: 'number', describe: 'nodes that make a group authoritative (default: a strict majority of the compared nodes)' })
+      .option('quorum', { type: 'string', describe: 'what makes a group authoritative: a weight N (nodes, without --trust), a fraction of the total weight P/Q, or more than one >P/Q (default: more than half: of the trust set\'s weight with --trust, else of the compared nodes)' })
+      .option('trust', { type: 'string', describe: 'count only signed reports (digest --sign-key) of these keys: a directory of <node-name>.pub files (weight 1 each) or a JSON trust file with weights (spec/STATEMENT.md)' })
+      .option('certificate', { type: 'string', describe: 'with --trust: when a quorum agrees, write a quorum certificate to this file (atomically); never written otherwise' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
       .epilogue(
@@ -61,29 +77,40 @@ export const compareCommand = defineCommand<CompareArgs>({
           'Reports are compared only when their anchors match (format version, epoch, cursor,',
           'tables, max chunk bytes); the others are named as incomparable, never as a mismatch.',
           'Key ranges are compared between reports made with the same digest --ranges K.',
-          'Exit: 1 when nodes diverge, even if another report is corrupt or incomparable;',
-          'otherwise 74 unreadable > 3 corrupt > 2 missing/incomparable/too few; 0 only when',
-          'every report given was compared and all agree.',
+          'Without --trust votes are unauthenticated: one vote per node name, identical copies',
+          'counted once, different reports under one name not at all. With --trust: one vote per',
+          'trusted key, weighted; unsigned, unknown-key, bad-signature and misnamed reports are',
+          'rejected by name.',
+          'Exit: 6 when a trusted key equivocated; 1 when nodes diverge, even if another report',
+          'is bad; otherwise 74 unreadable > 3 inconsistent/conflicting/rejected/corrupt >',
+          '2 missing/incomparable/too few (or --certificate not written); 0 only when every',
+          'report given was compared and all agree.',
           '',
         ].join('\n'),
       ) as unknown as Argv<CompareArgs>,
   async run(args, io) {
     try {
-      if (args.quorum !== undefined && (!Number.isInteger(args.quorum) || args.quorum < 1)) {
-        throw new SnapshotError('INVALID_ARGUMENT', `--quorum must be a positive integer, got ${String(args.quorum)}`);
-      }
+      const quorum = args.quorum === undefined ? undefined : parseQuorum(String(args.quorum));
+      if (args.certificate !== undefined && args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--certificate needs --trust: a certificate holds signed votes of trusted keys');
       const epoch = args.epoch === undefined ? undefined : String(parseU64(args.epoch, '--epoch'));
       const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
       if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
+      const trust = args.trust === undefined ? undefined : await loadTrust(args.trust);
       const { reports, failures } = await loadReports(args.report, io);
       for (const f of failures) {
-        io.stderr(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}\n`);
+        io.stderr(escapeText(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}`) + '\n');
       }
-      const result = compareReports(reports, failures, { ...(args.quorum !== undefined ? { quorum: args.quorum } : {}), ...(epoch !== undefined ? { epoch } : {}) });
+      const result = compareReports(reports, failures, { ...(quorum !== undefined ? { quorum } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(trust !== undefined ? { trust } : {}) });
       const verdict = verdictOf(result);
-      const exitCode = compareExitCode(verdict);
-      io.stdout(args.json ? `${JSON.stringify(compareDocument(result, verdict, exitCode), null, 2)}\n` : renderCompare(result));
+      let exitCode: number = compareExitCode(verdict);
+      let certificate: CertificateOutcome | undefined;
+      if (args.certificate !== undefined) {
+        certificate = await writeCertificate(result, trust!, quorum, args.certificate);
+        // A certificate was asked for and none exists: never exit 0.
+        if (!certificate.written && exitCode === ExitCode.OK) exitCode = ExitCode.INCOMPARABLE;
+      }
+      io.stdout(args.json ? `${JSON.stringify(compareDocument(result, verdict, exitCode, certificate), null, 2)}\n` : renderCompare(result, certificate));
       return exitCode;
     } catch (e) {
       return reportError(e, io, args.json);
@@ -91,8 +118,31 @@ export const compareCommand = defineCommand<CompareArgs>({
   },
 });
 
+/** What `--certificate` did: written to `path` with its signers, or not, and why. */
+export interface CertificateOutcome {
+  readonly path: string;
+  readonly written: boolean;
+  readonly signers: readonly string[];
+  readonly reason?: string;
+}
+
+/**
+ * Writes the certificate when a quorum of trusted weight agrees on one content; otherwise writes
+ * nothing (the file keeps what it held) and says why.
+ */
+async function writeCertificate(r: CompareResult, trust: TrustSet, quorum: ReturnType<typeof parseQuorum> | undefined, path: string): Promise<CertificateOutcome> {
+  const weight = r.certifiable.reduce((w, s) => w + s.weight, 0);
+  if (r.authoritativeDigest === null || r.certifiable.length === 0 || weight < r.rule.required) {
+    const reason = r.authoritativeDigest === null ? `no group of trusted signers reaches the quorum (${r.rule.spec}: weight ${r.rule.required} of ${trust.totalWeight})` : `the agreeing signers attest different range digests (digest --ranges); those with one content weigh ${weight}, the quorum needs ${r.rule.required}`;
+    return { path, written: false, signers: [], reason };
+  }
+  const certificate = buildCertificate(r.certifiable, quorum ?? MAJORITY, trust.totalWeight);
+  await writeFileAtomic(path, certificateText(certificate));
+  return { path, written: true, signers: certificate.signers.map((s) => s.node) };
+}
+
 /** The `compare --json` document: the verdict first, then everything the human output says. */
-export function compareDocument(r: CompareResult, verdict: Verdict, exitCode: number) {
+export function compareDocument(r: CompareResult, verdict: Verdict, exitCode: number, certificate?: CertificateOutcome) {
   return {
     schemaVersion: COMPARE_SCHEMA_VERSION,
     verdict,
@@ -109,6 +159,15 @@ export function compareDocument(r: CompareResult, verdict: Verdict, exitCode: nu
     incomparable: r.incomparable,
     anchorSplits: r.anchorSplits,
     errors: r.failures,
+    authenticated: r.authenticated,
+    totalWeight: r.totalWeight,
+    rejected: r.rejected,
+    equivocations: r.equivocations,
+    conflicting: r.conflicting,
+    duplicates: r.duplicates,
+    inconsistent: r.inconsistent,
+    warnings: r.warnings,
+    ...(certificate !== undefined ? { certificate } : {}),
   };
 }
 
@@ -185,7 +244,7 @@ async function loadReports(inputs: readonly string[], io: CliIo): Promise<{ repo
     for (const file of files) {
       const key = resolve(file);
       if (seen.has(key)) {
-        io.stderr(`snapshot-verify: ${file} is given more than once; compared once\n`);
+        io.stderr(`snapshot-verify: ${escapeText(file)} is given more than once; compared once\n`);
         continue;
       }
       seen.add(key);

@@ -17,6 +17,8 @@ import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js
 import { progressReporter } from '../progress.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
+import { loadSigningKey } from './keygen.js';
+import { signReport } from '../../report/identity/signature.js';
 
 interface DigestArgs {
   checkpoint: string[];
@@ -34,6 +36,7 @@ interface DigestArgs {
   'wal-recovery': 'tolerate-tail' | 'absolute';
   'allow-live': boolean;
   'merge-operator'?: string[];
+  'sign-key'?: string;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
@@ -52,6 +55,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
+      .option('sign-key', { type: 'string', describe: 'sign the report with this Ed25519 private key (PEM, from keygen): compare --trust counts only signed reports' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' })
       .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it; absolute refuses it too. Damage anywhere else is always CORRUPT_CHECKPOINT' })
       .option('allow-live', { type: 'boolean', default: false, describe: 'digest a RocksDB database whose LOCK another process holds (else LIVE_DATABASE, exit 5); the report records it' }) as unknown as Argv<DigestArgs>,
@@ -59,6 +63,8 @@ export const digestCommand = defineCommand<DigestArgs>({
     const started = new Date();
     let source: Source | undefined;
     try {
+      // The key is read first: a bad key fails before minutes of digesting.
+      const signKey = args['sign-key'] === undefined ? undefined : await loadSigningKey(args['sign-key']);
       source = await openCheckpoint(args.checkpoint, {
         walRecovery: args['wal-recovery'],
         allowLive: args['allow-live'],
@@ -88,7 +94,8 @@ export const digestCommand = defineCommand<DigestArgs>({
         ...(source.live === true ? { live: true } : {}),
       });
       const warnings = source.warnings?.() ?? [];
-      const report = warnings.length > 0 ? { ...built, warnings } : built;
+      const unsigned = warnings.length > 0 ? { ...built, warnings } : built;
+      const report = signKey === undefined ? unsigned : signReport(unsigned, signKey);
       if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return ExitCode.OK;

@@ -7,6 +7,7 @@ import type { SourceWarning } from '../../sources/source.js';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineCommand } from '../command.js';
+import { verifyWithCertificate } from './verify-certificate.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
 
 interface VerifyArgs {
@@ -16,6 +17,9 @@ interface VerifyArgs {
   json: boolean;
   'wal-recovery': 'tolerate-tail' | 'absolute';
   'allow-live': boolean;
+  certificate?: string;
+  trust?: string;
+  quorum?: string;
 }
 
 interface VerifyResult {
@@ -40,8 +44,12 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
-      .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' }) as unknown as Argv<VerifyArgs>,
+      .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' })
+      .option('certificate', { type: 'string', describe: 'also check the snapshot against this quorum certificate (compare --certificate): exit 0 only if a quorum of --trust keys signed exactly this snapshot\'s anchor and content' })
+      .option('trust', { type: 'string', describe: 'with --certificate: the trust set (directory of <node>.pub, or JSON trust file)' })
+      .option('quorum', { type: 'string', describe: 'with --certificate: weight N, P/Q or >P/Q of the trust set (default: more than half)' }) as unknown as Argv<VerifyArgs>,
   async run(args, io) {
+    if (args.certificate !== undefined) return verifyWithCertificate({ ...args, certificate: args.certificate }, io);
     const groups = args.chunks ? [args.snapshot] : args.snapshot.map((s) => [s]);
     const results: VerifyResult[] = [];
     let exit: number = ExitCode.OK;
