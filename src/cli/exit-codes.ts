@@ -42,10 +42,12 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'UNKNOWN_TABLE':
       return ExitCode.INCOMPARABLE;
     case 'UNSUPPORTED_FEATURE':
+    case 'BAD_TABLE_NAME':
       return ExitCode.UNSUPPORTED;
     case 'INVALID_ARGUMENT':
       return ExitCode.USAGE;
     case 'IO_ERROR':
+    case 'OUTPUT_EXISTS':
       return ExitCode.IO_ERROR;
     default:
       return ExitCode.CORRUPT;

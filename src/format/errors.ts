@@ -30,7 +30,10 @@ export type SourceErrorCode =
 /** Codes for reports that compare consumes. */
 export type ReportErrorCode = 'BAD_REPORT';
 
-export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode;
+/** Codes restore raises: the output exists, or a table cannot become a RocksDB column family. */
+export type RestoreErrorCode = 'OUTPUT_EXISTS' | 'BAD_TABLE_NAME';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | RestoreErrorCode;
 
 export interface SnapshotErrorOptions {
   /** Byte offset in the input where the problem was detected. */
