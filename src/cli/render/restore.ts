@@ -47,7 +47,8 @@ export function renderRestore(r: RestoreReport, summary: SnapshotSummary | undef
     lines.push(`check: ${digestCommandFor(r)}`);
   } else {
     for (const t of r.tables) {
-      if (t.files.length > 0) lines.push(`ingest ${t.name}: ldb --db=DB --column_family=${t.name} ingest_extern_sst ${t.files.map((f) => `${r.dir}/${f}`).join(' ')}`);
+      // ldb ingests one file per call (IngestExternalFile itself takes a list, atomically).
+      for (const f of t.files) lines.push(`ingest ${t.name}: ldb --db=DB --column_family=${t.name} ingest_extern_sst ${r.dir}/${f}`);
     }
   }
   return `${lines.join('\n')}\n`;
