@@ -29,9 +29,9 @@ export const EXIT_CODES_HELP = [
   '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
-  '  4   unsupported checkpoint feature (named in the message)',
+  '  4   unsupported checkpoint feature (named in the message); restore: a table name RocksDB cannot take',
   '  64  usage error',
-  '  74  I/O error',
+  '  74  I/O error; restore: the output directory exists and is not empty',
 ].join('\n');
 
 /** Maps an error to its exit code; anything not a SnapshotError is an internal failure (I/O class). */
