@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fileSink, formatDigest, loadHasher, newHasher, nullSink } from '../dist/index.js';
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
+import { existingRestoreSection, runRestoreBench, writeRestoreSection } from './restore.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -276,6 +277,11 @@ async function main() {
     const md = await runRocksDbBench();
     if (md !== undefined) writeSection(md);
   }
+  // The restore benchmark (bench/restore.mjs, issue 12) likewise; BENCH_RESTORE=0 skips it.
+  if (process.env.BENCH_RESTORE !== '0') {
+    const md = await runRestoreBench();
+    if (md !== undefined) writeRestoreSection(md);
+  }
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -355,7 +361,8 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   const path = join(HERE, 'RESULTS.md');
   // Keep the RocksDB section (bench/rocksdb.mjs) of the previous RESULTS.md.
   const rocksdb = existingSection(path);
-  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`));
+  const restore = existingRestoreSection(path);
+  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`) + (restore === undefined ? '' : `\n${restore}\n`));
   console.log(`wrote ${path}`);
 }
 

@@ -12,7 +12,7 @@ import type { DecoderOptions } from '../format/decoder.js';
 import type { SnapshotSummary } from '../format/encoder.js';
 import { SnapshotError } from '../format/errors.js';
 import type { SnapshotAnchor } from '../format/header.js';
-import { readSnapshot, type SnapshotInput } from '../format/reader.js';
+import { scanSnapshot, type SnapshotInput } from '../format/reader.js';
 import { LogWriter } from '../sources/rocksdb/log-writer.js';
 import { UNKNOWN_COLUMN_FAMILY, BYTEWISE_COMPARATOR } from '../sources/rocksdb/table/builder/properties-builder.js';
 import { TableBuilder, type FinishedTable, type WriterCompression } from '../sources/rocksdb/table/builder/table-builder.js';
@@ -25,8 +25,6 @@ import { checkTarget, commitDir, discardDir, ioError, makeTempDir, writeNewFile 
 export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
 /** The level restored files go to: the last of RocksDB's default 7, where compaction leaves data. */
 export const RESTORE_LEVEL = 6;
-/** Builder output is written out once this much is pending. */
-const WRITE_BYTES = 4 * 1024 * 1024;
 const MANIFEST_NUMBER = 1;
 const OPTIONS_NUMBER = 2;
 const FIRST_TABLE_FILE_NUMBER = 3;
@@ -85,12 +83,15 @@ export interface RestoreReport {
   readonly bytes: number;
 }
 
-interface OpenFile {
+/** An SST file being built; its handle opens when its first output is written. */
+interface TableFile {
   readonly name: string;
   readonly number: number;
-  readonly handle: FileHandle;
   readonly builder: TableBuilder;
+  readonly table: TableState;
+  handle: FileHandle | undefined;
   written: number;
+  finished: FinishedTable | undefined;
 }
 
 interface TableState {
@@ -117,41 +118,17 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
   const dbSessionId = sessionId();
   let nextNumber = FIRST_TABLE_FILE_NUMBER;
   let tables: Map<number, TableState> | undefined;
-  let current: OpenFile | undefined;
+  // Entries arrive in synchronous decoder callbacks; files are opened, written and closed
+  // between input pieces (`flush`), in order. `pending` holds the files with output to write.
+  const pending: TableFile[] = [];
+  let current: TableFile | undefined;
+  let currentIndex = -1;
   let currentTable: TableState | undefined;
 
-  const drain = async (f: OpenFile): Promise<void> => {
-    const bytes = f.builder.takeOutput();
-    try {
-      await f.handle.write(bytes, 0, bytes.length, f.written);
-    } catch (e) {
-      throw ioError(e, join(tmp, f.name), 'write');
-    }
-    f.written += bytes.length;
-  };
-  const closeFile = async (): Promise<void> => {
-    const f = current;
-    if (f === undefined) return;
-    current = undefined;
-    const table = f.builder.finish();
-    await drain(f);
-    try {
-      await f.handle.sync();
-      await f.handle.close();
-    } catch (e) {
-      throw ioError(e, join(tmp, f.name), 'sync');
-    }
-    currentTable!.files.push({ name: f.name, number: f.number, table });
-  };
-  const openFile = async (t: TableState): Promise<OpenFile> => {
+  const startFile = (t: TableState): TableFile => {
     const number = nextNumber++;
-    const name = sstOnly ? `table-${t.plan.tableId}-${String(t.files.length + 1).padStart(6, '0')}.sst` : `${String(number).padStart(6, '0')}.sst`;
-    let handle: FileHandle;
-    try {
-      handle = await open(join(tmp, name), 'wx');
-    } catch (e) {
-      throw ioError(e, join(tmp, name), 'create');
-    }
+    const part = t.files.length + pending.filter((f) => f.table === t).length + 1;
+    const name = sstOnly ? `table-${t.plan.tableId}-${String(part).padStart(6, '0')}.sst` : `${String(number).padStart(6, '0')}.sst`;
     const builder = new TableBuilder({
       columnFamilyId: sstOnly ? UNKNOWN_COLUMN_FAMILY : t.plan.columnFamilyId,
       columnFamilyName: t.plan.name,
@@ -161,40 +138,65 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       external: sstOnly,
       compression: options.compression ?? 'none',
     });
-    return { name, number, handle, builder, written: 0 };
+    const f: TableFile = { name, number, builder, table: t, handle: undefined, written: 0, finished: undefined };
+    pending.push(f);
+    return f;
+  };
+  const endFile = (): void => {
+    if (current === undefined) return;
+    current.finished = current.builder.finish();
+    current = undefined;
+  };
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const f = pending[0]!;
+      const path = join(tmp, f.name);
+      try {
+        f.handle ??= await open(path, 'wx');
+        const bytes = f.builder.takeOutput();
+        await f.handle.write(bytes, 0, bytes.length, f.written);
+        f.written += bytes.length;
+        if (f.finished === undefined) return; // still being built: the next piece adds to it
+        await f.handle.sync();
+        await f.handle.close();
+      } catch (e) {
+        throw ioError(e, path, 'write');
+      }
+      f.handle = undefined;
+      f.table.files.push({ name: f.name, number: f.number, table: f.finished });
+      pending.shift();
+    }
   };
 
   try {
-    let summary: SnapshotSummary | undefined;
-    for await (const ev of readSnapshot(input, options.decoder)) {
-      if (ev.kind === 'entries') {
-        const t = tables!.get(ev.tableIndex);
-        if (t === undefined) continue; // a table not selected
-        if (currentTable !== t) {
-          await closeFile();
-          currentTable = t;
-        }
-        let bytes = 0;
-        for (const e of ev.entries) {
-          // Files open lazily, so a cut at a batch's or table's end leaves no empty file.
-          const f = current ?? (current = await openFile(t));
-          f.builder.add(e.key, e.value);
-          bytes += e.key.length + e.value.length;
-          if (f.builder.fileSize >= maxSst) await closeFile();
-          else if (f.builder.pendingBytes >= WRITE_BYTES) await drain(f);
-        }
-        t.entries += ev.entries.length;
-        t.keyValueBytes += bytes;
-      } else if (ev.kind === 'tableEnd') {
-        await closeFile();
-        currentTable = undefined;
-      } else if (ev.kind === 'header') {
-        tables ??= selectTables(ev.header.tables, options.tables);
-      } else if (ev.kind === 'end') {
-        summary = ev.summary;
-      }
-    }
-    if (summary === undefined || tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
+    const summary = await scanSnapshot(
+      input,
+      {
+        header: (h) => {
+          tables ??= selectTables(h.tables, options.tables);
+        },
+        entry: (tableIndex, key, value) => {
+          if (tableIndex !== currentIndex) {
+            currentIndex = tableIndex;
+            currentTable = tables!.get(tableIndex);
+          }
+          const t = currentTable;
+          if (t === undefined) return; // a table not selected
+          // Files start lazily, so a cut at a table's end leaves no empty file.
+          const f = current ?? (current = startFile(t));
+          f.builder.add(key, value);
+          t.entries++;
+          t.keyValueBytes += key.length + value.length;
+          if (f.builder.fileSize >= maxSst) endFile();
+        },
+        tableEnd: () => endFile(),
+      },
+      options.decoder,
+      () => (pending.length > 0 ? flush() : undefined),
+    );
+    endFile();
+    await flush();
+    if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
     await options.beforeCommit?.(summary);
     const states = [...tables.values()];
     const files: RestoredFile[] = [];
@@ -224,7 +226,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       bytes: files.reduce((s, f) => s + f.bytes, 0),
     };
   } catch (e) {
-    await current?.handle.close().catch(() => undefined);
+    for (const f of pending) await f.handle?.close().catch(() => undefined);
     await discardDir(tmp);
     throw e;
   }

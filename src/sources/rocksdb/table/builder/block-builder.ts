@@ -4,7 +4,7 @@
  * point (uint32 offset) every `restartInterval` entries where the key is stored whole, then
  * the restart count. No data-block hash index, so the footer is the plain count (block.ts).
  */
-import { ByteWriter } from './byte-writer.js';
+import { ByteWriter, copyBytes } from './byte-writer.js';
 
 /** A block under construction; `finish` returns its contents, `reset` starts the next one. */
 export class BlockBuilder {
@@ -56,7 +56,67 @@ export class BlockBuilder {
     out.bytes(key, shared, keyLength);
     out.bytes(value, valueStart, valueEnd);
     if (keyLength > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(keyLength, this.#lastKey.length * 2));
-    this.#lastKey.set(key.length === keyLength ? key : key.subarray(0, keyLength), 0);
+    copyBytes(this.#lastKey, shared, key, shared, keyLength); // the shared prefix is already there
+    this.#lastKeyLength = keyLength;
+    this.#counter++;
+    this.#entries++;
+  }
+
+  /**
+   * The hot path of data blocks: appends the key `userKey ‖ trailer` → `value` without building
+   * the key first. Same bytes as `add` of the concatenated key.
+   */
+  addWithTrailer(userKey: Uint8Array, trailer: Uint8Array, value: Uint8Array): void {
+    const ukLength = userKey.length;
+    const keyLength = ukLength + trailer.length;
+    let shared = 0;
+    if (this.#counter >= this.#restartInterval) {
+      this.#restarts.push(this.#out.length);
+      this.#counter = 0;
+    } else {
+      const last = this.#lastKey;
+      const n = Math.min(this.#lastKeyLength, keyLength);
+      const m = Math.min(n, ukLength);
+      while (shared < m && last[shared] === userKey[shared]) shared++;
+      if (shared === ukLength) while (shared < n && last[shared] === trailer[shared - ukLength]) shared++;
+    }
+    const out = this.#out;
+    const valueLength = value.length;
+    out.reserve(15 + keyLength - shared + valueLength);
+    const nonShared = keyLength - shared;
+    if ((shared | nonShared | valueLength) < 0x80) {
+      // The common case, one byte per varint, written in place.
+      const p0 = out.length;
+      out.buf[p0] = shared;
+      out.buf[p0 + 1] = nonShared;
+      out.buf[p0 + 2] = valueLength;
+      out.length = p0 + 3;
+    } else {
+      out.varint(shared);
+      out.varint(nonShared);
+      out.varint(valueLength);
+    }
+    const b = out.buf;
+    let p = out.length;
+    if (shared < ukLength) {
+      copyBytes(b, p, userKey, shared, ukLength);
+      p += ukLength - shared;
+      copyBytes(b, p, trailer, 0, trailer.length);
+      p += trailer.length;
+    } else {
+      copyBytes(b, p, trailer, shared - ukLength, trailer.length);
+      p += keyLength - shared;
+    }
+    copyBytes(b, p, value, 0, valueLength);
+    out.length = p + valueLength;
+    if (keyLength > this.#lastKey.length) {
+      const grown = new Uint8Array(Math.max(keyLength, this.#lastKey.length * 2));
+      grown.set(this.#lastKey.subarray(0, this.#lastKeyLength));
+      this.#lastKey = grown;
+    }
+    const last = this.#lastKey;
+    if (shared < ukLength) copyBytes(last, shared, userKey, shared, ukLength);
+    copyBytes(last, ukLength, trailer, 0, trailer.length);
     this.#lastKeyLength = keyLength;
     this.#counter++;
     this.#entries++;

@@ -70,7 +70,7 @@ export class ByteWriter {
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.reserve(n);
-    this.buf.set(n === src.length ? src : src.subarray(start, end), this.length);
+    copyBytes(this.buf, this.length, src, start, end);
     this.length += n;
   }
 
@@ -95,4 +95,14 @@ export function encode(write: (w: ByteWriter) => void): Uint8Array {
   const w = new ByteWriter(16);
   write(w);
   return w.view().slice();
+}
+
+/** Copies src[start, end) to dst at `at`: a loop for short runs (no view allocated), `set` for long ones. */
+export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start: number, end: number): void {
+  const n = end - start;
+  if (n <= 16) {
+    for (let i = 0; i < n; i++) dst[at + i] = src[start + i]!;
+  } else {
+    dst.set(start === 0 && end === src.length ? src : src.subarray(start, end), at);
+  }
 }

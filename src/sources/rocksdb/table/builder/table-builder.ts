@@ -71,7 +71,6 @@ export class TableBuilder {
   readonly #index = new BlockBuilder(1);
   readonly #out = new ByteWriter(1 << 20);
   #flushed = 0;
-  #key = new Uint8Array(256);
   #smallest: Uint8Array | undefined;
   #entries = 0;
   #dataBlocks = 0;
@@ -114,12 +113,8 @@ export class TableBuilder {
 
   /** Appends user key `key` → `value`; keys must ascend strictly (bytewise). */
   add(key: Uint8Array, value: Uint8Array): void {
-    const keyLength = key.length + TRAILER_BYTES;
-    if (keyLength > this.#key.length) this.#key = new Uint8Array(Math.max(keyLength, this.#key.length * 2));
-    const ikey = this.#key;
-    ikey.set(key, 0);
-    ikey.set(TRAILER, key.length);
     const data = this.#data;
+    const keyLength = key.length + TRAILER_BYTES;
     if (!data.empty) {
       // FlushBlockBySizePolicy: full, or this entry would overflow a block at least 90% full.
       const size = data.estimatedSize;
@@ -127,8 +122,8 @@ export class TableBuilder {
         this.#flushDataBlock();
       }
     }
-    data.add(ikey, keyLength, value);
-    if (this.#smallest === undefined) this.#smallest = ikey.slice(0, keyLength);
+    data.addWithTrailer(key, TRAILER, value);
+    if (this.#smallest === undefined) this.#smallest = data.lastKey.slice();
     this.#entries++;
     this.#rawKeyBytes += keyLength;
     this.#rawValueBytes += value.length;
