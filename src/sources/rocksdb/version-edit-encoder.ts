@@ -5,21 +5,12 @@
  * new files (kNewFile4 with no custom field but the terminator).
  */
 import { ByteWriter } from './table/builder/byte-writer.js';
-import { NewFileTag, Tag } from './version-edit.js';
+import { NewFileTag, Tag, type FileMeta } from './version-edit.js';
 
 const utf8 = new TextEncoder();
 
-/** A table file to add to a level. */
-export interface NewFile {
-  readonly level: number;
-  readonly number: number;
-  readonly fileSize: number;
-  /** Internal keys (user key + 8-byte trailer). */
-  readonly smallest: Uint8Array;
-  readonly largest: Uint8Array;
-  readonly smallestSeqno: bigint;
-  readonly largestSeqno: bigint;
-}
+/** A table file to add to a level (no epoch number: RocksDB derives it when absent). */
+export type NewFile = Omit<FileMeta, 'epochNumber'>;
 
 /** The fields of one edit; absent fields are not written. */
 export interface VersionEditFields {

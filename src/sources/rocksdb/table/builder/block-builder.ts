@@ -6,6 +6,8 @@
  */
 import { ByteWriter, copyBytes } from './byte-writer.js';
 
+const EMPTY = new Uint8Array(0);
+
 /** A block under construction; `finish` returns its contents, `reset` starts the next one. */
 export class BlockBuilder {
   readonly #restartInterval: number;
@@ -35,38 +37,11 @@ export class BlockBuilder {
   }
 
   /**
-   * Appends `key[0, keyLength)` → `value[valueStart, valueEnd)`. Keys must ascend in the
-   * table's order; the builder does not check (the snapshot reader already did).
+   * Appends the key `userKey ‖ trailer` → `value` (data blocks pass the internal key's 8-byte
+   * trailer separately, so that no key is built per entry). Keys must ascend in the block's
+   * order; the builder does not check (the snapshot reader already did).
    */
-  add(key: Uint8Array, keyLength: number, value: Uint8Array, valueStart = 0, valueEnd = value.length): void {
-    let shared = 0;
-    if (this.#counter >= this.#restartInterval) {
-      this.#restarts.push(this.#out.length);
-      this.#counter = 0;
-    } else {
-      const last = this.#lastKey;
-      const n = Math.min(this.#lastKeyLength, keyLength);
-      while (shared < n && last[shared] === key[shared]) shared++;
-    }
-    const out = this.#out;
-    const valueLength = valueEnd - valueStart;
-    out.varint(shared);
-    out.varint(keyLength - shared);
-    out.varint(valueLength);
-    out.bytes(key, shared, keyLength);
-    out.bytes(value, valueStart, valueEnd);
-    if (keyLength > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(keyLength, this.#lastKey.length * 2));
-    copyBytes(this.#lastKey, shared, key, shared, keyLength); // the shared prefix is already there
-    this.#lastKeyLength = keyLength;
-    this.#counter++;
-    this.#entries++;
-  }
-
-  /**
-   * The hot path of data blocks: appends the key `userKey ‖ trailer` → `value` without building
-   * the key first. Same bytes as `add` of the concatenated key.
-   */
-  addWithTrailer(userKey: Uint8Array, trailer: Uint8Array, value: Uint8Array): void {
+  add(userKey: Uint8Array, value: Uint8Array, trailer: Uint8Array = EMPTY): void {
     const ukLength = userKey.length;
     const keyLength = ukLength + trailer.length;
     let shared = 0;

@@ -97,6 +97,6 @@ export function encodePropertiesBlock(props: ReadonlyMap<string, PropertyValue>)
 export function encodeMetaBlock(entries: readonly { key: Uint8Array; value: Uint8Array }[]): Uint8Array {
   const sorted = [...entries].sort((a, b) => compareBytes(a.key, b.key));
   const b = new BlockBuilder(1);
-  for (const e of sorted) b.add(e.key, e.key.length, e.value);
+  for (const e of sorted) b.add(e.key, e.value);
   return b.finish().slice();
 }

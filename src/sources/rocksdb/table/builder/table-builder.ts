@@ -122,7 +122,7 @@ export class TableBuilder {
         this.#flushDataBlock();
       }
     }
-    data.addWithTrailer(key, TRAILER, value);
+    data.add(key, value, TRAILER);
     if (this.#smallest === undefined) this.#smallest = data.lastKey.slice();
     this.#entries++;
     this.#rawKeyBytes += keyLength;
@@ -175,7 +175,7 @@ export class TableBuilder {
     w.reset();
     handle(w, h);
     const last = data.lastKey;
-    this.#index.add(last, last.length, w.view());
+    this.#index.add(last, w.view());
     data.reset();
     this.#dataBlocks++;
   }
