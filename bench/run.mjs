@@ -11,6 +11,7 @@ import { fileSink, formatDigest, loadHasher, newHasher, nullSink } from '../dist
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
 import { MERGE_MARKERS, runMergeBench } from './merge-operands.mjs';
+import { existingRestoreSection, runRestoreBench, writeRestoreSection } from './restore.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -282,6 +283,11 @@ async function main() {
     const md = await runMergeBench();
     if (md !== undefined) writeSection(md, join(HERE, 'RESULTS.md'), MERGE_MARKERS);
   }
+  // The restore benchmark (bench/restore.mjs, issue 12) likewise; BENCH_RESTORE=0 skips it.
+  if (process.env.BENCH_RESTORE !== '0') {
+    const md = await runRestoreBench();
+    if (md !== undefined) writeRestoreSection(md);
+  }
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -362,7 +368,8 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   // Keep the RocksDB section (bench/rocksdb.mjs) of the previous RESULTS.md.
   const rocksdb = existingSection(path);
   const merge = existingSection(path, MERGE_MARKERS);
-  writeFileSync(path, lines.join('\n') + [rocksdb, merge].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
+  const restore = existingRestoreSection(path);
+  writeFileSync(path, lines.join('\n') + [rocksdb, merge, restore].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
   console.log(`wrote ${path}`);
 }
 

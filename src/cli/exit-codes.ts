@@ -34,11 +34,11 @@ export const EXIT_CODES_HELP = [
   '      or a snapshot is not the certified one (verify --certificate: NOT_CERTIFIED)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report, or a failed merge operator (error code and byte offset printed)',
-  '  4   unsupported checkpoint feature (named in the message)',
+  '  4   unsupported checkpoint feature (named in the message); restore: a table name RocksDB cannot take',
   '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
   '  6   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
-  '  74  I/O error',
+  '  74  I/O error; restore: the output directory exists and is not empty',
 ].join('\n');
 
 /** Maps an error to its exit code; anything not a SnapshotError is an internal failure (I/O class). */
@@ -51,12 +51,14 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'NOT_CERTIFIED':
       return ExitCode.DIVERGENCE;
     case 'UNSUPPORTED_FEATURE':
+    case 'BAD_TABLE_NAME':
       return ExitCode.UNSUPPORTED;
     case 'LIVE_DATABASE':
       return ExitCode.LIVE_DATABASE;
     case 'INVALID_ARGUMENT':
       return ExitCode.USAGE;
     case 'IO_ERROR':
+    case 'OUTPUT_EXISTS':
       return ExitCode.IO_ERROR;
     default:
       return ExitCode.CORRUPT;

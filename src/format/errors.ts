@@ -36,7 +36,10 @@ export type ReportErrorCode = 'BAD_REPORT';
 /** Codes for keys, signed statements, trust sets and quorum certificates (spec/STATEMENT.md). */
 export type TrustErrorCode = 'BAD_KEY' | 'BAD_STATEMENT' | 'BAD_SIGNATURE' | 'BAD_TRUST' | 'BAD_CERTIFICATE' | 'NO_QUORUM' | 'NOT_CERTIFIED';
 
-export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | TrustErrorCode;
+/** Codes restore raises: the output exists, or a table cannot become a RocksDB column family. */
+export type RestoreErrorCode = 'OUTPUT_EXISTS' | 'BAD_TABLE_NAME';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | TrustErrorCode | RestoreErrorCode;
 
 export interface SnapshotErrorOptions {
   /** Byte offset in the input where the problem was detected. */

@@ -1,5 +1,5 @@
 import type { Entry } from '../sources/source.js';
-import { SnapshotDecoder, type DecoderOptions } from './decoder.js';
+import { SnapshotDecoder, type DecoderEvents, type DecoderOptions } from './decoder.js';
 import { loadHasher } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
@@ -85,17 +85,35 @@ export async function* readSnapshot(input: SnapshotInput, options: DecoderOption
  * size, instead of one garbage buffer per MiB read.
  */
 export async function verifySnapshot(input: SnapshotInput, options: DecoderOptions = {}): Promise<SnapshotSummary> {
+  return scanSnapshot(input, {}, options);
+}
+
+/**
+ * Like verifySnapshot, but hands every event to `events` as it is decoded: entries as views valid
+ * only during the call (copy what you keep), no batching, no object per entry. `afterPiece` runs
+ * after each piece of input is decoded; the promise it may return is awaited before the next read
+ * (backpressure for a consumer that writes what it receives). The summary returned means the
+ * whole snapshot verified; events before it are not yet verified.
+ */
+export async function scanSnapshot(
+  input: SnapshotInput,
+  events: DecoderEvents,
+  options: DecoderOptions = {},
+  afterPiece?: () => Promise<void> | undefined,
+): Promise<SnapshotSummary> {
   await loadHasher();
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
   const spans: { file: string; start: number }[] = [];
   const pool = new BufferPool(READ_BYTES);
-  const decoder = new SnapshotDecoder({}, { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) });
+  const decoder = new SnapshotDecoder(events, { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) });
   let total = 0;
   try {
     const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);
     for await (const piece of pieces) {
       total += piece.length;
       decoder.push(piece);
+      const wait = afterPiece?.();
+      if (wait !== undefined) await wait;
     }
     return decoder.end();
   } catch (e) {

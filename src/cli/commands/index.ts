@@ -4,7 +4,8 @@ import { diffCommand } from './diff.js';
 import { digestCommand } from './digest.js';
 import { inspectCommand } from './inspect.js';
 import { keygenCommand } from './keygen.js';
+import { restoreCommand } from './restore.js';
 import { verifyCommand } from './verify.js';
 
 /** Every CLI command, in the order `--help` lists them. A new command is one module plus a line here. */
-export const COMMANDS: readonly Command[] = [digestCommand, compareCommand, diffCommand, verifyCommand, inspectCommand, keygenCommand];
+export const COMMANDS: readonly Command[] = [digestCommand, compareCommand, diffCommand, verifyCommand, inspectCommand, restoreCommand, keygenCommand];

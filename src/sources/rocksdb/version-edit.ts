@@ -45,7 +45,8 @@ export interface VersionEdit {
   readonly newFiles: FileMeta[];
 }
 
-const Tag = {
+/** VersionEdit tags (db/version_edit.h), shared with the encoder (version-edit-encoder.ts). */
+export const Tag = {
   Comparator: 1,
   LogNumber: 2,
   NextFileNumber: 3,
@@ -75,7 +76,7 @@ const Tag = {
 } as const;
 const TAG_SAFE_IGNORE_MASK = 1 << 13;
 
-const NewFileTag = {
+export const NewFileTag = {
   Terminate: 1,
   OldestBlobFileNumber: 4,
   MinTimestamp: 10,

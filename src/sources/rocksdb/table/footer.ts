@@ -14,7 +14,8 @@ export const FOOTER_SIZE = 53;
 /** Footer size of legacy (format_version 0) tables: 2 * 20 + 8. */
 export const LEGACY_FOOTER_SIZE = 48;
 
-const MAGIC_BLOCK_BASED = 0x88e241b785f4cff7n;
+/** kBlockBasedTableMagicNumber: the last 8 bytes of a block-based table (format_version >= 1). */
+export const MAGIC_BLOCK_BASED = 0x88e241b785f4cff7n;
 const MAGIC_LEGACY_BLOCK_BASED = 0xdb4775248b80fb57n;
 const MAGIC_PLAIN = 0x8242229663bf9564n;
 const MAGIC_LEGACY_PLAIN = 0x4f3418eb7a8f13b8n;

@@ -1,0 +1,89 @@
+/**
+ * The output directory of a restore, made atomically: files are written into a hidden sibling
+ * directory, synced, and the directory is renamed onto the target at the end. A failure (or a
+ * crash) leaves at most that hidden directory, which has no CURRENT file until the snapshot has
+ * verified, so nothing RocksDB could open as a database.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { SnapshotError } from '../format/errors.js';
+
+/** Maps a file-system failure to IO_ERROR with the file named. */
+export function ioError(e: unknown, file: string, doing: string): SnapshotError {
+  if (e instanceof SnapshotError) return e;
+  return new SnapshotError('IO_ERROR', `cannot ${doing} ${file}: ${(e as Error).message}`, { file, cause: e });
+}
+
+/** Refuses a target that exists and is not an empty directory (OUTPUT_EXISTS). */
+export async function checkTarget(to: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw ioError(e, to, 'inspect');
+  }
+  if (!s.isDirectory()) throw new SnapshotError('OUTPUT_EXISTS', `${to} exists and is not a directory`, { file: to });
+  const entries = await readdir(to).catch((e: unknown) => {
+    throw ioError(e, to, 'list');
+  });
+  if (entries.length > 0) throw new SnapshotError('OUTPUT_EXISTS', `${to} exists and is not empty (${entries.length} entries)`, { file: to });
+}
+
+/** A hidden temporary directory beside `to`, on the same file system so the final rename is atomic. */
+export async function makeTempDir(to: string): Promise<string> {
+  const tmp = join(dirname(to), `.${basename(to)}.restore-${process.pid}-${randomBytes(4).toString('hex')}`);
+  try {
+    await mkdir(tmp);
+  } catch (e) {
+    throw ioError(e, tmp, 'create');
+  }
+  return tmp;
+}
+
+/** Writes a whole small file (exclusive create, fsync). */
+export async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
+  let h;
+  try {
+    h = await open(path, 'wx');
+    await h.write(bytes, 0, bytes.length, 0);
+    await h.sync();
+  } catch (e) {
+    throw ioError(e, path, 'write');
+  } finally {
+    await h?.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const h = await open(dir, 'r');
+  try {
+    await h.sync();
+  } finally {
+    await h.close();
+  }
+}
+
+/**
+ * Makes `tmp` appear as `to`: syncs it, renames it (rename(2) replaces an empty directory and
+ * fails on a non-empty one: OUTPUT_EXISTS if the target filled up meanwhile), syncs the parent.
+ */
+export async function commitDir(tmp: string, to: string): Promise<void> {
+  try {
+    await syncDir(tmp);
+    await rename(tmp, to);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR') {
+      throw new SnapshotError('OUTPUT_EXISTS', `${to} appeared while restoring; nothing was written there`, { file: to, cause: e });
+    }
+    throw ioError(e, to, 'rename into');
+  }
+  await syncDir(dirname(to)).catch(() => undefined); // best effort: some file systems refuse directory fsync
+}
+
+/** Removes the temporary directory after a failure. */
+export async function discardDir(tmp: string): Promise<void> {
+  await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+}

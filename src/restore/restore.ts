@@ -1,0 +1,291 @@
+/**
+ * restore: a verified snapshot → RocksDB files. Streams the snapshot once: entries go into
+ * table builders (one SST file at a time, cut at `maxSstBytes`) inside a temporary directory
+ * while the reader verifies everything; only when the whole snapshot has verified (the reader's
+ * `end` event) and the `beforeCommit` hook accepts its summary are the MANIFEST, CURRENT,
+ * OPTIONS and IDENTITY written and the directory renamed into place. docs/RESTORE.md.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { DecoderOptions } from '../format/decoder.js';
+import type { SnapshotSummary } from '../format/encoder.js';
+import { SnapshotError } from '../format/errors.js';
+import type { SnapshotAnchor } from '../format/header.js';
+import { scanSnapshot, type SnapshotInput } from '../format/reader.js';
+import { LogWriter } from '../sources/rocksdb/log-writer.js';
+import { UNKNOWN_COLUMN_FAMILY, BYTEWISE_COMPARATOR } from '../sources/rocksdb/table/builder/properties-builder.js';
+import { TableBuilder, type FinishedTable, type WriterCompression } from '../sources/rocksdb/table/builder/table-builder.js';
+import { encodeVersionEdit, type NewFile } from '../sources/rocksdb/version-edit-encoder.js';
+import { planColumnFamilies, type FamilyPlan } from './column-families.js';
+import { renderOptionsFile } from './options-file.js';
+import { checkTarget, commitDir, discardDir, ioError, makeTempDir, writeNewFile } from './output-dir.js';
+
+/** RocksDB's default target_file_size_base: SST files are cut after this many bytes. */
+export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
+/** The level restored files go to: the last of RocksDB's default 7, where compaction leaves data. */
+export const RESTORE_LEVEL = 6;
+const MANIFEST_NUMBER = 1;
+const OPTIONS_NUMBER = 2;
+const FIRST_TABLE_FILE_NUMBER = 3;
+
+export type RestoreOptions = Readonly<{
+  /** The directory to create; it must not exist or be empty. */
+  to: string;
+  /** Write only SST files for IngestExternalFile instead of a database. Defaults to false. */
+  sstOnly?: boolean;
+  /** Names of the tables to restore. Defaults to every table of the snapshot. */
+  tables?: readonly string[];
+  /** Data block compression. Defaults to 'none'. */
+  compression?: WriterCompression;
+  /** SST files are cut once they reach this size. Defaults to 64 MiB. */
+  maxSstBytes?: number;
+  /**
+   * Called with the verified snapshot's summary before anything is made visible; throwing
+   * aborts the restore (e.g. a digest that a certificate does not certify). Defaults to none.
+   */
+  beforeCommit?: (summary: SnapshotSummary) => void | Promise<void>;
+  /** Limits for reading the snapshot. Defaults to the reader's. */
+  decoder?: DecoderOptions;
+}>;
+
+/** One file the restore wrote, relative to the output directory. */
+export interface RestoredFile {
+  readonly name: string;
+  readonly bytes: number;
+  /** For SST files: the table and how many entries the file holds. */
+  readonly tableId?: number;
+  readonly entries?: number;
+}
+
+/** One restored table. */
+export interface RestoredTable {
+  readonly id: number;
+  readonly name: string;
+  /** The column family id in the restored database (database mode). */
+  readonly columnFamilyId?: number;
+  readonly entries: number;
+  /** Key and value bytes restored. */
+  readonly keyValueBytes: number;
+  /** Its SST files, in key order. */
+  readonly files: readonly string[];
+}
+
+/** What a restore wrote. */
+export interface RestoreReport {
+  readonly mode: 'database' | 'sst';
+  readonly dir: string;
+  /** The verified snapshot. */
+  readonly snapshot: { readonly digest: bigint; readonly entries: bigint; readonly anchor: SnapshotAnchor };
+  readonly tables: readonly RestoredTable[];
+  readonly files: readonly RestoredFile[];
+  /** Bytes of all files written. */
+  readonly bytes: number;
+}
+
+/** An SST file being built; its handle opens when its first output is written. */
+interface TableFile {
+  readonly name: string;
+  readonly number: number;
+  readonly builder: TableBuilder;
+  readonly table: TableState;
+  handle: FileHandle | undefined;
+  written: number;
+  finished: FinishedTable | undefined;
+}
+
+interface TableState {
+  readonly plan: FamilyPlan;
+  entries: number;
+  keyValueBytes: number;
+  readonly files: { name: string; number: number; table: FinishedTable }[];
+}
+
+/**
+ * Restores `input` (a snapshot file, its chunk files in order, or a byte stream) into
+ * `options.to`. Throws SnapshotError: the reader's codes for a bad snapshot, UNKNOWN_TABLE,
+ * BAD_TABLE_NAME, OUTPUT_EXISTS, IO_ERROR; the target is untouched on any failure.
+ */
+export async function restoreSnapshot(input: SnapshotInput, options: RestoreOptions): Promise<RestoreReport> {
+  const to = options.to;
+  const sstOnly = options.sstOnly ?? false;
+  const maxSst = options.maxSstBytes ?? DEFAULT_MAX_SST_BYTES;
+  if (!(maxSst > 0)) throw new SnapshotError('INVALID_ARGUMENT', 'maxSstBytes must be positive');
+  await checkTarget(to);
+  const tmp = await makeTempDir(to);
+  // RocksDB identities: unique per restore, as RocksDB makes them per database and session.
+  const dbId = randomUUID();
+  const dbSessionId = sessionId();
+  let nextNumber = FIRST_TABLE_FILE_NUMBER;
+  let tables: Map<number, TableState> | undefined;
+  // Entries arrive in synchronous decoder callbacks; files are opened, written and closed
+  // between input pieces (`flush`), in order. `pending` holds the files with output to write.
+  const pending: TableFile[] = [];
+  let current: TableFile | undefined;
+  let currentIndex = -1;
+  let currentTable: TableState | undefined;
+
+  const startFile = (t: TableState): TableFile => {
+    const number = nextNumber++;
+    const part = t.files.length + pending.filter((f) => f.table === t).length + 1;
+    const name = sstOnly ? `table-${t.plan.tableId}-${String(part).padStart(6, '0')}.sst` : `${String(number).padStart(6, '0')}.sst`;
+    const builder = new TableBuilder({
+      columnFamilyId: sstOnly ? UNKNOWN_COLUMN_FAMILY : t.plan.columnFamilyId,
+      columnFamilyName: t.plan.name,
+      fileNumber: number,
+      dbId,
+      dbSessionId,
+      external: sstOnly,
+      compression: options.compression ?? 'none',
+    });
+    const f: TableFile = { name, number, builder, table: t, handle: undefined, written: 0, finished: undefined };
+    pending.push(f);
+    return f;
+  };
+  const endFile = (): void => {
+    if (current === undefined) return;
+    current.finished = current.builder.finish();
+    current = undefined;
+  };
+  const flush = async (): Promise<void> => {
+    while (pending.length > 0) {
+      const f = pending[0]!;
+      const path = join(tmp, f.name);
+      try {
+        f.handle ??= await open(path, 'wx');
+        const bytes = f.builder.takeOutput();
+        await f.handle.write(bytes, 0, bytes.length, f.written);
+        f.written += bytes.length;
+        if (f.finished === undefined) return; // still being built: the next piece adds to it
+        await f.handle.sync();
+        await f.handle.close();
+      } catch (e) {
+        throw ioError(e, path, 'write');
+      }
+      f.handle = undefined;
+      f.table.files.push({ name: f.name, number: f.number, table: f.finished });
+      pending.shift();
+    }
+  };
+
+  try {
+    const summary = await scanSnapshot(
+      input,
+      {
+        header: (h) => {
+          tables ??= selectTables(h.tables, options.tables);
+        },
+        entry: (tableIndex, key, value) => {
+          if (tableIndex !== currentIndex) {
+            currentIndex = tableIndex;
+            currentTable = tables!.get(tableIndex);
+          }
+          const t = currentTable;
+          if (t === undefined) return; // a table not selected
+          // Files start lazily, so a cut at a table's end leaves no empty file.
+          const f = current ?? (current = startFile(t));
+          f.builder.add(key, value);
+          t.entries++;
+          t.keyValueBytes += key.length + value.length;
+          if (f.builder.fileSize >= maxSst) endFile();
+        },
+        tableEnd: () => endFile(),
+      },
+      options.decoder,
+      () => (pending.length > 0 ? flush() : undefined),
+    );
+    endFile();
+    await flush();
+    if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
+    await options.beforeCommit?.(summary);
+    const states = [...tables.values()];
+    const files: RestoredFile[] = [];
+    for (const t of states) {
+      for (const f of t.files) files.push({ name: f.name, bytes: f.table.fileSize, tableId: t.plan.tableId, entries: f.table.entries });
+    }
+    if (!sstOnly) {
+      for (const [name, bytes] of databaseFiles(states, nextNumber, dbId, options.compression ?? 'none')) {
+        await writeNewFile(join(tmp, name), bytes);
+        files.push({ name, bytes: bytes.length });
+      }
+    }
+    await commitDir(tmp, to);
+    return {
+      mode: sstOnly ? 'sst' : 'database',
+      dir: to,
+      snapshot: { digest: summary.digest, entries: summary.entries, anchor: summary.anchor },
+      tables: states.map((t) => ({
+        id: t.plan.tableId,
+        name: t.plan.name,
+        ...(sstOnly ? {} : { columnFamilyId: t.plan.columnFamilyId }),
+        entries: t.entries,
+        keyValueBytes: t.keyValueBytes,
+        files: t.files.map((f) => f.name),
+      })),
+      files,
+      bytes: files.reduce((s, f) => s + f.bytes, 0),
+    };
+  } catch (e) {
+    for (const f of pending) await f.handle?.close().catch(() => undefined);
+    await discardDir(tmp);
+    throw e;
+  }
+}
+
+/** The catalog entries to restore, by catalog index; UNKNOWN_TABLE for a name not in it. */
+function selectTables(catalog: readonly { id: number; name: string }[], names: readonly string[] | undefined): Map<number, TableState> {
+  const chosen = names === undefined ? catalog.map((_, i) => i) : names.map((n) => {
+    const i = catalog.findIndex((t) => t.name === n);
+    if (i < 0) throw new SnapshotError('UNKNOWN_TABLE', `the snapshot has no table ${JSON.stringify(n)} (it has ${catalog.map((t) => JSON.stringify(t.name)).join(', ')})`);
+    return i;
+  });
+  const sorted = [...new Set(chosen)].sort((a, b) => a - b);
+  const plans = planColumnFamilies(sorted.map((i) => ({ index: i, id: catalog[i]!.id, name: catalog[i]!.name })));
+  return new Map(plans.map((p) => [p.tableIndex, { plan: p, entries: 0, keyValueBytes: 0, files: [] }]));
+}
+
+/**
+ * MANIFEST-000001 (as VersionSet::WriteCurrentStateToManifest: per family an edit adding it
+ * with its comparator, then one with its files on the last level; finally the log number, next
+ * file number, max column family and last sequence 0), CURRENT, OPTIONS-000002, IDENTITY.
+ */
+function databaseFiles(states: readonly TableState[], nextFileNumber: number, dbId: string, compression: WriterCompression): [string, Uint8Array][] {
+  const log = new LogWriter();
+  // The default family comes first; RocksDB never writes an "add" for it.
+  log.add(encodeVersionEdit({ comparator: BYTEWISE_COMPARATOR }));
+  const defaultState = states.find((t) => t.plan.columnFamilyId === 0);
+  if (defaultState !== undefined) log.add(encodeVersionEdit({ logNumber: 0, newFiles: newFiles(defaultState) }));
+  for (const t of states) {
+    if (t.plan.columnFamilyId === 0) continue;
+    log.add(encodeVersionEdit({ columnFamily: t.plan.columnFamilyId, columnFamilyAdd: t.plan.name, comparator: BYTEWISE_COMPARATOR }));
+    log.add(encodeVersionEdit({ columnFamily: t.plan.columnFamilyId, logNumber: 0, newFiles: newFiles(t) }));
+  }
+  const maxColumnFamily = Math.max(0, ...states.map((t) => t.plan.columnFamilyId));
+  log.add(encodeVersionEdit({ logNumber: 0, prevLogNumber: 0, nextFileNumber, maxColumnFamily, lastSequence: 0n }));
+  const text = new TextEncoder();
+  const manifest = `MANIFEST-${String(MANIFEST_NUMBER).padStart(6, '0')}`;
+  return [
+    [manifest, log.bytes()],
+    [`OPTIONS-${String(OPTIONS_NUMBER).padStart(6, '0')}`, text.encode(renderOptionsFile(states.map((t) => t.plan.name), compression))],
+    ['IDENTITY', text.encode(dbId)],
+    ['CURRENT', text.encode(`${manifest}\n`)], // last: the directory is a database from here on
+  ];
+}
+
+function newFiles(t: TableState): NewFile[] {
+  return t.files.map((f) => ({
+    level: RESTORE_LEVEL,
+    number: f.number,
+    fileSize: f.table.fileSize,
+    smallest: f.table.smallest,
+    largest: f.table.largest,
+    smallestSeqno: 0n,
+    largestSeqno: 0n,
+  }));
+}
+
+/** A db_session_id as RocksDB makes them: 20 base-36 digits (upper case). */
+function sessionId(): string {
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  return [...randomBytes(20)].map((b) => alphabet[b % 36]).join('');
+}
