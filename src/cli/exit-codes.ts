@@ -44,6 +44,7 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'UNSUPPORTED_FEATURE':
       return ExitCode.UNSUPPORTED;
     case 'INVALID_ARGUMENT':
+    case 'BAD_ANCHOR':
       return ExitCode.USAGE;
     case 'IO_ERROR':
       return ExitCode.IO_ERROR;

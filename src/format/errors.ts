@@ -27,8 +27,8 @@ export type SourceErrorCode =
   | 'BAD_DUMP'
   | 'IO_ERROR';
 
-/** Codes for reports that compare consumes. */
-export type ReportErrorCode = 'BAD_REPORT';
+/** Codes for reports that compare consumes, and for the anchor file (docs/ANCHOR.md) digest, diff and compare take. */
+export type ReportErrorCode = 'BAD_REPORT' | 'NEWER_REPORT' | 'BAD_ANCHOR';
 
 export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode;
 

@@ -33,7 +33,7 @@ export interface LoadedReport {
 }
 
 /** Why an input yielded no report. */
-export type InputFailureKind = 'corrupt' | 'missing' | 'unreadable';
+export type InputFailureKind = 'corrupt' | 'missing' | 'unreadable' | 'newer';
 
 /** An input that could not be read or is not a valid report. */
 export interface InputFailure {
@@ -50,6 +50,8 @@ export interface CompareOptions {
   readonly quorum?: number;
   /** Compare the reports of this epoch (decimal); absent: the largest anchor group. */
   readonly epoch?: string;
+  /** `compare --anchor FILE`: compare the reports at this anchor (the fields the file sets); absent: the largest anchor group. */
+  readonly anchor?: Partial<Pick<Anchor, 'epoch' | 'cursor' | 'maxChunkBytes' | 'tables'>>;
 }
 
 /** The comparable fields of a report, as compared. */
@@ -151,8 +153,13 @@ export function anchorOf(r: DigestReport): Anchor {
     epoch: r.epoch,
     cursor: r.cursor.eventIdHex === '' ? r.cursor.index : `${r.cursor.index}:${r.cursor.eventIdHex}`,
     maxChunkBytes: r.maxChunkBytes,
-    tables: r.tables.map((t) => `${t.id}=${catalogName(t.name)}`).join(','),
+    tables: catalogOf(r.tables),
   };
+}
+
+/** A catalog as the anchor compares it: `id=name,id=name`. */
+export function catalogOf(tables: readonly { readonly id: number; readonly name: string }[]): string {
+  return tables.map((t) => `${t.id}=${catalogName(t.name)}`).join(',');
 }
 
 /** A table name in the catalog string, quoted when it holds a separator so no two catalogs read alike. */
@@ -184,7 +191,10 @@ export function compareReports(reports: readonly LoadedReport[], failures: reado
     if (g === undefined) byAnchor.set(key, { anchor, members: [l], first: i });
     else g.members.push(l);
   });
-  const candidates = [...byAnchor.values()].filter((g) => options.epoch === undefined || g.anchor.epoch === options.epoch);
+  const wanted = options.anchor ?? {};
+  const candidates = [...byAnchor.values()].filter(
+    (g) => (options.epoch === undefined || g.anchor.epoch === options.epoch) && Object.entries(wanted).every(([f, v]) => g.anchor[f as AnchorField] === v),
+  );
   candidates.sort((x, y) => y.members.length - x.members.length || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
   const chosen = candidates[0];
   const anchor = chosen?.anchor ?? null;
@@ -322,11 +332,12 @@ function compareDecimal(a: string, b: string): number {
  * divergence first (the most serious finding, never hidden by a bad input); then inputs that could
  * not be used (unreadable, corrupt, missing); then reports at another anchor; then too few reports.
  */
-export type Verdict = 'AGREE' | 'DIVERGENCE' | 'UNREADABLE' | 'CORRUPT_REPORT' | 'MISSING_REPORT' | 'INCOMPARABLE' | 'TOO_FEW';
+export type Verdict = 'AGREE' | 'DIVERGENCE' | 'UNREADABLE' | 'NEWER_REPORT' | 'CORRUPT_REPORT' | 'MISSING_REPORT' | 'INCOMPARABLE' | 'TOO_FEW';
 
 export function verdictOf(r: CompareResult): Verdict {
   if (r.outcome === 'divergence') return 'DIVERGENCE';
   if (r.failures.some((f) => f.kind === 'unreadable')) return 'UNREADABLE';
+  if (r.failures.some((f) => f.kind === 'newer')) return 'NEWER_REPORT';
   if (r.failures.some((f) => f.kind === 'corrupt')) return 'CORRUPT_REPORT';
   if (r.failures.some((f) => f.kind === 'missing')) return 'MISSING_REPORT';
   if (r.incomparable.length > 0) return 'INCOMPARABLE';

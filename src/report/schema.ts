@@ -48,6 +48,8 @@ export interface NodeInfo {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly toolVersion: string;
+  /** `digest --anchor FILE`: the anchor file's path as given. */
+  readonly anchorFile?: string;
 }
 
 export interface DigestReport {
@@ -64,4 +66,6 @@ export interface DigestReport {
   readonly tables: readonly TableReport[];
   readonly chunks: readonly ChunkReport[];
   readonly node: NodeInfo;
+  /** With `digest --anchor FILE`: the digest of the anchor file's canonical form (docs/ANCHOR.md); absent without one. */
+  readonly anchorDigest?: string;
 }

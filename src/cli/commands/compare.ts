@@ -3,19 +3,27 @@ import { join, resolve } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnapshotError } from '../../format/errors.js';
 import { compareReports, verdictOf, type CompareResult, type InputFailure, type LoadedReport, type Verdict } from '../../report/compare.js';
+import { anchorFileNoteLine, anchorFileNotes, type AnchorFile } from '../../report/anchor.js';
+import { catalogOf } from '../../report/compare.js';
+import { renderComparePrometheus } from '../../report/prometheus.js';
+import { toHex } from '../../format/bytes.js';
+import { readAnchorFile } from '../anchor-file.js';
+import { writePromTextfile } from '../prom-textfile.js';
 import { jsonDocuments, MAX_REPORT_BYTES, parseJsonDocument, validateReport, type ReportDocument } from '../../report/validate.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { parseU64 } from '../parse.js';
+import { parseCount, parseU64 } from '../parse.js';
 import { renderCompare, verdictLine } from '../render/compare.js';
 
 interface CompareArgs {
   report: string[];
   json: boolean;
-  quorum?: number;
+  quorum?: string;
   epoch?: string;
+  anchor?: string;
+  'prom-textfile'?: string;
 }
 
 /** Version of the `compare --json` document; bumped when a field is removed or changes meaning. */
@@ -36,6 +44,7 @@ export function compareExitCode(verdict: Verdict): ExitCodeValue {
     case 'UNREADABLE':
       return ExitCode.IO_ERROR;
     case 'CORRUPT_REPORT':
+    case 'NEWER_REPORT':
       return ExitCode.CORRUPT;
     case 'MISSING_REPORT':
     case 'INCOMPARABLE':
@@ -53,9 +62,11 @@ export const compareCommand = defineCommand<CompareArgs>({
       // it, and run() turns any other dash argument back into a usage error.
       .parserConfiguration({ 'unknown-options-as-args': true })
       .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), or - for stdin (one report, concatenated reports, or a JSON array)' })
-      .option('quorum', { type: 'number', describe: 'nodes that make a group authoritative (default: a strict majority of the compared nodes)' })
+      .option('quorum', { type: 'string', describe: 'nodes that make a group authoritative (default: a strict majority of the compared nodes)' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
+      .option('anchor', { type: 'string', describe: 'anchor file (docs/ANCHOR.md): compare the reports made with it; name nodes that used another anchor file' })
+      .option('prom-textfile', { type: 'string', describe: "write the verdict as metrics for node_exporter's textfile collector to this path, atomically" })
       .epilogue(
         [
           'Reports are compared only when their anchors match (format version, epoch, cursor,',
@@ -69,8 +80,10 @@ export const compareCommand = defineCommand<CompareArgs>({
       ) as unknown as Argv<CompareArgs>,
   async run(args, io) {
     try {
-      if (args.quorum !== undefined && (!Number.isInteger(args.quorum) || args.quorum < 1)) {
-        throw new SnapshotError('INVALID_ARGUMENT', `--quorum must be a positive integer, got ${String(args.quorum)}`);
+      const quorum = args.quorum === undefined ? undefined : parseCount(args.quorum, '--quorum', 1);
+      const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
+      if (anchorFile?.epoch !== undefined && args.epoch !== undefined) {
+        throw new SnapshotError('INVALID_ARGUMENT', `--epoch conflicts with --anchor ${args.anchor}, which sets the epoch: drop one`);
       }
       const epoch = args.epoch === undefined ? undefined : String(parseU64(args.epoch, '--epoch'));
       const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
@@ -80,16 +93,51 @@ export const compareCommand = defineCommand<CompareArgs>({
       for (const f of failures) {
         io.stderr(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}\n`);
       }
-      const result = compareReports(reports, failures, { ...(args.quorum !== undefined ? { quorum: args.quorum } : {}), ...(epoch !== undefined ? { epoch } : {}) });
+      const result = compareReports(reports, failures, {
+        ...(quorum !== undefined ? { quorum } : {}),
+        ...(epoch !== undefined ? { epoch } : {}),
+        ...(anchorFile !== undefined ? { anchor: anchorFields(anchorFile) } : {}),
+      });
       const verdict = verdictOf(result);
       const exitCode = compareExitCode(verdict);
-      io.stdout(args.json ? `${JSON.stringify(compareDocument(result, verdict, exitCode), null, 2)}\n` : renderCompare(result));
-      return exitCode;
+      const notes = anchorFileNotes(reports, anchorFile?.digest);
+      const noteLines = notes.length === 0 ? '' : `anchor files:\n${notes.map((n) => `  ${anchorFileNoteLine(n)}\n`).join('')}`;
+      io.stdout(args.json ? `${JSON.stringify({ ...compareDocument(result, verdict, exitCode), anchorFileNotes: notes }, null, 2)}\n` : renderCompare(result) + noteLines);
+      return await writePromTextfile(args['prom-textfile'], renderComparePrometheus(compareRun(result, verdict, exitCode)), io, exitCode);
     } catch (e) {
-      return reportError(e, io, args.json);
+      const exitCode = reportError(e, io, args.json);
+      const failed = { verdict: 'ERROR', exitCode, epoch: '', agree: 0, diverge: 0, incomparable: 0, bad: 0, minority: [], finishedAt: new Date() };
+      return writePromTextfile(args['prom-textfile'], renderComparePrometheus(failed), io, exitCode);
     }
   },
 });
+
+/** The anchor fields an anchor file sets, as compareReports matches them (report/compare.ts anchorOf). */
+function anchorFields(a: AnchorFile) {
+  const cursor = a.cursor === undefined ? undefined : a.cursor.eventId === undefined || a.cursor.eventId.length === 0 ? String(a.cursor.index) : `${a.cursor.index}:${toHex(a.cursor.eventId)}`;
+  return {
+    tables: catalogOf(a.tables),
+    maxChunkBytes: String(a.maxChunkBytes),
+    ...(a.epoch !== undefined ? { epoch: String(a.epoch) } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+  };
+}
+
+/** The counts `compare --prom-textfile` publishes. */
+function compareRun(r: CompareResult, verdict: Verdict, exitCode: number) {
+  const agree = r.authoritativeDigest !== null ? r.groups.find((g) => g.authoritative)!.nodes.length : r.outcome === 'agree' ? r.compared.length : 0;
+  return {
+    verdict,
+    exitCode,
+    epoch: r.anchor?.epoch ?? '',
+    agree,
+    diverge: r.compared.length - agree,
+    incomparable: r.incomparable.length,
+    bad: r.failures.length,
+    minority: r.minority.map((m) => ({ node: m.node, digest: m.digest })),
+    finishedAt: new Date(),
+  };
+}
 
 /** The `compare --json` document: the verdict first, then everything the human output says. */
 export function compareDocument(r: CompareResult, verdict: Verdict, exitCode: number) {
@@ -122,7 +170,7 @@ async function loadReports(inputs: readonly string[], io: CliIo): Promise<{ repo
   const seen = new Set<string>();
   const fail = (file: string, e: unknown): void => {
     if (!(e instanceof SnapshotError)) throw e;
-    const kind = e.code === 'NOT_FOUND' ? 'missing' : e.code === 'IO_ERROR' ? 'unreadable' : 'corrupt';
+    const kind = e.code === 'NOT_FOUND' ? 'missing' : e.code === 'IO_ERROR' ? 'unreadable' : e.code === 'NEWER_REPORT' ? 'newer' : 'corrupt';
     failures.push({ file: e.file ?? file, kind, code: e.code, message: e.message, offset: e.offset ?? null });
   };
   const take = (file: string, text: string): void => {

@@ -6,14 +6,17 @@ import { fileSink } from '../../format/sinks.js';
 import { openCheckpoint } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
 import { buildReport, digestSource, parseTableSelection } from '../../report/digest-source.js';
-import { renderPrometheus } from '../../report/prometheus.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import type { AnchorFile } from '../../report/anchor.js';
+import { renderPrometheus, renderPrometheusFailure } from '../../report/prometheus.js';
+import { requireTables } from '../../report/table-names.js';
+import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js';
 import { progressReporter } from '../progress.js';
+import { writePromTextfile } from '../prom-textfile.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -30,6 +33,7 @@ interface DigestArgs {
   node?: string;
   'prom-textfile'?: string;
   progress: boolean;
+  anchor?: string;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
@@ -38,6 +42,7 @@ export const digestCommand = defineCommand<DigestArgs>({
   builder: (y: Argv) =>
     y
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, or a snapshot file (or its chunk files in order)' })
+      .option('anchor', { type: 'string', describe: 'anchor file (JSON, docs/ANCHOR.md) every node shares: tables, cursor, max chunk bytes, ranges; replaces those flags' })
       .option('tables', { type: 'string', describe: 'tables to include: a,b,c (ids by bytewise name order) or 1=a,2=b (explicit ids); without it, the tables found are listed' })
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
       .option('cursor', { type: 'string', describe: 'event cursor INDEX or INDEX:EVENT_ID_HEX; default 0 (or the snapshot header)' })
@@ -53,12 +58,23 @@ export const digestCommand = defineCommand<DigestArgs>({
     const started = new Date();
     let source: Source | undefined;
     try {
+      const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
+      if (anchorFile !== undefined) {
+        refuseAnchorConflicts(args.anchor!, [
+          { flag: '--tables', present: args.tables !== undefined, setByAnchor: true },
+          { flag: '--max-chunk-bytes', present: args['max-chunk-bytes'] !== undefined, setByAnchor: true },
+          { flag: '--ranges', present: args.ranges !== undefined, setByAnchor: true },
+          { flag: '--epoch', present: args.epoch !== undefined, setByAnchor: anchorFile.epoch !== undefined },
+          { flag: '--cursor', present: args.cursor !== undefined, setByAnchor: anchorFile.cursor !== undefined },
+        ]);
+      }
       source = await openCheckpoint(args.checkpoint);
       const path = args.checkpoint[0]!;
-      const tables = await selectTables(args.tables, source);
+      const tables = anchorFile?.tables.map((t) => ({ ...t })) ?? (await selectTables(args.tables, source));
       if (tables === undefined) return await listTables(source, path, io);
-      const anchor = resolveAnchor(args, source, path, tables);
-      const ranges = args.ranges ?? 0;
+      await requireTables(source, tables.map((t) => t.name), path);
+      const anchor = resolveAnchor(args, source, path, tables, anchorFile);
+      const ranges = anchorFile?.ranges ?? args.ranges ?? 0;
       const progress = progressReporter(io, args.progress && !args.json);
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
@@ -75,12 +91,15 @@ export const digestCommand = defineCommand<DigestArgs>({
         startedAt: started.toISOString(),
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
-      });
-      if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
+        ...(args.anchor !== undefined ? { anchorFile: args.anchor } : {}),
+      }, anchorFile?.digest);
+      // The report goes to stdout first: a textfile that cannot be written never loses it.
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
-      return ExitCode.OK;
+      return await writePromTextfile(args['prom-textfile'], renderPrometheus(report), io, ExitCode.OK);
     } catch (e) {
-      return reportError(e, io, args.json);
+      const code = reportError(e, io, args.json);
+      const error = e instanceof SnapshotError ? e.code : 'INTERNAL';
+      return writePromTextfile(args['prom-textfile'], renderPrometheusFailure({ node: args.node ?? hostname(), error, startedAt: started, durationMs: Date.now() - started.getTime() }), io, code);
     } finally {
       await source?.close().catch(() => undefined);
     }
@@ -102,14 +121,14 @@ async function listTables(source: Source, path: string, io: CliIo): Promise<numb
   return ExitCode.USAGE;
 }
 
-function resolveAnchor(args: DigestArgs, source: Source, path: string, tables: TableRef[]): SnapshotAnchor {
+function resolveAnchor(args: DigestArgs, source: Source, path: string, tables: TableRef[], file?: AnchorFile): SnapshotAnchor {
   const recorded = source.recorded;
-  const epoch = args.epoch !== undefined ? parseU64(args.epoch, '--epoch') : (epochFromPath(path) ?? recorded?.epoch);
+  const epoch = file?.epoch ?? (args.epoch !== undefined ? parseU64(args.epoch, '--epoch') : (epochFromPath(path) ?? recorded?.epoch));
   if (epoch === undefined) {
     throw new SnapshotError('INVALID_ARGUMENT', `no epoch: give --epoch N, or name the checkpoint directory checkpoint_epoch_<N>`);
   }
-  const cursor = args.cursor !== undefined ? parseCursor(args.cursor) : (recorded?.cursor ?? { index: 0n });
-  const maxChunkBytes = args['max-chunk-bytes'] !== undefined ? parseByteSize(args['max-chunk-bytes'], '--max-chunk-bytes') : (recorded?.maxChunkBytes ?? 0n);
+  const cursor = file?.cursor ?? (args.cursor !== undefined ? parseCursor(args.cursor) : (recorded?.cursor ?? { index: 0n }));
+  const maxChunkBytes = file?.maxChunkBytes ?? (args['max-chunk-bytes'] !== undefined ? parseByteSize(args['max-chunk-bytes'], '--max-chunk-bytes') : (recorded?.maxChunkBytes ?? 0n));
   if (args.ranges !== undefined && (!Number.isInteger(args.ranges) || args.ranges < 1)) {
     throw new SnapshotError('INVALID_ARGUMENT', '--ranges must be a positive integer');
   }
