@@ -1,6 +1,7 @@
 import { basename, resolve } from 'node:path';
 import { SnapshotError } from '../format/errors.js';
-import type { Cursor } from '../format/header.js';
+import type { Cursor, TableRef } from '../format/header.js';
+import { parseTableSelection } from '../report/digest-source.js';
 
 const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
@@ -25,6 +26,12 @@ export function parseCount(text: string, flag: string, min: number, max = Number
     usage(`${flag} takes a whole number ${range} (e.g. ${flag} ${Math.max(min, Math.min(3, max))}), got "${text}"`);
   }
   return v;
+}
+
+/** `--tables a,b,c` (or `1=a,2=b`); given without a value, says that leaving it out lists the tables. */
+export function parseTablesOption(text: string): TableRef[] {
+  if (text.trim() === '') usage('--tables needs a value: a,b,c or 1=a,2=b (leave --tables out to list the tables the checkpoint holds)');
+  return parseTableSelection(text);
 }
 
 /** `--cursor INDEX` or `--cursor INDEX:EVENT_ID_HEX`. */

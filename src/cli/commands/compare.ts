@@ -9,6 +9,7 @@ import { renderComparePrometheus } from '../../report/prometheus.js';
 import { toHex } from '../../format/bytes.js';
 import { readAnchorFile } from '../anchor-file.js';
 import { writePromTextfile } from '../prom-textfile.js';
+import { describeUnknownOptions, optionNames } from '../suggest.js';
 import { jsonDocuments, MAX_REPORT_BYTES, parseJsonDocument, validateReport, type ReportDocument } from '../../report/validate.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
@@ -87,7 +88,9 @@ export const compareCommand = defineCommand<CompareArgs>({
       }
       const epoch = args.epoch === undefined ? undefined : String(parseU64(args.epoch, '--epoch'));
       const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
-      if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
+      if (unknown.length > 0) {
+        throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${describeUnknownOptions(unknown, optionNames(compareCommand))} (a report file whose name starts with "-": write ./${unknown[0]})`);
+      }
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
       const { reports, failures } = await loadReports(args.report, io);
       for (const f of failures) {

@@ -1,12 +1,12 @@
 import type { Argv } from 'yargs';
 import { toHex } from '../../format/bytes.js';
 import { SnapshotError } from '../../format/errors.js';
-import { parseTableSelection } from '../../report/digest-source.js';
 import { byteRange, DEFAULT_DIFF_LIMIT, diffSources, prefixRange, type DiffResult, type KeyRange } from '../../report/diff.js';
 import { tableNames } from '../../report/table-names.js';
 import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
 import type { CliIo } from '../io.js';
-import { parseHexKey, parsePrefixRange } from '../parse.js';
+import { refuseFileInsideCheckpoint } from '../checkpoint-path.js';
+import { parseCount, parseHexKey, parsePrefixRange, parseTablesOption } from '../parse.js';
 import { DECODE_MODES, loadDecoder, type DecodeMode, type Decoder } from '../render/decode.js';
 import { openCheckpoint } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
@@ -19,7 +19,7 @@ interface DiffArgs {
   a: string;
   b: string;
   tables?: string;
-  limit: number;
+  limit: string;
   json: boolean;
   anchor?: string;
   range?: string;
@@ -46,7 +46,7 @@ export const diffCommand = defineCommand<DiffArgs>({
       .option('to', { type: 'string', describe: 'compare only keys < this one (hex)' })
       .option('full', { type: 'boolean', default: false, describe: 'show whole keys and values (default: values cut, changed ones around their first difference)' })
       .option('decode', { choices: DECODE_MODES, default: 'hex' as DecodeMode, describe: 'render keys and values as hex, utf8, json or msgpack; what does not decode is shown in hex' })
-      .option('limit', { type: 'number', default: DEFAULT_DIFF_LIMIT, describe: 'differences listed (all are counted); 0 lists none' })
+      .option('limit', { type: 'string', default: String(DEFAULT_DIFF_LIMIT), describe: 'differences listed (all are counted); 0 lists none' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .epilogue(
         [
@@ -66,16 +66,17 @@ export const diffCommand = defineCommand<DiffArgs>({
     let a: Source | undefined;
     let b: Source | undefined;
     try {
-      if (!Number.isInteger(args.limit) || args.limit < 0) throw new SnapshotError('INVALID_ARGUMENT', `--limit must be a non-negative integer, got ${String(args.limit)}`);
+      const limit = parseCount(args.limit, '--limit', 0);
+      await refuseFileInsideCheckpoint([args.a, args.b]);
       const keyRange = parseKeyRange(args);
       const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
       if (anchorFile !== undefined) refuseAnchorConflicts(args.anchor!, [{ flag: '--tables', present: args.tables !== undefined, setByAnchor: true }]);
       const decode = await loadDecoder(args.decode);
       a = await openCheckpoint([args.a]);
       b = await openCheckpoint([args.b]);
-      const tables = anchorFile?.tables.map((t) => t.name) ?? (args.tables === undefined ? recordedTables(a, b) : parseTableSelection(args.tables).map((t) => t.name));
+      const tables = anchorFile?.tables.map((t) => t.name) ?? (args.tables === undefined ? recordedTables(a, b) : parseTablesOption(args.tables).map((t) => t.name));
       if (tables === undefined) return await listTables(args, a, b, io);
-      const result = await diffSources(a, b, { limit: args.limit, tables, ...(keyRange !== undefined ? { keyRange } : {}) });
+      const result = await diffSources(a, b, { limit, tables, ...(keyRange !== undefined ? { keyRange } : {}) });
       const inputs = { a: describeInput(args.a, a), b: describeInput(args.b, b) };
       const render: DiffRenderOptions = { full: args.full, ...(args.decode !== 'hex' ? { decode } : {}) };
       io.stdout(args.json ? `${JSON.stringify(diffDocument(result, inputs, args.decode === 'hex' ? undefined : decode), null, 2)}\n` : renderDiff(result, inputs, render));

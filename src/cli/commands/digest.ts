@@ -5,16 +5,18 @@ import type { SnapshotAnchor, TableRef } from '../../format/header.js';
 import { fileSink } from '../../format/sinks.js';
 import { openCheckpoint } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
-import { buildReport, digestSource, parseTableSelection } from '../../report/digest-source.js';
+import { buildReport, digestSource } from '../../report/digest-source.js';
 import type { AnchorFile } from '../../report/anchor.js';
 import { renderPrometheus, renderPrometheusFailure } from '../../report/prometheus.js';
 import { requireTables } from '../../report/table-names.js';
 import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
+import { refuseFileInsideCheckpoint } from '../checkpoint-path.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js';
+import { MAX_RANGES } from '../../report/ranges.js';
+import { epochFromPath, parseByteSize, parseCount, parseCursor, parseTablesOption, parseU64 } from '../parse.js';
 import { progressReporter } from '../progress.js';
 import { writePromTextfile } from '../prom-textfile.js';
 import { renderDigest, count } from '../render/digest.js';
@@ -28,7 +30,7 @@ interface DigestArgs {
   'max-chunk-bytes'?: string;
   out?: string;
   'chunk-files': boolean;
-  ranges?: number;
+  ranges?: string;
   json: boolean;
   node?: string;
   'prom-textfile'?: string;
@@ -49,7 +51,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('max-chunk-bytes', { type: 'string', describe: 'cut the snapshot into chunks of at most this size (e.g. 64MiB); default 0, unchunked' })
       .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically' })
       .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.000000, <out>.000001, …' })
-      .option('ranges', { type: 'number', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
+      .option('ranges', { type: 'string', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
@@ -68,13 +70,14 @@ export const digestCommand = defineCommand<DigestArgs>({
           { flag: '--cursor', present: args.cursor !== undefined, setByAnchor: anchorFile.cursor !== undefined },
         ]);
       }
+      await refuseFileInsideCheckpoint(args.checkpoint);
       source = await openCheckpoint(args.checkpoint);
       const path = args.checkpoint[0]!;
       const tables = anchorFile?.tables.map((t) => ({ ...t })) ?? (await selectTables(args.tables, source));
       if (tables === undefined) return await listTables(source, path, io);
       await requireTables(source, tables.map((t) => t.name), path);
       const anchor = resolveAnchor(args, source, path, tables, anchorFile);
-      const ranges = anchorFile?.ranges ?? args.ranges ?? 0;
+      const ranges = anchorFile?.ranges ?? (args.ranges === undefined ? 0 : parseCount(args.ranges, '--ranges', 1, MAX_RANGES));
       const progress = progressReporter(io, args.progress && !args.json);
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
@@ -107,7 +110,7 @@ export const digestCommand = defineCommand<DigestArgs>({
 });
 
 async function selectTables(spec: string | undefined, source: Source): Promise<TableRef[] | undefined> {
-  if (spec !== undefined) return parseTableSelection(spec);
+  if (spec !== undefined) return parseTablesOption(spec);
   // A snapshot names its own catalog; other checkpoints make the user choose (node-local tables must stay out).
   return source.recorded?.tables?.map((t) => ({ id: t.id, name: t.name }));
 }
@@ -129,9 +132,6 @@ function resolveAnchor(args: DigestArgs, source: Source, path: string, tables: T
   }
   const cursor = file?.cursor ?? (args.cursor !== undefined ? parseCursor(args.cursor) : (recorded?.cursor ?? { index: 0n }));
   const maxChunkBytes = file?.maxChunkBytes ?? (args['max-chunk-bytes'] !== undefined ? parseByteSize(args['max-chunk-bytes'], '--max-chunk-bytes') : (recorded?.maxChunkBytes ?? 0n));
-  if (args.ranges !== undefined && (!Number.isInteger(args.ranges) || args.ranges < 1)) {
-    throw new SnapshotError('INVALID_ARGUMENT', '--ranges must be a positive integer');
-  }
   if (args['chunk-files'] && args.out === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--chunk-files needs --out');
   return { epoch, cursor, maxChunkBytes, tables };
 }
