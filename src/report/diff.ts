@@ -1,7 +1,7 @@
 import { compareBytes, toHex } from '../format/bytes.js';
 import { SnapshotError } from '../format/errors.js';
 import type { Entry, Source } from '../sources/source.js';
-import { tableNames } from './table-names.js';
+import { tableNames, unknownTableError } from './table-names.js';
 
 /**
  * Key-level difference of two checkpoints or snapshots (anything a Source reads): per table, the
@@ -190,7 +190,7 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
   if (options.tables !== undefined) {
     const missing = options.tables.filter((t) => !inA.has(t) && !inB.has(t));
     if (missing.length > 0) {
-      throw new SnapshotError('UNKNOWN_TABLE', `no table ${missing.join(', ')} in either input (a: ${namesA.join(', ') || 'none'}; b: ${namesB.join(', ') || 'none'})`);
+      throw unknownTableError(missing, 'either input', [...new Set([...namesA, ...namesB])]);
     }
     const wanted = new Set(options.tables);
     names = names.filter((n) => wanted.has(n));

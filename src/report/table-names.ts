@@ -43,9 +43,27 @@ export function unknownTableError(missing: readonly string[], where: string, exi
   return new SnapshotError('UNKNOWN_TABLE', `no table ${hints.join(', ')} in ${where}; its tables: ${existing.join(', ') || 'none'}`, file === undefined ? {} : { file });
 }
 
-/** Fails with UNKNOWN_TABLE (nearest names and the full list) unless the source holds every named table. */
-export async function requireTables(source: Source, names: readonly string[], where: string): Promise<void> {
-  const existing = await tableNames(source);
-  const missing = names.filter((n) => !existing.includes(n));
-  if (missing.length > 0) throw unknownTableError(missing, where, existing);
+/**
+ * An UNKNOWN_TABLE error from a source, retold with the nearest names and the full list (the
+ * source's own message names only the table); any other error is returned as it is. Checked only
+ * after the failure, so a good run never pays for listing the tables.
+ */
+export async function explainUnknownTable(e: unknown, source: Source | undefined, wanted: readonly string[], where: string): Promise<unknown> {
+  if (!(e instanceof SnapshotError) || e.code !== 'UNKNOWN_TABLE' || source === undefined) return e;
+  const existing = await tableNames(source).catch(() => undefined);
+  if (existing === undefined) return e;
+  const missing = wanted.filter((n) => !existing.includes(n));
+  return missing.length === 0 ? e : unknownTableError(missing, where, existing);
+}
+
+/** The selected tables' estimated entry count, when the source can tell for every one of them (for progress). */
+export async function estimatedEntries(source: Source, wanted: readonly string[]): Promise<number | undefined> {
+  const infos = await source.listTables();
+  let total = 0;
+  for (const name of wanted) {
+    const n = infos.find((t) => t.name === name)?.estimatedEntries;
+    if (n === undefined) return undefined;
+    total += n;
+  }
+  return total;
 }

@@ -8,7 +8,7 @@ import type { Source } from '../../sources/source.js';
 import { buildReport, digestSource } from '../../report/digest-source.js';
 import type { AnchorFile } from '../../report/anchor.js';
 import { renderPrometheus, renderPrometheusFailure } from '../../report/prometheus.js';
-import { requireTables } from '../../report/table-names.js';
+import { estimatedEntries, explainUnknownTable } from '../../report/table-names.js';
 import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
 import { refuseFileInsideCheckpoint } from '../checkpoint-path.js';
 import { defineCommand } from '../command.js';
@@ -55,10 +55,11 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
-      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' }) as unknown as Argv<DigestArgs>,
+      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal: percentage and ETA from the estimated entry counts (also with --json: stdout stays the report)' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
     let source: Source | undefined;
+    let selected: string[] = [];
     try {
       const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
       if (anchorFile !== undefined) {
@@ -75,10 +76,12 @@ export const digestCommand = defineCommand<DigestArgs>({
       const path = args.checkpoint[0]!;
       const tables = anchorFile?.tables.map((t) => ({ ...t })) ?? (await selectTables(args.tables, source));
       if (tables === undefined) return await listTables(source, path, io);
-      await requireTables(source, tables.map((t) => t.name), path);
+      selected = tables.map((t) => t.name);
       const anchor = resolveAnchor(args, source, path, tables, anchorFile);
       const ranges = anchorFile?.ranges ?? (args.ranges === undefined ? 0 : parseCount(args.ranges, '--ranges', 1, MAX_RANGES));
-      const progress = progressReporter(io, args.progress && !args.json);
+      const showProgress = args.progress && io.stderrIsTTY;
+      const estimate = showProgress ? await estimatedEntries(source, tables.map((t) => t.name)).catch(() => undefined) : undefined;
+      const progress = progressReporter(io, showProgress, estimate);
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
         anchor,
@@ -99,7 +102,8 @@ export const digestCommand = defineCommand<DigestArgs>({
       // The report goes to stdout first: a textfile that cannot be written never loses it.
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return await writePromTextfile(args['prom-textfile'], renderPrometheus(report), io, ExitCode.OK);
-    } catch (e) {
+    } catch (caught) {
+      const e = await explainUnknownTable(caught, source, selected, args.checkpoint[0]!);
       const code = reportError(e, io, args.json);
       const error = e instanceof SnapshotError ? e.code : 'INTERNAL';
       return writePromTextfile(args['prom-textfile'], renderPrometheusFailure({ node: args.node ?? hostname(), error, startedAt: started, durationMs: Date.now() - started.getTime() }), io, code);
