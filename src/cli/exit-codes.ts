@@ -31,7 +31,7 @@ export const EXIT_CODES_HELP = [
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
   '  64  usage error',
-  '  74  I/O error',
+  '  74  I/O error (also: --prom-textfile not written; the report was still printed)',
 ].join('\n');
 
 /** Maps an error to its exit code; anything not a SnapshotError is an internal failure (I/O class). */
