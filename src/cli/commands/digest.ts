@@ -17,7 +17,7 @@ import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { MAX_RANGES } from '../../report/ranges.js';
 import { epochFromPath, parseByteSize, parseCount, parseCursor, parseTablesOption, parseU64 } from '../parse.js';
-import { progressReporter } from '../progress.js';
+import { progressReporter, type Progress } from '../progress.js';
 import { writePromTextfile } from '../prom-textfile.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
@@ -60,6 +60,7 @@ export const digestCommand = defineCommand<DigestArgs>({
     const started = new Date();
     let source: Source | undefined;
     let selected: string[] = [];
+    let progress: Progress | undefined;
     try {
       const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
       if (anchorFile !== undefined) {
@@ -81,15 +82,16 @@ export const digestCommand = defineCommand<DigestArgs>({
       const ranges = anchorFile?.ranges ?? (args.ranges === undefined ? 0 : parseCount(args.ranges, '--ranges', 1, MAX_RANGES));
       const showProgress = args.progress && io.stderrIsTTY;
       const estimate = showProgress ? await estimatedEntries(source, tables.map((t) => t.name)).catch(() => undefined) : undefined;
-      const progress = progressReporter(io, showProgress, estimate);
+      const shown = progressReporter(io, showProgress, estimate);
+      progress = shown;
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
         anchor,
         ranges,
         ...(sink !== undefined ? { sink } : {}),
-        onProgress: (n, t) => progress.update(n, t),
+        onProgress: (n, t) => shown.update(n, t),
       });
-      progress.done();
+      shown.done();
       const report = buildReport(summary, rangeDigests, ranges, {
         name: args.node ?? hostname(),
         source: path,
@@ -103,6 +105,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return await writePromTextfile(args['prom-textfile'], renderPrometheus(report), io, ExitCode.OK);
     } catch (caught) {
+      progress?.done(); // clear the progress line before the error is printed
       const e = await explainUnknownTable(caught, source, selected, args.checkpoint[0]!);
       const code = reportError(e, io, args.json);
       const error = e instanceof SnapshotError ? e.code : 'INTERNAL';
