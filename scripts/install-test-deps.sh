@@ -4,8 +4,11 @@
 #   xxhash                                xxh64sum, an independent implementation of the digest
 #   python3-xxhash                        the conformance decoder written from spec/FORMAT.md alone
 #   openssl                               independent Ed25519 signing/verifying of golden statements (pkeyutl -rawin)
+#   wabt                                  wat2wasm: checks the embedded WebAssembly matches its .wat source
+#   prometheus                            promtool: checks docs/alerts.yml (the only Debian package with it;
+#                                         its service is not started by these tests)
 set -euo pipefail
-packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash openssl)
+packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash openssl wabt prometheus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -23,6 +23,14 @@ describe('every tool the tests use is installed (scripts/install-test-deps.sh)',
     expect(run('/usr/bin/python3', ['-c', 'import xxhash; print(xxhash.xxh64(b"").hexdigest())']).trim()).toBe('ef46db3751d8e999');
   });
 
+  it('wat2wasm (Debian wabt): the generated-code tests run instead of skipping', () => {
+    expect(run('wat2wasm', ['--version'])).toMatch(/^\d+\.\d+/);
+  });
+
+  it('promtool (Debian prometheus): the alert rules in docs/ are checked', () => {
+    expect(run('promtool', ['--version'])).toMatch(/promtool, version/);
+  });
+
   it('the RocksDB fixture generator builds (g++, librocksdb-dev)', () => {
     const out = run('sh', [join(import.meta.dirname, 'fixtures', 'rocksdb', 'build.sh')]).trim();
     expect(out).toMatch(/make-fixture$/);

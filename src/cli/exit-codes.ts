@@ -38,7 +38,8 @@ export const EXIT_CODES_HELP = [
   '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
   '  6   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
-  '  74  I/O error; restore: the output directory exists and is not empty',
+  '  74  I/O error (also: --prom-textfile not written, the report was still printed;',
+  '      restore: the output directory exists and is not empty)',
 ].join('\n');
 
 /** Maps an error to its exit code; anything not a SnapshotError is an internal failure (I/O class). */
@@ -56,6 +57,7 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
     case 'LIVE_DATABASE':
       return ExitCode.LIVE_DATABASE;
     case 'INVALID_ARGUMENT':
+    case 'BAD_ANCHOR':
       return ExitCode.USAGE;
     case 'IO_ERROR':
     case 'OUTPUT_EXISTS':

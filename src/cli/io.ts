@@ -5,6 +5,8 @@ export interface CliIo {
   /** True when stderr is a terminal: progress indicators only then. */
   readonly stderrIsTTY: boolean;
   readonly stdin: AsyncIterable<Uint8Array>;
+  /** Silence before a progress line appears, in ms. Defaults to 1000 (short runs never flicker). */
+  readonly progressDelayMs?: number;
 }
 
 export function processIo(): CliIo {
@@ -13,5 +15,7 @@ export function processIo(): CliIo {
     stderr: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
     stdin: process.stdin,
+    // For tests on a pseudo-terminal, where a run is shorter than the default second.
+    ...(process.env['SNAPSHOT_VERIFY_PROGRESS_DELAY_MS'] !== undefined ? { progressDelayMs: Number(process.env['SNAPSHOT_VERIFY_PROGRESS_DELAY_MS']) } : {}),
   };
 }

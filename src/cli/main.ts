@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
+import { explainUsageError } from './suggest.js';
 import { TOOL_VERSION } from './version.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code; never exits. */
@@ -13,6 +14,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), com
     .scriptName('snapshot-verify')
     .usage('$0 <command> [options]\n\nProve that replicated nodes hold identical state at an epoch boundary.')
     .strict()
+    .recommendCommands()
     .exitProcess(false)
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .demandCommand(1, 'name a command')
@@ -34,7 +36,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), com
     usageError ??= e instanceof Error ? e.message : String(e);
   }
   if (usageError !== undefined) {
-    io.stderr(`snapshot-verify: ${usageError}\nRun 'snapshot-verify --help' for usage.\n`);
+    io.stderr(`snapshot-verify: ${explainUsageError(usageError, argv, commands)}\nRun 'snapshot-verify --help' for usage.\n`);
     return ExitCode.USAGE;
   }
   return chosen === undefined ? ExitCode.OK : chosen.command.run(chosen.args, io);

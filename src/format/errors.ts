@@ -30,8 +30,8 @@ export type SourceErrorCode =
   | 'NOT_REGULAR_FILE'
   | 'IO_ERROR';
 
-/** Codes for reports that compare consumes. */
-export type ReportErrorCode = 'BAD_REPORT';
+/** Codes for reports that compare consumes, and for the anchor file (docs/ANCHOR.md) digest, diff and compare take. */
+export type ReportErrorCode = 'BAD_REPORT' | 'NEWER_REPORT' | 'BAD_ANCHOR';
 
 /** Codes for keys, signed statements, trust sets and quorum certificates (spec/STATEMENT.md). */
 export type TrustErrorCode = 'BAD_KEY' | 'BAD_STATEMENT' | 'BAD_SIGNATURE' | 'BAD_TRUST' | 'BAD_CERTIFICATE' | 'NO_QUORUM' | 'NOT_CERTIFIED';

@@ -51,7 +51,7 @@ export interface LoadedReport {
 }
 
 /** Why an input yielded no report. */
-export type InputFailureKind = 'corrupt' | 'missing' | 'unreadable';
+export type InputFailureKind = 'corrupt' | 'missing' | 'unreadable' | 'newer';
 
 /** An input that could not be read or is not a valid report. */
 export interface InputFailure {
@@ -74,6 +74,8 @@ export interface CompareOptions {
   readonly epoch?: string;
   /** Count only signed reports from these keys, with their weights. Absent: unauthenticated votes. */
   readonly trust?: TrustSet;
+  /** `compare --anchor FILE`: compare the reports at this anchor (the fields the file sets); absent: the largest anchor group. */
+  readonly anchor?: Partial<Pick<Anchor, 'epoch' | 'cursor' | 'maxChunkBytes' | 'tables'>>;
 }
 
 /** Why a report was not counted under a trust set. */
@@ -227,8 +229,13 @@ export function anchorOf(r: DigestReport): Anchor {
     epoch: r.epoch,
     cursor: r.cursor.eventIdHex === '' ? r.cursor.index : `${r.cursor.index}:${r.cursor.eventIdHex}`,
     maxChunkBytes: r.maxChunkBytes,
-    tables: r.tables.map((t) => `${t.id}=${catalogName(t.name)}`).join(','),
+    tables: catalogOf(r.tables),
   };
+}
+
+/** A catalog as the anchor compares it: `id=name,id=name`. */
+export function catalogOf(tables: readonly { readonly id: number; readonly name: string }[]): string {
+  return tables.map((t) => `${t.id}=${catalogName(t.name)}`).join(',');
 }
 
 /** A table name in the catalog string, quoted when it holds a separator so no two catalogs read alike. */
@@ -287,7 +294,10 @@ export function compareReports(reports: readonly LoadedReport[], failures: reado
     if (g === undefined) byAnchor.set(key, { anchor, members: [v], first: i });
     else g.members.push(v);
   });
-  const anchorGroups = [...byAnchor.values()].filter((g) => options.epoch === undefined || g.anchor.epoch === options.epoch);
+  const wanted = options.anchor ?? {};
+  const anchorGroups = [...byAnchor.values()].filter(
+    (g) => (options.epoch === undefined || g.anchor.epoch === options.epoch) && Object.entries(wanted).every(([f, v]) => g.anchor[f as AnchorField] === v),
+  );
   const anchorWeight = (g: { members: Voter[] }): number => g.members.reduce((w, v) => w + v.weight, 0);
   anchorGroups.sort((x, y) => anchorWeight(y) - anchorWeight(x) || compareDecimal(y.anchor.epoch, x.anchor.epoch) || x.first - y.first);
   const chosen = anchorGroups[0];
@@ -554,6 +564,7 @@ export type Verdict =
   | 'EQUIVOCATION'
   | 'DIVERGENCE'
   | 'UNREADABLE'
+  | 'NEWER_REPORT'
   | 'INCONSISTENT'
   | 'CONFLICTING'
   | 'REJECTED'
@@ -567,6 +578,7 @@ export function verdictOf(r: CompareResult): Verdict {
   if (r.equivocations.length > 0) return 'EQUIVOCATION';
   if (r.outcome === 'divergence') return 'DIVERGENCE';
   if (r.failures.some((f) => f.kind === 'unreadable')) return 'UNREADABLE';
+  if (r.failures.some((f) => f.kind === 'newer')) return 'NEWER_REPORT';
   if (r.inconsistent.length > 0) return 'INCONSISTENT';
   if (r.conflicting.length > 0) return 'CONFLICTING';
   if (r.rejected.length > 0) return 'REJECTED';

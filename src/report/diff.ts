@@ -1,6 +1,7 @@
 import { compareBytes, toHex } from '../format/bytes.js';
 import { SnapshotError } from '../format/errors.js';
 import type { Entry, Source } from '../sources/source.js';
+import { tableNames, unknownTableError } from './table-names.js';
 
 /**
  * Key-level difference of two checkpoints or snapshots (anything a Source reads): per table, the
@@ -12,17 +13,14 @@ import type { Entry, Source } from '../sources/source.js';
 
 /** Differences kept for listing unless told otherwise. Defaults to 20. */
 export const DEFAULT_DIFF_LIMIT = 20;
-/** Value bytes kept per listed difference; longer values are cut and their length given. Defaults to 64. */
-export const VALUE_PREVIEW_BYTES = 64;
 
 /** removed: the key is only in a; added: only in b; changed: in both with different values. */
 export type DifferenceKind = 'removed' | 'added' | 'changed';
 
-/** A value as listed: hex of at most VALUE_PREVIEW_BYTES bytes, and the full length. */
-export interface ValuePreview {
+/** A listed value, whole (renderers cut it for people; `diff --json` prints it whole). */
+export interface ValueBytes {
   readonly hex: string;
   readonly bytes: number;
-  readonly truncated: boolean;
 }
 
 export interface KeyDifference {
@@ -32,9 +30,9 @@ export interface KeyDifference {
   readonly key: string;
   readonly keyBytes: number;
   /** The value in a; absent for `added`. */
-  readonly a?: ValuePreview;
+  readonly a?: ValueBytes;
   /** The value in b; absent for `removed`. */
-  readonly b?: ValuePreview;
+  readonly b?: ValueBytes;
   /** For `changed`: offset of the first byte where the values differ (the shorter length if one is a prefix). */
   readonly differsAt?: number;
 }
@@ -60,6 +58,8 @@ export interface DiffResult {
   /** All key differences, listed or not (tables in one side only are not counted here). */
   readonly totalDifferences: string;
   readonly limit: number;
+  /** With a key range: the range compared, as KeyRange.text shows it. */
+  readonly keyRange?: string;
 }
 
 export interface DiffOptions {
@@ -67,40 +67,89 @@ export interface DiffOptions {
   readonly tables?: readonly string[];
   /** Key differences kept for listing. Defaults to DEFAULT_DIFF_LIMIT. */
   readonly limit?: number;
+  /** Compare only the keys in this range (entries outside are read past, not compared). Defaults to every key. */
+  readonly keyRange?: KeyRange;
 }
 
-/** The tables a source names: its recorded catalog (a snapshot), else the tables it lists. */
-export async function tableNames(source: Source): Promise<string[]> {
-  if (source.recorded?.tables !== undefined) return source.recorded.tables.map((t) => t.name);
-  return (await source.listTables()).map((t) => t.name);
+/**
+ * A contiguous range of keys: `position` says whether a key is before it (−1), in it (0) or after
+ * it (1), and never decreases along ascending keys, so a table can be cut to the range in one pass.
+ */
+export interface KeyRange {
+  /** How the range is shown: as `compare` prints it, or `[from, to)` in hex. */
+  readonly text: string;
+  position(key: Uint8Array): -1 | 0 | 1;
 }
 
-/** Reads entries one at a time from a batched stream, holding one batch. */
+function keyPrefix(key: Uint8Array): number {
+  return ((key[0] ?? 0) * 2 ** 24) + ((key[1] ?? 0) << 16) + ((key[2] ?? 0) << 8) + (key[3] ?? 0);
+}
+
+/**
+ * The key range of a range digest (report/ranges.ts): keys whose first 4 bytes (zero-padded), as a
+ * big-endian u32, are ≥ start and < end; `end` undefined: no upper bound.
+ */
+export function prefixRange(start: number, end: number | undefined): KeyRange {
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return {
+    text: `[${hex(start)}, ${end === undefined ? '∞' : hex(end)})`,
+    position(key) {
+      const p = keyPrefix(key);
+      return p < start ? -1 : end !== undefined && p >= end ? 1 : 0;
+    },
+  };
+}
+
+/** Keys k with from ≤ k < to, bytewise; either bound may be absent. */
+export function byteRange(from: Uint8Array | undefined, to: Uint8Array | undefined): KeyRange {
+  return {
+    text: `[${from === undefined ? '' : `0x${toHex(from)}`}, ${to === undefined ? '∞' : `0x${toHex(to)}`})`,
+    position(key) {
+      if (from !== undefined && compareBytes(key, from) < 0) return -1;
+      return to !== undefined && compareBytes(key, to) >= 0 ? 1 : 0;
+    },
+  };
+}
+
+/** Reads entries one at a time from a batched stream, holding one batch; cut to a key range if given. */
 class EntryCursor {
   readonly #it: AsyncIterator<readonly Entry[]>;
+  readonly #range: KeyRange | undefined;
   #batch: readonly Entry[] = [];
   #i = 0;
   #done = false;
-  /** Entries read: a number, exact to 2^53, cheaper per entry than a BigInt. */
+  /** Past the range: the stream is left unread (closed early). */
+  #past = false;
+  /** Entries read in the range: a number, exact to 2^53, cheaper per entry than a BigInt. */
   count = 0;
 
-  constructor(stream: AsyncIterable<readonly Entry[]>) {
+  constructor(stream: AsyncIterable<readonly Entry[]>, range?: KeyRange) {
     this.#it = stream[Symbol.asyncIterator]();
+    this.#range = range;
   }
 
-  /** The current entry, or undefined at the end. */
+  /** The current entry, or undefined at the end (of the stream, or of the range). */
   async peek(): Promise<Entry | undefined> {
-    while (this.#i >= this.#batch.length) {
-      if (this.#done) return undefined;
-      const r = await this.#it.next();
-      if (r.done === true) {
-        this.#done = true;
+    for (;;) {
+      while (this.#i >= this.#batch.length) {
+        if (this.#done || this.#past) return undefined;
+        const r = await this.#it.next();
+        if (r.done === true) {
+          this.#done = true;
+          return undefined;
+        }
+        this.#batch = r.value;
+        this.#i = 0;
+      }
+      const e = this.#batch[this.#i]!;
+      const position = this.#range?.position(e.key) ?? 0;
+      if (position === 0) return e;
+      if (position > 0) {
+        this.#past = true;
         return undefined;
       }
-      this.#batch = r.value;
-      this.#i = 0;
+      this.#i++; // before the range: read past it
     }
-    return this.#batch[this.#i];
   }
 
   advance(): void {
@@ -113,9 +162,8 @@ class EntryCursor {
   }
 }
 
-function preview(value: Uint8Array): ValuePreview {
-  const truncated = value.length > VALUE_PREVIEW_BYTES;
-  return { hex: toHex(truncated ? value.subarray(0, VALUE_PREVIEW_BYTES) : value), bytes: value.length, truncated };
+function whole(value: Uint8Array): ValueBytes {
+  return { hex: toHex(value), bytes: value.length };
 }
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -142,7 +190,7 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
   if (options.tables !== undefined) {
     const missing = options.tables.filter((t) => !inA.has(t) && !inB.has(t));
     if (missing.length > 0) {
-      throw new SnapshotError('UNKNOWN_TABLE', `no table ${missing.join(', ')} in either input (a: ${namesA.join(', ') || 'none'}; b: ${namesB.join(', ') || 'none'})`);
+      throw unknownTableError(missing, 'either input', [...new Set([...namesA, ...namesB])]);
     }
     const wanted = new Set(options.tables);
     names = names.filter((n) => wanted.has(n));
@@ -164,13 +212,14 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
   for (const name of names) {
     if (!inB.has(name) || !inA.has(name)) {
       const side = inA.has(name) ? a : b;
-      const c = new EntryCursor(side.entries(name));
+      const c = new EntryCursor(side.entries(name), options.keyRange);
       while ((await c.peek()) !== undefined) c.advance();
+      await c.close();
       tables.push({ name, presence: inA.has(name) ? 'a-only' : 'b-only', entriesA: inA.has(name) ? String(c.count) : '0', entriesB: inA.has(name) ? '0' : String(c.count), added: '0', removed: '0', changed: '0' });
       continue;
     }
-    const ca = new EntryCursor(a.entries(name));
-    const cb = new EntryCursor(b.entries(name));
+    const ca = new EntryCursor(a.entries(name), options.keyRange);
+    const cb = new EntryCursor(b.entries(name), options.keyRange);
     let added = 0n;
     let removed = 0n;
     let changed = 0n;
@@ -182,16 +231,16 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
         const order = ea === undefined ? 1 : eb === undefined ? -1 : compareBytes(ea.key, eb.key);
         if (order < 0) {
           removed++;
-          note(() => ({ table: name, kind: 'removed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value) }));
+          note(() => ({ table: name, kind: 'removed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: whole(ea!.value) }));
           ca.advance();
         } else if (order > 0) {
           added++;
-          note(() => ({ table: name, kind: 'added', key: toHex(eb!.key), keyBytes: eb!.key.length, b: preview(eb!.value) }));
+          note(() => ({ table: name, kind: 'added', key: toHex(eb!.key), keyBytes: eb!.key.length, b: whole(eb!.value) }));
           cb.advance();
         } else {
           if (!equalBytes(ea!.value, eb!.value)) {
             changed++;
-            note(() => ({ table: name, kind: 'changed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: preview(ea!.value), b: preview(eb!.value), differsAt: firstDifference(ea!.value, eb!.value) }));
+            note(() => ({ table: name, kind: 'changed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: whole(ea!.value), b: whole(eb!.value), differsAt: firstDifference(ea!.value, eb!.value) }));
           }
           ca.advance();
           cb.advance();
@@ -205,5 +254,5 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
   }
 
   const identical = total === 0n && tables.every((t) => t.presence === 'both');
-  return { identical, tables, first, listed, totalDifferences: String(total), limit };
+  return { identical, tables, first, listed, totalDifferences: String(total), limit, ...(options.keyRange !== undefined ? { keyRange: options.keyRange.text } : {}) };
 }

@@ -62,7 +62,7 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
 }
 
 /** The report of a digest run: comparable fields, plus node-local facts under `node`. */
-export function buildReport(summary: SnapshotSummary, ranges: readonly RangeDigestReport[][], rangesPerTable: number, node: NodeInfo): DigestReport {
+export function buildReport(summary: SnapshotSummary, ranges: readonly RangeDigestReport[][], rangesPerTable: number, node: NodeInfo, anchorDigest?: string): DigestReport {
   const a = summary.anchor;
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -84,6 +84,7 @@ export function buildReport(summary: SnapshotSummary, ranges: readonly RangeDige
     })),
     chunks: summary.chunks.map((c) => ({ index: c.index, bytes: c.bytes, digest: formatDigest(c.digest) })),
     node,
+    ...(anchorDigest !== undefined ? { anchorDigest } : {}),
   };
 }
 

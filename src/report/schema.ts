@@ -50,6 +50,8 @@ export interface NodeInfo {
   readonly toolVersion: string;
   /** Present (true) when the source was a live database read with `--allow-live`. */
   readonly live?: boolean;
+  /** `digest --anchor FILE`: the anchor file's path as given. */
+  readonly anchorFile?: string;
 }
 
 /** Something the source tolerated rather than read (never silently): present in `warnings`. */
@@ -96,4 +98,6 @@ export interface DigestReport {
   readonly warnings?: readonly ReportWarning[];
   /** Present when the report was signed (`digest --sign-key`). */
   readonly signature?: ReportSignature;
+  /** With `digest --anchor FILE`: the digest of the anchor file's canonical form (docs/ANCHOR.md); absent without one. */
+  readonly anchorDigest?: string;
 }

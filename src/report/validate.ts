@@ -140,6 +140,10 @@ export function validateReport(value: unknown, where: string): DigestReport {
     const e = typeof r['error'] === 'object' && r['error'] !== null ? (r['error'] as Record<string, unknown>) : {};
     bad('report', `this is the error output of a failed digest run, not a report (${String(e['code'] ?? '?')}: ${String(e['message'] ?? '')})`);
   }
+  if (typeof r['schemaVersion'] === 'number' && Number.isInteger(r['schemaVersion']) && r['schemaVersion'] > REPORT_SCHEMA_VERSION) {
+    // Not damage: a newer tool wrote it. Its own code, so compare gives it its own verdict (upgrade, not re-copy).
+    throw new SnapshotError('NEWER_REPORT', `written by a newer snapshot-verify (schema ${r['schemaVersion']}); this one reads schema ${REPORT_SCHEMA_VERSION}: upgrade snapshot-verify`, { file: where });
+  }
   if (r['schemaVersion'] !== REPORT_SCHEMA_VERSION) {
     bad('schemaVersion', `this tool reads report schema version ${REPORT_SCHEMA_VERSION}, got ${describe(r['schemaVersion'])}`);
   }
@@ -206,6 +210,7 @@ export function validateReport(value: unknown, where: string): DigestReport {
   const last = chunks[chunks.length - 1] as Record<string, unknown>;
   if (last['digest'] !== digest) bad('digest', `${digest} is not the last chunk's digest ${String(last['digest'])} (the snapshot digest is the last trailer)`);
 
+  if (r['anchorDigest'] !== undefined) str(r['anchorDigest'], 'anchorDigest', DIGEST, '16 lowercase hex digits');
   const node = obj(r['node'], 'node');
   text(node['name'], 'node.name', MAX_NODE_NAME_BYTES);
   for (const f of ['source', 'sourceKind', 'startedAt', 'toolVersion'] as const) {

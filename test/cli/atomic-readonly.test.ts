@@ -55,7 +55,7 @@ describe('outputs are atomic; inputs are never modified', () => {
     const dump = join(import.meta.dirname, '..', '..', 'examples', 'dump', 'checkpoint_epoch_42');
     const before = await fingerprint(dump);
     const snap = join(root, 's.snap');
-    expect((await runCli(['digest', dump, '--tables', 'aggregate_blob_info', '--out', snap])).code).toBe(0);
+    expect((await runCli(['digest', dump, '--tables', 'per_object_blob_info', '--out', snap])).code).toBe(0);
     const snapBefore = await fingerprint(root);
     expect((await runCli(['verify', snap])).code).toBe(0);
     expect((await runCli(['inspect', snap])).code).toBe(0);

@@ -215,7 +215,7 @@ describe('compare --json', () => {
     const r = await runCli(['compare', report('n1'), report('n2'), report('n3'), report('odd'), report('late'), join(dir, 'reports', 'truncated.json'), '--json']);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as Record<string, any>;
-    expect(Object.keys(doc)).toEqual(['schemaVersion', 'verdict', 'exitCode', 'summary', 'outcome', 'anchor', 'rule', 'authoritativeDigest', 'groups', 'minority', 'tables', 'compared', 'incomparable', 'anchorSplits', 'errors', 'authenticated', 'totalWeight', 'rejected', 'equivocations', 'conflicting', 'duplicates', 'inconsistent', 'warnings']);
+    expect(Object.keys(doc)).toEqual(['schemaVersion', 'verdict', 'exitCode', 'summary', 'outcome', 'anchor', 'rule', 'authoritativeDigest', 'groups', 'minority', 'tables', 'compared', 'incomparable', 'anchorSplits', 'errors', 'authenticated', 'totalWeight', 'rejected', 'equivocations', 'conflicting', 'duplicates', 'inconsistent', 'warnings', 'anchorFileNotes']);
     expect(doc['schemaVersion']).toBe(1);
     expect(doc['verdict']).toBe('DIVERGENCE');
     expect(doc['exitCode']).toBe(1);

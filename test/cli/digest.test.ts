@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { snapshotDigest, type Rows } from './oracle.js';
 
 const DUMP = 'examples/dump/checkpoint_epoch_42';
 const ROCKS = 'examples/checkpoint_epoch_42';
-const TABLES = 'aggregate_blob_info,per_object_blob_info';
+/** The example's deterministic tables, as the README's Quick start digests them (aggregate_blob_info is node-local). */
+const DETERMINISTIC = ['per_object_blob_info', 'per_object_pooled_blob_info', 'storage_pool_info'] as const;
+const TABLES = DETERMINISTIC.join(',');
 
 let dir: string;
 beforeAll(async () => {
@@ -28,15 +31,43 @@ function independentTableDigest(hexFile: string): string {
   return execFileSync('xxh64sum', ['-'], { input: Buffer.concat(records) }).toString().split(/\s/)[0]!;
 }
 
+/** A column family of the example RocksDB checkpoint as real RocksDB reads it (`ldb scan --hex`, on a copy: ldb writes to the DB it opens). */
+function ldbRows(checkpoint: string, table: string): Rows {
+  const copy = execFileSync('mktemp', ['-d']).toString().trim();
+  try {
+    execFileSync('cp', ['-r', `${checkpoint}/.`, copy]);
+    const text = execFileSync('ldb', [`--db=${copy}`, `--column_family=${table}`, 'scan', '--hex'], { maxBuffer: 1 << 28 }).toString();
+    return text.split('\n').filter((l) => l.startsWith('0x')).map((l) => {
+      const [k, v] = l.split(' : ').map((s) => new Uint8Array(Buffer.from(s.slice(2), 'hex'))) as [Uint8Array, Uint8Array];
+      return [k, v] as const;
+    });
+  } finally {
+    execFileSync('rm', ['-rf', copy]);
+  }
+}
+
 describe('snapshot-verify digest', () => {
   it('prints one summary line, then a line per table, with table digests an independent hash agrees with', async () => {
     const r = await runCli(['digest', DUMP, '--tables', TABLES, '--node', 'n1']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^epoch 42 digest [0-9a-f]{16} entries 4979 node n1 \(/);
-    expect(lines[1]).toContain(`digest ${independentTableDigest(`${DUMP}/aggregate_blob_info.hex`)}`);
-    expect(lines[2]).toContain(`digest ${independentTableDigest(`${DUMP}/per_object_blob_info.hex`)}`);
+    expect(lines[0]).toMatch(/^epoch 42 digest [0-9a-f]{16} entries 2499 node n1 \(/);
+    DETERMINISTIC.forEach((t, i) => expect(lines[i + 1]).toContain(`digest ${independentTableDigest(`${DUMP}/${t}.hex`)}`));
+  });
+
+  it('the README Quick start digest of the example checkpoint is what ldb scan and xxh64sum give for the three deterministic tables', async () => {
+    const r = await runCli(['digest', ROCKS, '--tables', TABLES, '--json']);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const tables = DETERMINISTIC.map((name, id) => ({ id, name, rows: ldbRows(ROCKS, name) }));
+    expect(report.digest).toBe(snapshotDigest(42n, 0n, tables));
+    expect(report.tables.map((t: { name: string }) => t.name)).toEqual([...DETERMINISTIC]);
+    expect(report.tables.map((t: { name: string }) => t.name)).not.toContain('aggregate_blob_info');
+    // README's Quick start and CI (which runs exactly the Quick start) digest these three tables.
+    const quickStart = `npm install && ./bin/snapshot-verify digest ${ROCKS} --tables ${TABLES}`;
+    expect(await readFile('README.md', 'utf8')).toContain(`${quickStart}\n`);
+    expect(await readFile('.ci/run', 'utf8')).toContain(`${quickStart} || exit 1\n`);
   });
 
   it('a RocksDB checkpoint and its ldb dump give the same digest', async () => {
@@ -55,16 +86,16 @@ describe('snapshot-verify digest', () => {
     expect(Object.keys(report).sort()).toEqual(['bytes', 'chunks', 'cursor', 'digest', 'entries', 'epoch', 'formatVersion', 'maxChunkBytes', 'node', 'rangesPerTable', 'schemaVersion', 'tables'].sort());
     expect(report).toMatchObject({ schemaVersion: 1, formatVersion: 1, epoch: '42', cursor: { index: '77', eventIdHex: 'abcd' }, maxChunkBytes: '0' });
     expect(report.node).toMatchObject({ name: 'alpha', source: DUMP, sourceKind: 'dump' });
-    expect(report.tables.map((t: { id: number; name: string }) => [t.id, t.name])).toEqual([[0, 'aggregate_blob_info'], [1, 'per_object_blob_info']]);
+    expect(report.tables.map((t: { id: number; name: string }) => [t.id, t.name])).toEqual(DETERMINISTIC.map((name, id) => [id, name]));
   });
 
   it('table order on the command line does not matter; explicit ids do', async () => {
     const a = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json'])).stdout);
-    const b = JSON.parse((await runCli(['digest', DUMP, '--tables', 'per_object_blob_info,aggregate_blob_info', '--json'])).stdout);
-    const c = JSON.parse((await runCli(['digest', DUMP, '--tables', '5=per_object_blob_info,9=aggregate_blob_info', '--json'])).stdout);
+    const b = JSON.parse((await runCli(['digest', DUMP, '--tables', 'storage_pool_info,per_object_blob_info,per_object_pooled_blob_info', '--json'])).stdout);
+    const c = JSON.parse((await runCli(['digest', DUMP, '--tables', '5=storage_pool_info,7=per_object_pooled_blob_info,9=per_object_blob_info', '--json'])).stdout);
     expect(b.digest).toBe(a.digest);
     expect(c.digest).not.toBe(a.digest);
-    expect(c.tables.map((t: { name: string; digest: string }) => t.digest)).toEqual([a.tables[1].digest, a.tables[0].digest]);
+    expect(c.tables.map((t: { name: string; digest: string }) => t.digest)).toEqual([a.tables[2].digest, a.tables[1].digest, a.tables[0].digest]);
   });
 
   it('the epoch comes from the checkpoint_epoch_<N> name unless --epoch is given; no epoch is a usage error', async () => {
@@ -100,7 +131,7 @@ describe('snapshot-verify digest', () => {
     bytes[6000]! ^= 1; // inside the second table
     const f = join(dir, 'corrupt-second-table.snap');
     await writeFile(f, bytes);
-    const r = await runCli(['digest', f, '--tables', '1=aggregate_blob_info']);
+    const r = await runCli(['digest', f, '--tables', '1=aggregate_blob_info']); // a table of the golden case, not of the example
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/CHECKSUM_MISMATCH/);
     const intact = await runCli(['digest', join('golden', 'v1', c.file), '--json']);
@@ -135,14 +166,14 @@ describe('snapshot-verify digest', () => {
     const a = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--ranges', '16'])).stdout);
     const b = JSON.parse((await runCli(['digest', changed, '--tables', TABLES, '--json', '--ranges', '16'])).stdout);
     expect(a.rangesPerTable).toBe(16);
-    expect(a.tables[0].digest).toBe(b.tables[0].digest);
-    expect(a.tables[1].digest).not.toBe(b.tables[1].digest);
-    const differing = a.tables[1].ranges.filter((g: { digest: string }, i: number) => g.digest !== b.tables[1].ranges[i].digest);
+    expect(a.tables[0].digest).not.toBe(b.tables[0].digest);
+    expect(a.tables.slice(1).map((t: { digest: string }) => t.digest)).toEqual(b.tables.slice(1).map((t: { digest: string }) => t.digest));
+    const differing = a.tables[0].ranges.filter((g: { digest: string }, i: number) => g.digest !== b.tables[0].ranges[i].digest);
     expect(differing).toHaveLength(1);
     const key = lines[700]!.slice(2, 10);
     expect(differing[0].start <= key && (differing[0].end === '' || key < differing[0].end)).toBe(true);
-    const sum = a.tables[1].ranges.reduce((n: number, g: { entries: string }) => n + Number(g.entries), 0);
-    expect(sum).toBe(Number(a.tables[1].entries));
+    const sum = a.tables[0].ranges.reduce((n: number, g: { entries: string }) => n + Number(g.entries), 0);
+    expect(sum).toBe(Number(a.tables[0].entries));
   });
 
   it('--prom-textfile writes node_exporter metrics with the digest as an info metric', async () => {
@@ -150,7 +181,7 @@ describe('snapshot-verify digest', () => {
     const r = JSON.parse((await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--node', 'n7', '--prom-textfile', prom])).stdout);
     const text = await readFile(prom, 'utf8');
     expect(text).toContain(`snapshot_verify_digest_info{epoch="42",node="n7",digest="${r.digest}"`);
-    expect(text).toMatch(/^snapshot_verify_entries\{epoch="42",node="n7"\} 4979$/m);
+    expect(text).toMatch(/^snapshot_verify_entries\{epoch="42",node="n7"\} 2499$/m);
     for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+\{[^}]*\} [0-9.]+$/);
   });
 
@@ -158,8 +189,7 @@ describe('snapshot-verify digest', () => {
     const r = await runCli(['digest', DUMP]);
     expect(r.code).toBe(64);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/aggregate_blob_info\s+~[\d,]+ entries/);
-    expect(r.stderr).toContain('node_status');
+    for (const t of [...DETERMINISTIC, 'aggregate_blob_info']) expect(r.stderr).toMatch(new RegExp(`${t}\\s+~[\\d,]+ entries`));
   });
 
   it('errors: missing input 2, unknown table 2, bad dump 3, usage 64; one line on stderr, never a stack trace', async () => {

@@ -259,8 +259,11 @@ describe.skipIf(!haveTools)('scenario: seven nodes at an epoch boundary (real Ro
       expect(r.code, r.stderr).toBe(1);
       const lines = r.stdout.split('\n');
       expect(lines[0]).toBe(`DIFFERENT: 1 key difference(s) in 1 of 2 table(s); first: table objects key 0x${hex(CHANGED[0])} (changed)`);
-      const show = (v: Buffer): string => (v.length > 64 ? `0x${hex(v.subarray(0, 64))}… (${v.length} bytes)` : `0x${hex(v)}`);
-      expect(r.stdout).toContain(`  ~ objects 0x${hex(CHANGED[0])}  a ${show(CHANGED[1])}  b ${show(CHANGED_VALUE)}  (values differ from byte ${CHANGED_VALUE.length - 1})`);
+      // The changed value is shown around its last byte, where it differs: 16 bytes before it, with their offset.
+      const at = CHANGED_VALUE.length - 1;
+      const from = Math.max(0, at - 16);
+      const show = (v: Buffer): string => `${from > 0 ? '…' : ''}0x${hex(v.subarray(from))}`;
+      expect(r.stdout).toContain(`  ~ objects 0x${hex(CHANGED[0])}  values differ from byte ${at} (a ${CHANGED[1].length} bytes, b ${CHANGED_VALUE.length} bytes)\n      a @${from}: ${show(CHANGED[1])}\n      b @${from}: ${show(CHANGED_VALUE)}\n`);
       expect(r.stdout).toContain(`table blob_info  identical (${BLOB_INFO.length} entries)`);
     }
   });

@@ -48,7 +48,9 @@ describe('report validation (schema version 1)', () => {
   });
 
   const mutations: [string, (r: Record<string, unknown>) => unknown][] = [
-    ['another schema version', (r) => ({ ...r, schemaVersion: 2 })],
+    ['a schema version that never existed (0)', (r) => ({ ...r, schemaVersion: 0 })],
+    ['a schema version that is not an integer', (r) => ({ ...r, schemaVersion: '2' })],
+    ['an anchorDigest that is not 16 hex digits', (r) => ({ ...r, anchorDigest: 'xyz' })],
     ['no schema version', (r) => ({ ...r, schemaVersion: undefined })],
     ['an epoch that is a number', (r) => ({ ...r, epoch: 7 })],
     ['an epoch beyond u64', (r) => ({ ...r, epoch: '18446744073709551616' })],
@@ -75,6 +77,13 @@ describe('report validation (schema version 1)', () => {
       expect(e.file).toBe('r.json');
     });
   }
+
+  it('a report of a newer schema is NEWER_REPORT ("upgrade"), not BAD_REPORT ("corrupt, re-copy")', async () => {
+    const e = badReport({ ...(await realReport()), schemaVersion: 2, somethingNew: {} });
+    expect(e.code).toBe('NEWER_REPORT');
+    expect(e.message).toContain('written by a newer snapshot-verify (schema 2)');
+    expect(e.message).toContain('upgrade');
+  });
 
   it('rejects a range list shorter than rangesPerTable', async () => {
     const r = await realReport(4);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { diffSources, VALUE_PREVIEW_BYTES, type KeyDifference } from '../../src/report/diff.js';
+import { byteRange, diffSources, prefixRange, type KeyDifference } from '../../src/report/diff.js';
 import type { Entry, Source } from '../../src/sources/source.js';
 
 type Table = [Uint8Array, Uint8Array][];
@@ -43,8 +43,8 @@ describe('diff: merging two sorted tables', () => {
     expect(r.identical).toBe(false);
     expect(r.listed.map((d) => [d.kind, d.key])).toEqual([['changed', hex('b')], ['added', hex('c')], ['removed', hex('d')]]);
     expect(r.first).toEqual(r.listed[0]);
-    expect(r.listed[0]!.a).toEqual({ hex: hex('2'), bytes: 1, truncated: false });
-    expect(r.listed[0]!.b).toEqual({ hex: hex('X'), bytes: 1, truncated: false });
+    expect(r.listed[0]!.a).toEqual({ hex: hex('2'), bytes: 1 });
+    expect(r.listed[0]!.b).toEqual({ hex: hex('X'), bytes: 1 });
   });
 
   it('a key that is a proper prefix of another sorts first (bytewise order)', async () => {
@@ -63,10 +63,33 @@ describe('diff: merging two sorted tables', () => {
     expect(none.first?.key).toBe(hex('k000'));
   });
 
-  it('long values are cut to the preview with their length kept', async () => {
-    const long = new Uint8Array(VALUE_PREVIEW_BYTES + 10).fill(0xab);
-    const r = await diffSources(source({ x: [[b('k'), b('short')]] }), source({ x: [[b('k'), long]] }));
-    expect(r.listed[0]!.b).toEqual({ hex: 'ab'.repeat(VALUE_PREVIEW_BYTES), bytes: VALUE_PREVIEW_BYTES + 10, truncated: true });
+  it('values are kept whole (a renderer cuts them, --json does not), with the offset of the first difference', async () => {
+    const x = new Uint8Array(300).fill(0xab);
+    const y = Uint8Array.from(x);
+    y[284] = 0;
+    const r = await diffSources(source({ x: [[b('k'), x]] }), source({ x: [[b('k'), y]] }));
+    expect(r.listed[0]!.a).toEqual({ hex: Buffer.from(x).toString('hex'), bytes: 300 });
+    expect(r.listed[0]!.b).toEqual({ hex: Buffer.from(y).toString('hex'), bytes: 300 });
+    expect(r.listed[0]!.differsAt).toBe(284);
+  });
+
+  it('a key range cuts both tables to the same keys: prefix ranges as compare prints them, and hex bounds', async () => {
+    const key = (p: number, tail: string): Uint8Array => Buffer.concat([Buffer.from([p >>> 24, (p >>> 16) & 255, (p >>> 8) & 255, p & 255]), Buffer.from(tail)]);
+    const rows = (v: string): Table => [[key(0x0fffffff, 'a'), b(v)], [key(0x10000000, 'b'), b(v)], [key(0x1fffffff, 'c'), b(v)], [key(0x20000000, 'd'), b(v)]];
+    const all = await diffSources(source({ x: rows('1') }), source({ x: rows('2') }));
+    expect(all.totalDifferences).toBe('4');
+    const inRange = await diffSources(source({ x: rows('1') }), source({ x: rows('2') }), { keyRange: prefixRange(0x10000000, 0x20000000) });
+    expect(inRange.totalDifferences).toBe('2');
+    expect(inRange.listed.map((d) => d.key)).toEqual([Buffer.from(key(0x10000000, 'b')).toString('hex'), Buffer.from(key(0x1fffffff, 'c')).toString('hex')]);
+    expect(inRange.tables[0]).toMatchObject({ entriesA: '2', entriesB: '2' });
+    expect(inRange.keyRange).toBe('[10000000, 20000000)');
+    const last = await diffSources(source({ x: rows('1') }), source({ x: rows('2') }), { keyRange: prefixRange(0x1fffffff, undefined) });
+    expect(last.totalDifferences).toBe('2');
+    // a short key is placed by its zero-padded prefix, as range digests place it
+    expect(prefixRange(0x10000000, 0x20000000).position(Uint8Array.of(0x10))).toBe(0);
+    const bytes = await diffSources(source({ x: rows('1') }), source({ x: rows('2') }), { keyRange: byteRange(key(0x10000000, 'b'), key(0x20000000, 'd')) });
+    expect(bytes.totalDifferences).toBe('2');
+    expect(byteRange(Uint8Array.of(0x10), undefined).position(Uint8Array.of(0x0f, 0xff))).toBe(-1);
   });
 
   it('tables in one input only are reported with their entry counts, not key by key', async () => {

@@ -7,12 +7,19 @@ import { buildCertificate, certificateText } from '../../report/identity/certifi
 import { MAJORITY, parseQuorum } from '../../report/identity/quorum.js';
 import type { TrustSet } from '../../report/identity/trust-set.js';
 import { writeFileAtomic } from '../atomic-write.js';
+import { anchorFileNoteLine, anchorFileNotes, type AnchorFile } from '../../report/anchor.js';
+import { catalogOf } from '../../report/compare.js';
+import { renderComparePrometheus } from '../../report/prometheus.js';
+import { toHex } from '../../format/bytes.js';
+import { readAnchorFile } from '../anchor-file.js';
+import { writePromTextfile } from '../prom-textfile.js';
+import { describeUnknownOptions, optionNames } from '../suggest.js';
 import { jsonDocuments, MAX_REPORT_BYTES, parseJsonDocument, validateReport, type ReportDocument } from '../../report/validate.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { parseU64 } from '../parse.js';
+import { parseCount, parseU64 } from '../parse.js';
 import { renderCompare, verdictLine } from '../render/compare.js';
 import { escapeText } from '../render/escape.js';
 import { loadTrust } from '../trust-input.js';
@@ -24,6 +31,8 @@ interface CompareArgs {
   epoch?: string;
   trust?: string;
   certificate?: string;
+  anchor?: string;
+  'prom-textfile'?: string;
 }
 
 /** Version of the `compare --json` document; bumped when a field is removed or changes meaning. */
@@ -50,6 +59,7 @@ export function compareExitCode(verdict: Verdict): ExitCodeValue {
     case 'CONFLICTING':
     case 'REJECTED':
     case 'CORRUPT_REPORT':
+    case 'NEWER_REPORT':
       return ExitCode.CORRUPT;
     case 'MISSING_REPORT':
     case 'INCOMPARABLE':
@@ -72,6 +82,8 @@ export const compareCommand = defineCommand<CompareArgs>({
       .option('certificate', { type: 'string', describe: 'with --trust: when a quorum agrees, write a quorum certificate to this file (atomically); never written otherwise' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
+      .option('anchor', { type: 'string', describe: 'anchor file (docs/ANCHOR.md): compare the reports made with it; name nodes that used another anchor file' })
+      .option('prom-textfile', { type: 'string', describe: "write the verdict as metrics for node_exporter's textfile collector to this path, atomically" })
       .epilogue(
         [
           'Reports are compared only when their anchors match (format version, epoch, cursor,',
@@ -92,16 +104,27 @@ export const compareCommand = defineCommand<CompareArgs>({
     try {
       const quorum = args.quorum === undefined ? undefined : parseQuorum(String(args.quorum));
       if (args.certificate !== undefined && args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--certificate needs --trust: a certificate holds signed votes of trusted keys');
+      const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
+      if (anchorFile?.epoch !== undefined && args.epoch !== undefined) {
+        throw new SnapshotError('INVALID_ARGUMENT', `--epoch conflicts with --anchor ${args.anchor}, which sets the epoch: drop one`);
+      }
       const epoch = args.epoch === undefined ? undefined : String(parseU64(args.epoch, '--epoch'));
       const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
-      if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
+      if (unknown.length > 0) {
+        throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${describeUnknownOptions(unknown, optionNames(compareCommand))} (a report file whose name starts with "-": write ./${unknown[0]})`);
+      }
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
       const trust = args.trust === undefined ? undefined : await loadTrust(args.trust);
       const { reports, failures } = await loadReports(args.report, io);
       for (const f of failures) {
         io.stderr(escapeText(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}`) + '\n');
       }
-      const result = compareReports(reports, failures, { ...(quorum !== undefined ? { quorum } : {}), ...(epoch !== undefined ? { epoch } : {}), ...(trust !== undefined ? { trust } : {}) });
+      const result = compareReports(reports, failures, {
+        ...(quorum !== undefined ? { quorum } : {}),
+        ...(epoch !== undefined ? { epoch } : {}),
+        ...(trust !== undefined ? { trust } : {}),
+        ...(anchorFile !== undefined ? { anchor: anchorFields(anchorFile) } : {}),
+      });
       const verdict = verdictOf(result);
       let exitCode: number = compareExitCode(verdict);
       let certificate: CertificateOutcome | undefined;
@@ -110,10 +133,14 @@ export const compareCommand = defineCommand<CompareArgs>({
         // A certificate was asked for and none exists: never exit 0.
         if (!certificate.written && exitCode === ExitCode.OK) exitCode = ExitCode.INCOMPARABLE;
       }
-      io.stdout(args.json ? `${JSON.stringify(compareDocument(result, verdict, exitCode, certificate), null, 2)}\n` : renderCompare(result, certificate));
-      return exitCode;
+      const notes = anchorFileNotes(reports, anchorFile?.digest);
+      const noteLines = notes.length === 0 ? '' : `anchor files:\n${notes.map((n) => `  ${escapeText(anchorFileNoteLine(n))}\n`).join('')}`;
+      io.stdout(args.json ? `${JSON.stringify({ ...compareDocument(result, verdict, exitCode, certificate), anchorFileNotes: notes }, null, 2)}\n` : renderCompare(result, certificate) + noteLines);
+      return await writePromTextfile(args['prom-textfile'], renderComparePrometheus(compareRun(result, verdict, exitCode)), io, exitCode);
     } catch (e) {
-      return reportError(e, io, args.json);
+      const exitCode = reportError(e, io, args.json);
+      const failed = { verdict: 'ERROR', exitCode, epoch: '', agree: 0, diverge: 0, incomparable: 0, bad: 0, minority: [], finishedAt: new Date() };
+      return writePromTextfile(args['prom-textfile'], renderComparePrometheus(failed), io, exitCode);
     }
   },
 });
@@ -139,6 +166,33 @@ async function writeCertificate(r: CompareResult, trust: TrustSet, quorum: Retur
   const certificate = buildCertificate(r.certifiable, quorum ?? MAJORITY, trust.totalWeight);
   await writeFileAtomic(path, certificateText(certificate));
   return { path, written: true, signers: certificate.signers.map((s) => s.node) };
+}
+
+/** The anchor fields an anchor file sets, as compareReports matches them (report/compare.ts anchorOf). */
+function anchorFields(a: AnchorFile) {
+  const cursor = a.cursor === undefined ? undefined : a.cursor.eventId === undefined || a.cursor.eventId.length === 0 ? String(a.cursor.index) : `${a.cursor.index}:${toHex(a.cursor.eventId)}`;
+  return {
+    tables: catalogOf(a.tables),
+    maxChunkBytes: String(a.maxChunkBytes),
+    ...(a.epoch !== undefined ? { epoch: String(a.epoch) } : {}),
+    ...(cursor !== undefined ? { cursor } : {}),
+  };
+}
+
+/** The counts `compare --prom-textfile` publishes. */
+function compareRun(r: CompareResult, verdict: Verdict, exitCode: number) {
+  const agree = r.authoritativeDigest !== null ? r.groups.find((g) => g.authoritative)!.nodes.length : r.outcome === 'agree' ? r.compared.length : 0;
+  return {
+    verdict,
+    exitCode,
+    epoch: r.anchor?.epoch ?? '',
+    agree,
+    diverge: r.compared.length - agree,
+    incomparable: r.incomparable.length,
+    bad: r.failures.length,
+    minority: r.minority.map((m) => ({ node: m.node, digest: m.digest })),
+    finishedAt: new Date(),
+  };
 }
 
 /** The `compare --json` document: the verdict first, then everything the human output says. */
@@ -181,7 +235,7 @@ async function loadReports(inputs: readonly string[], io: CliIo): Promise<{ repo
   const seen = new Set<string>();
   const fail = (file: string, e: unknown): void => {
     if (!(e instanceof SnapshotError)) throw e;
-    const kind = e.code === 'NOT_FOUND' ? 'missing' : e.code === 'IO_ERROR' ? 'unreadable' : 'corrupt';
+    const kind = e.code === 'NOT_FOUND' ? 'missing' : e.code === 'IO_ERROR' ? 'unreadable' : e.code === 'NEWER_REPORT' ? 'newer' : 'corrupt';
     failures.push({ file: e.file ?? file, kind, code: e.code, message: e.message, offset: e.offset ?? null });
   };
   const take = (file: string, text: string): void => {

@@ -5,16 +5,21 @@ import type { SnapshotAnchor, TableRef } from '../../format/header.js';
 import { fileSink } from '../../format/sinks.js';
 import { openCheckpoint } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
-import { buildReport, digestSource, parseTableSelection } from '../../report/digest-source.js';
-import { renderPrometheus } from '../../report/prometheus.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { buildReport, digestSource } from '../../report/digest-source.js';
+import type { AnchorFile } from '../../report/anchor.js';
+import { renderPrometheus, renderPrometheusFailure } from '../../report/prometheus.js';
+import { estimatedEntries, explainUnknownTable } from '../../report/table-names.js';
+import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
+import { refuseFileInsideCheckpoint } from '../checkpoint-path.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadMergeOperators, mergeOperatorOption } from '../merge-operators.js';
 import type { CliIo } from '../io.js';
-import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js';
-import { progressReporter } from '../progress.js';
+import { MAX_RANGES } from '../../report/ranges.js';
+import { epochFromPath, parseByteSize, parseCount, parseCursor, parseTablesOption, parseU64 } from '../parse.js';
+import { progressReporter, type Progress } from '../progress.js';
+import { writePromTextfile } from '../prom-textfile.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
 import { loadSigningKey } from './keygen.js';
@@ -28,7 +33,7 @@ interface DigestArgs {
   'max-chunk-bytes'?: string;
   out?: string;
   'chunk-files': boolean;
-  ranges?: number;
+  ranges?: string;
   json: boolean;
   node?: string;
   'prom-textfile'?: string;
@@ -37,6 +42,7 @@ interface DigestArgs {
   'allow-live': boolean;
   'merge-operator'?: string[];
   'sign-key'?: string;
+  anchor?: string;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
@@ -45,24 +51,38 @@ export const digestCommand = defineCommand<DigestArgs>({
   builder: (y: Argv) =>
     mergeOperatorOption(y)
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, or a snapshot file (or its chunk files in order)' })
+      .option('anchor', { type: 'string', describe: 'anchor file (JSON, docs/ANCHOR.md) every node shares: tables, cursor, max chunk bytes, ranges; replaces those flags' })
       .option('tables', { type: 'string', describe: 'tables to include: a,b,c (ids by bytewise name order) or 1=a,2=b (explicit ids); without it, the tables found are listed' })
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
       .option('cursor', { type: 'string', describe: 'event cursor INDEX or INDEX:EVENT_ID_HEX; default 0 (or the snapshot header)' })
       .option('max-chunk-bytes', { type: 'string', describe: 'cut the snapshot into chunks of at most this size (e.g. 64MiB); default 0, unchunked' })
       .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically' })
       .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.000000, <out>.000001, …' })
-      .option('ranges', { type: 'number', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
+      .option('ranges', { type: 'string', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
       .option('sign-key', { type: 'string', describe: 'sign the report with this Ed25519 private key (PEM, from keygen): compare --trust counts only signed reports' })
-      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' })
+      .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal: percentage and ETA from the estimated entry counts (also with --json: stdout stays the report)' })
       .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it; absolute refuses it too. Damage anywhere else is always CORRUPT_CHECKPOINT' })
       .option('allow-live', { type: 'boolean', default: false, describe: 'digest a RocksDB database whose LOCK another process holds (else LIVE_DATABASE, exit 5); the report records it' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
     let source: Source | undefined;
+    let selected: string[] = [];
+    let progress: Progress | undefined;
     try {
+      const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
+      if (anchorFile !== undefined) {
+        refuseAnchorConflicts(args.anchor!, [
+          { flag: '--tables', present: args.tables !== undefined, setByAnchor: true },
+          { flag: '--max-chunk-bytes', present: args['max-chunk-bytes'] !== undefined, setByAnchor: true },
+          { flag: '--ranges', present: args.ranges !== undefined, setByAnchor: true },
+          { flag: '--epoch', present: args.epoch !== undefined, setByAnchor: anchorFile.epoch !== undefined },
+          { flag: '--cursor', present: args.cursor !== undefined, setByAnchor: anchorFile.cursor !== undefined },
+        ]);
+      }
+      await refuseFileInsideCheckpoint(args.checkpoint);
       // The key is read first: a bad key fails before minutes of digesting.
       const signKey = args['sign-key'] === undefined ? undefined : await loadSigningKey(args['sign-key']);
       source = await openCheckpoint(args.checkpoint, {
@@ -71,19 +91,23 @@ export const digestCommand = defineCommand<DigestArgs>({
         mergeOperators: await loadMergeOperators(args['merge-operator']),
       });
       const path = args.checkpoint[0]!;
-      const tables = await selectTables(args.tables, source);
+      const tables = anchorFile?.tables.map((t) => ({ ...t })) ?? (await selectTables(args.tables, source));
       if (tables === undefined) return await listTables(source, path, io);
-      const anchor = resolveAnchor(args, source, path, tables);
-      const ranges = args.ranges ?? 0;
-      const progress = progressReporter(io, args.progress && !args.json);
+      selected = tables.map((t) => t.name);
+      const anchor = resolveAnchor(args, source, path, tables, anchorFile);
+      const ranges = anchorFile?.ranges ?? (args.ranges === undefined ? 0 : parseCount(args.ranges, '--ranges', 1, MAX_RANGES));
+      const showProgress = args.progress && io.stderrIsTTY;
+      const estimate = showProgress ? await estimatedEntries(source, tables.map((t) => t.name)).catch(() => undefined) : undefined;
+      const shown = progressReporter(io, showProgress, estimate);
+      progress = shown;
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
         anchor,
         ranges,
         ...(sink !== undefined ? { sink } : {}),
-        onProgress: (n, t) => progress.update(n, t),
+        onProgress: (n, t) => shown.update(n, t),
       });
-      progress.done();
+      shown.done();
       const built = buildReport(summary, rangeDigests, ranges, {
         name: args.node ?? hostname(),
         source: path,
@@ -92,15 +116,20 @@ export const digestCommand = defineCommand<DigestArgs>({
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
         ...(source.live === true ? { live: true } : {}),
-      });
+        ...(args.anchor !== undefined ? { anchorFile: args.anchor } : {}),
+      }, anchorFile?.digest);
       const warnings = source.warnings?.() ?? [];
       const unsigned = warnings.length > 0 ? { ...built, warnings } : built;
       const report = signKey === undefined ? unsigned : signReport(unsigned, signKey);
-      if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
+      // The report goes to stdout first: a textfile that cannot be written never loses it.
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
-      return ExitCode.OK;
-    } catch (e) {
-      return reportError(e, io, args.json);
+      return await writePromTextfile(args['prom-textfile'], renderPrometheus(report), io, ExitCode.OK);
+    } catch (caught) {
+      progress?.done(); // clear the progress line before the error is printed
+      const e = await explainUnknownTable(caught, source, selected, args.checkpoint[0]!);
+      const code = reportError(e, io, args.json);
+      const error = e instanceof SnapshotError ? e.code : 'INTERNAL';
+      return writePromTextfile(args['prom-textfile'], renderPrometheusFailure({ node: args.node ?? hostname(), error, startedAt: started, durationMs: Date.now() - started.getTime() }), io, code);
     } finally {
       await source?.close().catch(() => undefined);
     }
@@ -108,7 +137,7 @@ export const digestCommand = defineCommand<DigestArgs>({
 });
 
 async function selectTables(spec: string | undefined, source: Source): Promise<TableRef[] | undefined> {
-  if (spec !== undefined) return parseTableSelection(spec);
+  if (spec !== undefined) return parseTablesOption(spec);
   // A snapshot names its own catalog; other checkpoints make the user choose (node-local tables must stay out).
   return source.recorded?.tables?.map((t) => ({ id: t.id, name: t.name }));
 }
@@ -122,17 +151,14 @@ async function listTables(source: Source, path: string, io: CliIo): Promise<numb
   return ExitCode.USAGE;
 }
 
-function resolveAnchor(args: DigestArgs, source: Source, path: string, tables: TableRef[]): SnapshotAnchor {
+function resolveAnchor(args: DigestArgs, source: Source, path: string, tables: TableRef[], file?: AnchorFile): SnapshotAnchor {
   const recorded = source.recorded;
-  const epoch = args.epoch !== undefined ? parseU64(args.epoch, '--epoch') : (epochFromPath(path) ?? recorded?.epoch);
+  const epoch = file?.epoch ?? (args.epoch !== undefined ? parseU64(args.epoch, '--epoch') : (epochFromPath(path) ?? recorded?.epoch));
   if (epoch === undefined) {
     throw new SnapshotError('INVALID_ARGUMENT', `no epoch: give --epoch N, or name the checkpoint directory checkpoint_epoch_<N>`);
   }
-  const cursor = args.cursor !== undefined ? parseCursor(args.cursor) : (recorded?.cursor ?? { index: 0n });
-  const maxChunkBytes = args['max-chunk-bytes'] !== undefined ? parseByteSize(args['max-chunk-bytes'], '--max-chunk-bytes') : (recorded?.maxChunkBytes ?? 0n);
-  if (args.ranges !== undefined && (!Number.isInteger(args.ranges) || args.ranges < 1)) {
-    throw new SnapshotError('INVALID_ARGUMENT', '--ranges must be a positive integer');
-  }
+  const cursor = file?.cursor ?? (args.cursor !== undefined ? parseCursor(args.cursor) : (recorded?.cursor ?? { index: 0n }));
+  const maxChunkBytes = file?.maxChunkBytes ?? (args['max-chunk-bytes'] !== undefined ? parseByteSize(args['max-chunk-bytes'], '--max-chunk-bytes') : (recorded?.maxChunkBytes ?? 0n));
   if (args['chunk-files'] && args.out === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--chunk-files needs --out');
   return { epoch, cursor, maxChunkBytes, tables };
 }

@@ -63,6 +63,8 @@ function notComparedClause(r: CompareResult): string {
   if (corrupt > 0) parts.push(plural(corrupt, 'corrupt report'));
   if (missing > 0) parts.push(plural(missing, 'missing report'));
   if (unreadable > 0) parts.push(plural(unreadable, 'unreadable report'));
+  const newer = r.failures.filter((f) => f.kind === 'newer').length;
+  if (newer > 0) parts.push(plural(newer, 'report of a newer snapshot-verify'));
   return parts.length === 0 ? '' : `; not compared: ${parts.join(', ')}`;
 }
 
@@ -91,6 +93,10 @@ export function verdictLine(r: CompareResult, verdict: Verdict = verdictOf(r)): 
       const sizes = r.groups.map((g) => g.nodes.length).join(', ');
       const why = r.authenticated ? `no quorum (${r.rule.spec} of weight ${r.totalWeight} = ${r.rule.required})` : r.rule.kind === 'quorum' ? `no quorum of ${r.rule.required}` : 'no majority';
       return `DIVERGENCE at epoch ${epoch}: ${why} among ${n} nodes (${r.groups.length} digests, groups of ${sizes})${notComparedClause(r)}`;
+    }
+    case 'NEWER_REPORT': {
+      const newer = r.failures.filter((f) => f.kind === 'newer');
+      return `NEWER REPORT: ${newer.map((f) => f.file).join(', ')} written by a newer snapshot-verify; upgrade this one (the report is not damaged); ${comparedClause(r)}${notComparedClause({ ...r, failures: r.failures.filter((f) => f.kind !== 'newer') })}`;
     }
     case 'UNREADABLE':
     case 'CORRUPT_REPORT':
