@@ -152,8 +152,9 @@ export interface WalrusSchemas {
   readonly storagePoolInfo: WalrusCodec<StoragePoolInfo>;
   readonly storagePoolInfoMergeOperand: WalrusCodec<StoragePoolInfoMergeOperand>;
   readonly snapshotHeader: WalrusCodec<SnapshotHeaderShape>;
-  /** Base58 decoding (Sui prints transaction digests in Base58). */
+  /** Base58 (Sui prints transaction digests in Base58). */
   readonly fromBase58: (text: string) => Uint8Array;
+  readonly toBase58: (bytes: Uint8Array) => string;
 }
 
 /**
@@ -291,6 +292,7 @@ function build(m: BcsModule): WalrusSchemas {
     storagePoolInfoMergeOperand: codec(storagePoolInfoMergeOperand),
     snapshotHeader: codec(snapshotHeader),
     fromBase58: m.fromBase58,
+    toBase58: m.toBase58,
   };
 }
 
