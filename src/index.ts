@@ -14,5 +14,5 @@ export { diffSources } from './report/diff.js';
 export { openCheckpoint, snapshotFiles } from './sources/open.js';
 // Presets (the Walrus preset loads @mysten/bcs on first use) and Walrus's own snapshot bytes.
 export { loadPreset, PRESET_NAMES, type Preset } from './presets/index.js';
-export { loadWalrusPreset, WALRUS_TABLES, WALRUS_OPERATOR_NAMES, WalrusMergePanic, UnknownVariantError, loadWalrusSchemas, type WalrusPreset, type WalrusSchemas } from './presets/walrus/index.js';
+export { loadWalrusPreset, emptyV1, emptyV2, WALRUS_TABLES, WALRUS_OPERATOR_NAMES, WalrusMergePanic, UnknownVariantError, loadWalrusSchemas, type WalrusPreset, type WalrusSchemas } from './presets/walrus/index.js';
 export * from './interop/walrus/index.js';

@@ -4,7 +4,7 @@
  * RocksDB calls it: BCS bytes in (existing value, operands), BCS bytes out.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadWalrusPreset, WALRUS_OPERATOR_NAMES, WalrusMergePanic } from '../../src/presets/walrus/index.js';
+import { emptyV1, emptyV2, loadWalrusPreset, WALRUS_OPERATOR_NAMES, WalrusMergePanic } from '../../src/presets/walrus/index.js';
 import type {
   BlobInfo,
   BlobInfoMergeOperand,
@@ -40,28 +40,9 @@ const change = (change_type: ChangeType, deletable: boolean, epoch: number, end_
 });
 /** `PermanentBlobInfo::new_fixed_for_testing(count, end_epoch, event_seq)` (perm_blob_info.rs). */
 const perm = (count: number, end_epoch: number, seq: number): PermanentBlobInfo => ({ count, end_epoch, event: fixedEventIdForTesting(BigInt(seq)) });
-const v1 = (f: Partial<ValidBlobInfoV1> = {}): ValidBlobInfoV1 => ({
-  is_metadata_stored: false,
-  count_deletable_total: 0,
-  count_deletable_certified: 0,
-  permanent_total: null,
-  permanent_certified: null,
-  initial_certified_epoch: null,
-  latest_seen_deletable_registered_end_epoch: null,
-  latest_seen_deletable_certified_end_epoch: null,
-  ...f,
-});
-const v2 = (f: Partial<ValidBlobInfoV2> = {}): ValidBlobInfoV2 => ({
-  is_metadata_stored: false,
-  initial_certified_epoch: null,
-  count_deletable_total: 0,
-  count_deletable_certified: 0,
-  permanent_total: null,
-  permanent_certified: null,
-  count_pooled_refs_total: 0,
-  count_pooled_refs_certified: 0,
-  ...f,
-});
+/** `ValidBlobInfoV1 { ..fields, ..Default::default() }` and the same for V2. */
+const v1 = (f: Partial<ValidBlobInfoV1> = {}): ValidBlobInfoV1 => ({ ...emptyV1(), ...f });
+const v2 = (f: Partial<ValidBlobInfoV2> = {}): ValidBlobInfoV2 => ({ ...emptyV2(), ...f });
 /** blob_info_v2.rs tests' `pool_op`. */
 const poolOp = (change_type: ChangeType, epoch: number): BlobInfoMergeOperand => ({
   PooledBlobChangeStatus: { change_type, change_info: { blob_id: blobIdFromU64(1n), epoch, storage_pool_id: objectIdFromSingleByte(42), status_event: eventIdForTesting() } },

@@ -34,5 +34,5 @@ export async function loadWalrusPreset(): Promise<WalrusPreset> {
   return { name: 'walrus', tables: WALRUS_TABLES, mergeOperators: walrusMergeOperators(schemas), schemas };
 }
 
-export { WALRUS_OPERATOR_NAMES, WalrusMergePanic, mergeBlobInfo } from './merge.js';
+export { WALRUS_OPERATOR_NAMES, WalrusMergePanic, mergeBlobInfo, emptyV1, emptyV2 } from './merge.js';
 export { loadWalrusSchemas, UnknownVariantError, type WalrusSchemas } from './schema.js';

@@ -395,7 +395,8 @@ function v1ToV2(info: InvalidOrValid<ValidBlobInfoV1>): InvalidOrValid<ValidBlob
   };
 }
 
-const emptyV1 = (): ValidBlobInfoV1 => ({
+/** `ValidBlobInfoV1::default()`. */
+export const emptyV1 = (): ValidBlobInfoV1 => ({
   is_metadata_stored: false,
   count_deletable_total: 0,
   count_deletable_certified: 0,
@@ -406,7 +407,8 @@ const emptyV1 = (): ValidBlobInfoV1 => ({
   latest_seen_deletable_certified_end_epoch: null,
 });
 
-const emptyV2 = (): ValidBlobInfoV2 => ({
+/** `ValidBlobInfoV2::default()`. */
+export const emptyV2 = (): ValidBlobInfoV2 => ({
   is_metadata_stored: false,
   initial_certified_epoch: null,
   count_deletable_total: 0,
