@@ -43,19 +43,53 @@ export function leb128(n: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-const entryPrefix = new Uint8Array(9);
-const entryPrefixView = new DataView(entryPrefix.buffer);
+/** Bytes gathered before one hasher update: many small updates cost more than the hashing. */
+const STAGE_BYTES = 64 * 1024;
 
 /**
- * Feeds one entry to a table-digest hasher exactly as our format frames it (spec/FORMAT.md 5.1:
- * the ENTRY record, tag 0x01, u32 LE key and value lengths, key, value), so a Walrus file and a
- * snapshot of the same content have equal table digests.
+ * A section's table digest as our format defines it (spec/FORMAT.md 5.1: xxh64 of the entries
+ * framed as ENTRY records, tag 0x01, u32 LE key and value lengths, key, value), so a Walrus file
+ * and a snapshot of the same content have equal table digests.
  */
-export function hashAsEntryRecord(hasher: Hasher64, key: Uint8Array, value: Uint8Array): void {
-  entryPrefix[0] = TAG_ENTRY;
-  entryPrefixView.setUint32(1, key.length, true);
-  entryPrefixView.setUint32(5, value.length, true);
-  hasher.update(entryPrefix);
-  hasher.update(key);
-  hasher.update(value);
+export class TableDigester {
+  readonly #hasher: Hasher64;
+  readonly #stage = new Uint8Array(STAGE_BYTES);
+  readonly #view = new DataView(this.#stage.buffer);
+  #used = 0;
+
+  constructor(hasher: Hasher64) {
+    this.#hasher = hasher;
+  }
+
+  add(key: Uint8Array, value: Uint8Array): void {
+    const size = 9 + key.length + value.length;
+    if (this.#used + size > STAGE_BYTES) this.#flush();
+    if (size > STAGE_BYTES) {
+      const prefix = new Uint8Array(9);
+      prefix[0] = TAG_ENTRY;
+      new DataView(prefix.buffer).setUint32(1, key.length, true);
+      new DataView(prefix.buffer).setUint32(5, value.length, true);
+      this.#hasher.update(prefix);
+      this.#hasher.update(key);
+      this.#hasher.update(value);
+      return;
+    }
+    const p = this.#used;
+    this.#stage[p] = TAG_ENTRY;
+    this.#view.setUint32(p + 1, key.length, true);
+    this.#view.setUint32(p + 5, value.length, true);
+    this.#stage.set(key, p + 9);
+    this.#stage.set(value, p + 9 + key.length);
+    this.#used += size;
+  }
+
+  digest(): bigint {
+    this.#flush();
+    return this.#hasher.digest();
+  }
+
+  #flush(): void {
+    if (this.#used > 0) this.#hasher.update(this.#stage.subarray(0, this.#used));
+    this.#used = 0;
+  }
 }

@@ -11,9 +11,10 @@ import { loadHasher, newHasher, type Hasher64 } from '../../format/digest.js';
 import { SnapshotError } from '../../format/errors.js';
 import type { Entry } from '../../sources/source.js';
 import { loadWalrusSchemas, eventIdFromShape, type WalrusCodec, type WalrusSchemas } from '../../presets/walrus/schema.js';
+import { validateWalrusValue } from '../../presets/walrus/validate.js';
 import {
-  hashAsEntryRecord,
   isWalrusMagic,
+  TableDigester,
   MAX_LEB128_BYTES,
   WALRUS_KEY_BYTES,
   WALRUS_MAGIC,
@@ -21,7 +22,7 @@ import {
   WALRUS_SECTIONS,
   WALRUS_VERSION,
 } from './constants.js';
-import type { WalrusSectionSummary, WalrusSnapshotHeader, WalrusSnapshotSummary } from './writer.js';
+import { WALRUS_VALUE_TYPES, type WalrusSectionSummary, type WalrusSnapshotHeader, type WalrusSnapshotSummary } from './writer.js';
 
 export type WalrusEvent =
   | { readonly kind: 'header'; readonly header: WalrusSnapshotHeader }
@@ -40,7 +41,10 @@ const READ_BYTES = 1 << 20;
 /** Entries per `entries` event. */
 const BATCH = 1024;
 
-/** A file read forward through one buffer, hashing every byte it consumes. */
+/**
+ * A file read forward through one buffer, hashing every byte as it is read (a valid file is
+ * consumed to its last byte, so that is the file digest; an invalid one reports no digest).
+ */
 class FileCursor {
   #buf = new Uint8Array(0);
   #at = 0;
@@ -55,14 +59,19 @@ class FileCursor {
     private readonly hasher: Hasher64,
   ) {}
 
-  /** Makes n bytes available; TRUNCATED at the end of the file if they are not there. */
-  async #need(n: number): Promise<void> {
-    while (this.#buf.length - this.#at < n) {
-      if (this.#eof) throw new SnapshotError('TRUNCATED', `the file ends before a complete Walrus snapshot (${n} more bytes needed at offset ${this.offset})`, { file: this.file, offset: this.#filePos });
+  /** True when n bytes are buffered. */
+  has(n: number): boolean {
+    return this.#buf.length - this.#at >= n;
+  }
+
+  /** Reads until n bytes are buffered or the file ends. */
+  async fill(n: number): Promise<void> {
+    while (this.#buf.length - this.#at < n && !this.#eof) {
       const rest = this.#buf.subarray(this.#at);
-      const chunk = new Uint8Array(Math.max(READ_BYTES, n));
+      const chunk = new Uint8Array(Math.max(READ_BYTES, n - rest.length));
       const { bytesRead } = await this.handle.read(chunk, 0, chunk.length, this.#filePos);
       if (bytesRead === 0) this.#eof = true;
+      this.hasher.update(chunk.subarray(0, bytesRead));
       this.#filePos += bytesRead;
       const next = new Uint8Array(rest.length + bytesRead);
       next.set(rest, 0);
@@ -73,37 +82,37 @@ class FileCursor {
   }
 
   async atEnd(): Promise<boolean> {
-    if (this.#buf.length > this.#at) return false;
-    try {
-      await this.#need(1);
-      return false;
-    } catch (e) {
-      if (e instanceof SnapshotError && e.code === 'TRUNCATED') return true;
-      throw e;
-    }
+    await this.fill(1);
+    return !this.has(1);
   }
 
-  /** Consumes n bytes (a copy: it stays valid). */
-  async bytes(n: number): Promise<Uint8Array> {
-    await this.#need(n);
+  #truncated(n: number): never {
+    throw new SnapshotError('TRUNCATED', `the file ends before a complete Walrus snapshot (${n} more bytes needed at offset ${this.offset})`, { file: this.file, offset: this.#filePos });
+  }
+
+  /** Consumes n buffered bytes (a copy: it stays valid); TRUNCATED if a fill could not buffer them. */
+  take(n: number): Uint8Array {
+    if (!this.has(n)) this.#truncated(n);
     const out = this.#buf.slice(this.#at, this.#at + n);
     this.#at += n;
     this.offset += n;
-    this.hasher.update(out);
     return out;
   }
 
-  async u8(): Promise<number> {
-    return (await this.bytes(1))[0]!;
+  async bytes(n: number): Promise<Uint8Array> {
+    if (!this.has(n)) await this.fill(n);
+    return this.take(n);
   }
 
-  /** Unsigned LEB128, canonical (no overlong encoding), at most a safe integer. */
-  async leb128(): Promise<{ value: number; offset: number }> {
+  /** Unsigned LEB128 from buffered bytes (fill MAX_LEB128_BYTES first), canonical, at most a safe integer. */
+  leb128(): { value: number; offset: number } {
     const start = this.offset;
     let value = 0;
     let scale = 1;
     for (let i = 0; i < MAX_LEB128_BYTES; i++) {
-      const b = await this.u8();
+      if (!this.has(1)) this.#truncated(1);
+      const b = this.#buf[this.#at++]!;
+      this.offset++;
       value += (b & 0x7f) * scale;
       if ((b & 0x80) === 0) {
         if (b === 0 && i > 0) throw new SnapshotError('NON_CANONICAL', 'an overlong LEB128 length', { file: this.file, offset: start });
@@ -147,7 +156,8 @@ export async function* readWalrusSnapshot(file: string, options: WalrusReadOptio
     if (!isWalrusMagic(magic)) throw new SnapshotError('BAD_MAGIC', `not a Walrus snapshot (magic ${toHex(magic)}, expected ${WALRUS_MAGIC.toString(16)})`, { file, offset: 0 });
     const version = new DataView((await c.bytes(4)).buffer).getUint32(0, false);
     if (version !== WALRUS_VERSION) throw new SnapshotError('UNSUPPORTED_VERSION', `Walrus snapshot version ${version}; this tool reads version ${WALRUS_VERSION}`, { file, offset: 4 });
-    const headerLength = await c.leb128();
+    await c.fill(MAX_LEB128_BYTES);
+    const headerLength = c.leb128();
     if (headerLength.value > WALRUS_MAX_HEADER_BYTES) {
       throw new SnapshotError('LIMIT_EXCEEDED', `header length ${headerLength.value} exceeds ${WALRUS_MAX_HEADER_BYTES}`, { file, offset: headerLength.offset });
     }
@@ -157,36 +167,42 @@ export async function* readWalrusSnapshot(file: string, options: WalrusReadOptio
     const header: WalrusSnapshotHeader = { epoch: h.epoch, eventId: eventIdFromShape(cursor.event_id), nextEventIndex: BigInt(cursor.next_event_index) };
     yield { kind: 'header', header };
 
-    const codecs = [schemas.perObjectBlobInfo, schemas.storagePoolInfo, schemas.perObjectPooledBlobInfo] as WalrusCodec<unknown>[];
     const sections: WalrusSectionSummary[] = [];
     for (const [i, s] of WALRUS_SECTIONS.entries()) {
       const tagOffset = c.offset;
-      const tag = await c.u8();
+      const tag = (await c.bytes(1))[0]!;
       if (tag !== s.tag) throw new SnapshotError('BAD_RECORD', `section tag ${tag} where section ${s.tag} (${s.table}) must be`, { file, offset: tagOffset });
       const count = new DataView((await c.bytes(8)).buffer).getBigUint64(0, false);
-      const tableHasher = newHasher();
+      const tableHasher = new TableDigester(newHasher());
       let previous: Uint8Array | undefined;
       let bytes = 0n;
       let batch: Entry[] = [];
       for (let n = 0n; n < count; n++) {
-        const keyLength = await c.leb128();
+        // Key length, key and value length are at most 43 bytes: one fill, then synchronous reads.
+        if (!c.has(1 + WALRUS_KEY_BYTES + MAX_LEB128_BYTES)) await c.fill(1 + WALRUS_KEY_BYTES + MAX_LEB128_BYTES);
+        const keyLength = c.leb128();
         if (keyLength.value !== WALRUS_KEY_BYTES) {
           throw new SnapshotError('BAD_RECORD', `key length ${keyLength.value} in section ${s.tag}; keys are 32-byte object IDs`, { file, offset: keyLength.offset });
         }
         const keyOffset = c.offset;
-        const key = await c.bytes(WALRUS_KEY_BYTES);
+        const key = c.take(WALRUS_KEY_BYTES);
         if (previous !== undefined && compareBytes(previous, key) >= 0) {
           throw new SnapshotError('UNSORTED_KEYS', `key ${toHex(key)} of ${s.table} is not greater than the previous key`, { file, offset: keyOffset });
         }
         previous = key;
-        const valueLength = await c.leb128();
+        const valueLength = c.leb128();
         if (valueLength.value > maxValueBytes) {
           throw new SnapshotError('LIMIT_EXCEEDED', `value length ${valueLength.value} exceeds the limit of ${maxValueBytes}`, { file, offset: valueLength.offset });
         }
         const valueOffset = c.offset;
-        const value = await c.bytes(valueLength.value);
-        decodeAt(codecs[i]!, value, file, valueOffset, `the value of key ${toHex(key)} in ${s.table}`);
-        hashAsEntryRecord(tableHasher, key, value);
+        const value = c.has(valueLength.value) ? c.take(valueLength.value) : await c.bytes(valueLength.value);
+        try {
+          validateWalrusValue(WALRUS_VALUE_TYPES[i]!, value);
+        } catch (e) {
+          if (e instanceof SnapshotError) throw new SnapshotError(e.code, `the value of key ${toHex(key)} in ${s.table}: ${e.message}`, { file, offset: valueOffset });
+          throw e;
+        }
+        tableHasher.add(key, value);
         bytes += BigInt(key.length + value.length);
         batch.push({ key, value });
         if (batch.length === BATCH) {

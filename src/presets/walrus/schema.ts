@@ -316,7 +316,8 @@ function codec<T>(type: BcsTypeLike): WalrusCodec<T> {
         value = type.parse(bytes);
       } catch (e) {
         const m = /Unknown value (\d+) for enum (\S+)/.exec(e instanceof Error ? e.message : '');
-        if (m !== null) throw new UnknownVariantError(m[2]!, Number(m[1]), `a ${type.name}`);
+        // An option tag other than 0/1 is invalid BCS, not a variant from a newer Walrus.
+        if (m !== null && !m[2]!.startsWith('Option<')) throw new UnknownVariantError(m[2]!, Number(m[1]), `a ${type.name}`);
         throw new WalrusDecodeError(`${bytes.length} bytes`, `${type.name} (${e instanceof Error ? e.message : String(e)})`);
       }
       let again: Uint8Array;
