@@ -62,3 +62,15 @@ describe('the fast value check accepts exactly what the strict @mysten/bcs codec
     expect(counts.invalid).toBeGreaterThan(1000);
   });
 });
+
+describe('strict codecs on views', () => {
+  it('a truncated operand inside a larger buffer is invalid; bytes past its end are never read (they would look like an unknown variant)', () => {
+    const padded = new Uint8Array(64).fill(7);
+    padded[0] = 2; // BlobInfoMergeOperand::ChangeStatus, cut before its change_type
+    expect(() => s.blobInfoMergeOperand.decode(padded.subarray(0, 1))).toThrow(expect.objectContaining({ code: 'BAD_RECORD' }));
+    const full = s.storagePoolInfo.encode({ V1: { start_epoch: 1, end_epoch: 100 } });
+    const big = new Uint8Array(full.length + 16);
+    big.set(full, 4);
+    expect(s.storagePoolInfo.decode(big.subarray(4, 4 + full.length)).V1.end_epoch).toBe(100);
+  });
+});

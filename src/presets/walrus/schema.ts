@@ -310,7 +310,10 @@ interface BcsTypeLike {
 function codec<T>(type: BcsTypeLike): WalrusCodec<T> {
   return {
     name: type.name,
-    decode(bytes) {
+    decode(input) {
+      // @mysten/bcs reads byte arrays as views of the underlying buffer without a bounds check,
+      // so a view into a larger buffer (a block, a WAL record) would read past its end: parse a copy.
+      const bytes = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength ? input : input.slice();
       let value: unknown;
       try {
         value = type.parse(bytes);
