@@ -16,3 +16,7 @@ export { openCheckpoint, snapshotFiles } from './sources/open.js';
 export type { MergeOperator } from './sources/merge-operator.js';
 export { bytesXorOperator, maxOperator, putOperator, stringAppendOperator, uint64AddOperator, BUILTIN_MERGE_OPERATOR_NAMES } from './sources/merge-operators/index.js';
 export { loadMergeOperator } from './sources/merge-operators/plugin.js';
+// Presets (the Walrus preset loads @mysten/bcs on first use) and Walrus's own snapshot bytes.
+export { loadPreset, PRESET_NAMES, type Preset } from './presets/index.js';
+export { loadWalrusPreset, emptyV1, emptyV2, WALRUS_TABLES, WALRUS_OPERATOR_NAMES, WalrusMergePanic, UnknownVariantError, loadWalrusSchemas, type WalrusPreset, type WalrusSchemas } from './presets/walrus/index.js';
+export * from './interop/walrus/index.js';
