@@ -2,7 +2,7 @@
  * The committed Walrus RocksDB fixture (test/fixtures/rocksdb/walrus/): it really holds unmerged
  * operands under Walrus's operator names, and its expected values (Walrus's unit-test
  * expectations) are what the preset's operators compute from its writes. The end-to-end read of
- * the fixture by the RocksDB source is in walrus-rocksdb.e2e.ts (enabled once the reader applies
+ * the fixture by the RocksDB source is in walrus-rocksdb.test.ts (the reader applies
  * merge operators).
  */
 import { execFileSync } from 'node:child_process';
