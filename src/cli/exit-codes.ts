@@ -26,7 +26,8 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0   intact / all nodes agree / snapshots identical',
-  '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff)',
+  '  1   divergence: nodes disagree (compare; even if another report is bad) or snapshots differ (diff);',
+  '      publish: the node already published a different snapshot for this anchor (CONFLICT)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message)',
@@ -38,6 +39,8 @@ export const EXIT_CODES_HELP = [
 export function exitCodeForError(e: unknown): ExitCodeValue {
   if (!(e instanceof SnapshotError)) return ExitCode.IO_ERROR;
   switch (e.code) {
+    case 'CONFLICT':
+      return ExitCode.DIVERGENCE;
     case 'NOT_FOUND':
     case 'UNKNOWN_TABLE':
       return ExitCode.INCOMPARABLE;

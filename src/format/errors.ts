@@ -30,7 +30,10 @@ export type SourceErrorCode =
 /** Codes for reports that compare consumes. */
 export type ReportErrorCode = 'BAD_REPORT';
 
-export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode;
+/** Codes of the snapshot repository (spec/REPOSITORY.md): a node published two snapshots for one anchor. */
+export type RepositoryErrorCode = 'CONFLICT';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | RepositoryErrorCode;
 
 export interface SnapshotErrorOptions {
   /** Byte offset in the input where the problem was detected. */

@@ -9,9 +9,11 @@ import { reportError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { parseU64 } from '../parse.js';
+import { isRepositoryUrl } from '../../repository/open.js';
+import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
 import { renderCompare, verdictLine } from '../render/compare.js';
 
-interface CompareArgs {
+interface CompareArgs extends RepositoryArgs {
   report: string[];
   json: boolean;
   quorum?: number;
@@ -48,11 +50,11 @@ export const compareCommand = defineCommand<CompareArgs>({
   command: 'compare <report..>',
   describe: 'Compare digest --json reports of N nodes: group by digest, name the minority, the tables and key ranges that differ',
   builder: (y: Argv) =>
-    y
+    repositoryOptions(y)
       // yargs drops a bare "-" from variadic positionals; keeping unknown options as arguments keeps
       // it, and run() turns any other dash argument back into a usage error.
       .parserConfiguration({ 'unknown-options-as-args': true })
-      .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), or - for stdin (one report, concatenated reports, or a JSON array)' })
+      .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), - for stdin (one report, concatenated reports, or a JSON array), or one repository URL (s3://BUCKET/PREFIX, file:///PATH)' })
       .option('quorum', { type: 'number', describe: 'nodes that make a group authoritative (default: a strict majority of the compared nodes)' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
@@ -76,7 +78,9 @@ export const compareCommand = defineCommand<CompareArgs>({
       const unknown = args.report.filter((r) => r.startsWith('-') && r !== '-');
       if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
-      const { reports, failures } = await loadReports(args.report, io);
+      const repository = args.report.some(isRepositoryUrl) ? await loadFromRepository(args, epoch, io) : undefined;
+      if (repository?.epoch === null) return ExitCode.INCOMPARABLE;
+      const { reports, failures } = repository ?? (await loadReports(args.report, io));
       for (const f of failures) {
         io.stderr(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}\n`);
       }
@@ -90,6 +94,29 @@ export const compareCommand = defineCommand<CompareArgs>({
     }
   },
 });
+
+/**
+ * `compare URL`: the reports of one epoch of a repository (the given one, or the newest holding
+ * enough reports), as the same inputs report files give. Garbage under the epoch is named on
+ * stderr and otherwise ignored.
+ */
+async function loadFromRepository(args: CompareArgs, epoch: string | undefined, io: CliIo): Promise<{ epoch: string | null; reports: LoadedReport[]; failures: InputFailure[] }> {
+  if (args.report.length !== 1) throw new SnapshotError('INVALID_ARGUMENT', 'compare takes one repository URL, or report files; not both');
+  const { loadRepositoryReports } = await import('../../repository/reports.js');
+  const store = await openRepository(args.report[0]!, args);
+  try {
+    const r = await loadRepositoryReports(store, { ...(epoch !== undefined ? { epoch } : {}), minReports: args.quorum ?? 2 });
+    if (r.garbage.length > 0) io.stderr(`snapshot-verify: ignored ${r.garbage.length} object(s) the repository layout does not define: ${r.garbage.slice(0, 5).map((k) => store.where(k)).join(', ')}${r.garbage.length > 5 ? ', …' : ''}\n`);
+    if (r.epoch === undefined) {
+      io.stderr(`snapshot-verify: no epoch in ${store.url} holds ${args.quorum ?? 2} or more reports\n`);
+      return { epoch: null, reports: [], failures: [] };
+    }
+    if (epoch === undefined) io.stderr(`snapshot-verify: comparing epoch ${r.epoch} (${r.reports.length + r.failures.length} report(s) in ${store.url})\n`);
+    return r as { epoch: string; reports: LoadedReport[]; failures: InputFailure[] };
+  } finally {
+    store.close();
+  }
+}
 
 /** The `compare --json` document: the verdict first, then everything the human output says. */
 export function compareDocument(r: CompareResult, verdict: Verdict, exitCode: number) {

@@ -1,9 +1,11 @@
-import { hostname } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnapshotError } from '../../format/errors.js';
 import type { SnapshotAnchor, TableRef } from '../../format/header.js';
 import { fileSink } from '../../format/sinks.js';
-import { openCheckpoint } from '../../sources/open.js';
+import { openCheckpoint, snapshotFiles } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
 import { buildReport, digestSource, parseTableSelection } from '../../report/digest-source.js';
 import { renderPrometheus } from '../../report/prometheus.js';
@@ -16,8 +18,12 @@ import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js
 import { progressReporter } from '../progress.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
+import { repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { publishDigestReport } from './publish.js';
 
-interface DigestArgs {
+interface DigestArgs extends RepositoryArgs {
+  publish?: string;
+  'publish-snapshot': boolean;
   checkpoint: string[];
   tables?: string;
   epoch?: string;
@@ -36,7 +42,7 @@ export const digestCommand = defineCommand<DigestArgs>({
   command: 'digest <checkpoint..>',
   describe: 'Digest the selected tables of a checkpoint (RocksDB checkpoint, dump directory, or snapshot file/chunk files)',
   builder: (y: Argv) =>
-    y
+    repositoryOptions(y)
       .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, or a snapshot file (or its chunk files in order)' })
       .option('tables', { type: 'string', describe: 'tables to include: a,b,c (ids by bytewise name order) or 1=a,2=b (explicit ids); without it, the tables found are listed' })
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
@@ -48,11 +54,15 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
+      .option('publish', { type: 'string', describe: 'publish the report to a repository (s3://BUCKET/PREFIX or file:///PATH; spec/REPOSITORY.md)' })
+      .option('publish-snapshot', { type: 'boolean', default: false, describe: 'with --publish: the snapshot\'s chunks too (written to --out, or to a temporary directory)' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
     let source: Source | undefined;
+    let scratch: string | undefined;
     try {
+      if (args['publish-snapshot'] && args.publish === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--publish-snapshot needs --publish URL');
       source = await openCheckpoint(args.checkpoint);
       const path = args.checkpoint[0]!;
       const tables = await selectTables(args.tables, source);
@@ -60,7 +70,10 @@ export const digestCommand = defineCommand<DigestArgs>({
       const anchor = resolveAnchor(args, source, path, tables);
       const ranges = args.ranges ?? 0;
       const progress = progressReporter(io, args.progress && !args.json);
-      const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
+      // Publishing chunks needs them on disk: --out, or chunk files in a temporary directory.
+      if (args['publish-snapshot'] && args.out === undefined) scratch = await mkdtemp(join(tmpdir(), 'snapshot-verify-publish-'));
+      const outPath = args.out ?? (scratch === undefined ? undefined : join(scratch, 'snapshot'));
+      const sink = outPath === undefined ? undefined : fileSink(outPath, { chunkFiles: args['chunk-files'] || scratch !== undefined });
       const { summary, ranges: rangeDigests } = await digestSource(source, {
         anchor,
         ranges,
@@ -76,6 +89,10 @@ export const digestCommand = defineCommand<DigestArgs>({
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
       });
+      if (args.publish !== undefined) {
+        const files = args['publish-snapshot'] ? await snapshotFiles(outPath!) : undefined;
+        await publishDigestReport(args.publish, args, report, files, io);
+      }
       if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
       io.stdout(args.json ? `${JSON.stringify(report, null, 2)}\n` : renderDigest(report));
       return ExitCode.OK;
@@ -83,6 +100,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       return reportError(e, io, args.json);
     } finally {
       await source?.close().catch(() => undefined);
+      if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
     }
   },
 });
