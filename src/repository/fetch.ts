@@ -6,8 +6,8 @@ import { verifySnapshot } from '../format/reader.js';
 import { chunkFileName, syncDirectory } from '../format/sinks.js';
 import type { DigestReport } from '../report/schema.js';
 import { ChunkCheck, chunkProblem, checkFileRange, expectedChunks, type ExpectedChunk } from './chunks.js';
-import { chunkKey, epochPrefix, reportKey, REPORT_NAME } from './layout.js';
-import { readStoredReport, type StoredReport } from './reports.js';
+import { chunkKey, encodeNodeName, epochPrefix, parseKey, reportKey, REPORT_NAME } from './layout.js';
+import { readStoredReport, scanRepository, type StoredReport } from './reports.js';
 import { forEachLimited, type ObjectStore } from './store.js';
 
 /** Chunks downloaded at once. Defaults to 4. */
@@ -170,12 +170,18 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
 
 /** The node's report for the epoch: under the given anchor id, or the only anchor holding one. */
 async function findReport(store: ObjectStore, options: FetchOptions): Promise<StoredReport> {
+  const node = encodeNodeName(options.node);
   const anchors: string[] = [];
   if (options.anchorId !== undefined) anchors.push(options.anchorId);
-  else for await (const o of store.list(epochPrefix(options.epoch), { shallow: true })) if (o.kind === 'folder') anchors.push(o.key.split('/')[3]!);
+  else {
+    const keys = (await scanRepository(store, epochPrefix(options.epoch))).epochs.get(options.epoch);
+    for (const key of keys?.reports ?? []) {
+      const parsed = parseKey(key);
+      if (parsed?.node === node) anchors.push(parsed.anchorId);
+    }
+  }
   const found: StoredReport[] = [];
   for (const a of anchors) {
-    if (!/^[0-9a-f]{32}$/.test(a)) continue;
     const r = await readStoredReport(store, reportKey(options.epoch, a, options.node));
     if (r !== undefined) found.push(r);
   }

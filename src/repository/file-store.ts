@@ -83,7 +83,7 @@ export function openFileStore(url: string): ObjectStore {
       }
     },
 
-    async *list(prefix, options = {}) {
+    async *list(prefix) {
       // The directory holding the prefix's last complete part; names are filtered by the rest.
       const cut = prefix.lastIndexOf('/') + 1;
       const base = prefix.slice(0, cut);
@@ -105,10 +105,8 @@ export function openFileStore(url: string): ObjectStore {
           if (!key.startsWith(prefix) && !prefix.startsWith(`${key}/`)) continue;
           const s = await lstat(join(dir, name)).catch(() => undefined);
           if (s === undefined) continue; // deleted meanwhile
-          if (s.isDirectory()) {
-            if (options.shallow && key.length >= prefix.length) yield { key: `${key}/`, size: -1, kind: 'folder' } satisfies ListedObject;
-            else subdirs.push(`${key}/`);
-          } else if (key.startsWith(prefix)) {
+          if (s.isDirectory()) subdirs.push(`${key}/`);
+          else if (key.startsWith(prefix)) {
             yield { key, size: s.isFile() ? s.size : -1, kind: s.isFile() ? 'object' : 'special' } satisfies ListedObject;
           }
         }

@@ -94,7 +94,7 @@ export function parseKey(key: string): ParsedKey | undefined {
   return undefined;
 }
 
-/** The epoch of a shallow-listed `v1/epochs/<epoch>/` folder; undefined if not canonical decimal. */
+/** The epoch of a `v1/epochs/<epoch>/` prefix; undefined if not canonical decimal. */
 export function epochOfFolder(key: string): string | undefined {
   const m = /^v1\/epochs\/([^/]+)\/$/.exec(key);
   return m !== null && EPOCH.test(m[1]!) && BigInt(m[1]!) <= 0xffff_ffff_ffff_ffffn ? m[1] : undefined;

@@ -1,5 +1,6 @@
 import { SnapshotError } from '../format/errors.js';
-import { listEpochs, scanEpoch } from './reports.js';
+import { epochPrefix } from './layout.js';
+import { newestFirst, scanRepository } from './reports.js';
 import { forEachLimited, type ObjectStore } from './store.js';
 
 /** Deletions in flight at once. */
@@ -36,40 +37,36 @@ export interface PruneResult {
  */
 export async function pruneRepository(store: ObjectStore, options: PruneOptions): Promise<PruneResult> {
   if (!Number.isInteger(options.keepEpochs) || options.keepEpochs < 1) throw new SnapshotError('INVALID_ARGUMENT', `--keep-epochs must be a positive integer, got ${String(options.keepEpochs)}`);
-  const { epochs, garbage } = await listEpochs(store);
-  const scans = new Map<bigint, Awaited<ReturnType<typeof scanEpoch>>>();
-  const kept: bigint[] = [];
-  for (const e of [...epochs].reverse()) {
-    if (kept.length === options.keepEpochs) break;
-    const s = await scanEpoch(store, String(e));
-    scans.set(e, s);
-    if (s.reports.length > 0) kept.push(e);
-  }
+  const scan = await scanRepository(store);
+  const epochs = newestFirst(scan.epochs.keys());
+  const kept = epochs.filter((e) => scan.epochs.get(e)!.reports.length > 0).slice(0, options.keepEpochs);
   const oldestKept = kept[kept.length - 1];
-  const doomed = kept.length < options.keepEpochs || oldestKept === undefined ? [] : epochs.filter((e) => e < oldestKept);
+  // Fewer epochs with reports than K: nothing is old enough. Epochs newer than the oldest kept one
+  // (a publish in progress, without its report yet) are never touched.
+  const doomed = kept.length < options.keepEpochs || oldestKept === undefined ? [] : epochs.filter((e) => BigInt(e) < BigInt(oldestKept)).reverse();
   const pruned: PrunedEpoch[] = [];
   let deletedObjects = 0;
+  const remove = async (keys: readonly string[]): Promise<void> =>
+    forEachLimited(keys, DELETE_CONCURRENCY, async (key) => {
+      await store.delete(key);
+      deletedObjects++;
+    });
   for (const e of doomed) {
-    const s = scans.get(e) ?? (await scanEpoch(store, String(e)));
+    const s = scan.epochs.get(e)!;
     const others = [...s.chunks, ...s.garbage];
-    pruned.push({ epoch: String(e), reports: s.reports.length, others: others.length });
+    pruned.push({ epoch: e, reports: s.reports.length, others: others.length });
     if (!options.delete) continue;
     // Reports first: once they are gone no reader starts on this epoch's chunks.
-    await forEachLimited(s.reports, DELETE_CONCURRENCY, async (key) => {
-      await store.delete(key);
-      deletedObjects++;
-    });
-    await forEachLimited(others, DELETE_CONCURRENCY, async (key) => {
-      await store.delete(key);
-      deletedObjects++;
-    });
+    await remove(s.reports);
+    await remove(others);
     // Anything written meanwhile (a late publish) goes too, reports first again.
-    const late = await scanEpoch(store, String(e));
-    for (const key of [...late.reports, ...late.chunks, ...late.garbage]) {
-      await store.delete(key);
-      deletedObjects++;
+    const late = (await scanRepository(store, epochPrefix(e))).epochs.get(e);
+    if (late !== undefined) {
+      await remove(late.reports);
+      await remove([...late.chunks, ...late.garbage]);
     }
   }
-  return { dryRun: !options.delete, kept: kept.map(String), pruned, garbage, deletedObjects };
+  const garbage = scan.garbage;
+  return { dryRun: !options.delete, kept, pruned, garbage, deletedObjects };
 }
 

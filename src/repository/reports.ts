@@ -37,31 +37,43 @@ export async function readStoredReport(store: ObjectStore, key: string): Promise
   return { key, bytes, report };
 }
 
-/** The epochs of the repository (ascending), and keys under v1/epochs/ that are not epochs. */
-export async function listEpochs(store: ObjectStore): Promise<{ epochs: bigint[]; garbage: string[] }> {
-  const epochs: bigint[] = [];
+/** The keys of one epoch, sorted by what the layout says they are. */
+export interface EpochKeys {
+  readonly reports: string[];
+  readonly chunks: string[];
+  /** Keys under the epoch that the layout does not define (partial uploads' temporaries, strays). */
+  readonly garbage: string[];
+}
+
+/**
+ * Every key under `prefix` (default: all of v1/epochs/), grouped by epoch, from one flat listing
+ * streamed page by page. Flat prefix listings are what every S3-compatible store implements
+ * alike (s3rver, for one, does not list common prefixes below the first level), so readers use
+ * nothing else. Keys that belong to no epoch are `garbage`.
+ */
+export async function scanRepository(store: ObjectStore, prefix = LAYOUT_ROOT): Promise<{ epochs: Map<string, EpochKeys>; garbage: string[] }> {
+  const epochs = new Map<string, EpochKeys>();
   const garbage: string[] = [];
-  for await (const o of store.list(LAYOUT_ROOT, { shallow: true })) {
-    const epoch = o.kind === 'folder' ? epochOfFolder(o.key) : undefined;
-    if (epoch === undefined) garbage.push(o.key);
-    else epochs.push(BigInt(epoch));
+  for await (const o of store.list(prefix)) {
+    const folder = /^v1\/epochs\/([^/]+)\//.exec(o.key);
+    const epoch = folder === null ? undefined : epochOfFolder(folder[0]);
+    if (epoch === undefined) {
+      garbage.push(o.key);
+      continue;
+    }
+    let keys = epochs.get(epoch);
+    if (keys === undefined) epochs.set(epoch, (keys = { reports: [], chunks: [], garbage: [] }));
+    const parsed = o.kind === 'object' ? parseKey(o.key) : undefined;
+    if (parsed?.kind === 'report') keys.reports.push(o.key);
+    else if (parsed?.kind === 'chunk') keys.chunks.push(o.key);
+    else keys.garbage.push(o.key);
   }
-  epochs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return { epochs, garbage };
 }
 
-/** Every key under one epoch, sorted into report keys, chunk keys and garbage. */
-export async function scanEpoch(store: ObjectStore, epoch: string): Promise<{ reports: string[]; chunks: string[]; garbage: string[] }> {
-  const reports: string[] = [];
-  const chunks: string[] = [];
-  const garbage: string[] = [];
-  for await (const o of store.list(epochPrefix(epoch))) {
-    const parsed = o.kind === 'object' ? parseKey(o.key) : undefined;
-    if (parsed?.kind === 'report') reports.push(o.key);
-    else if (parsed?.kind === 'chunk') chunks.push(o.key);
-    else garbage.push(o.key);
-  }
-  return { reports, chunks, garbage };
+/** Epochs (decimal) from newest to oldest. */
+export function newestFirst(epochs: Iterable<string>): string[] {
+  return [...epochs].sort((a, b) => (BigInt(a) < BigInt(b) ? 1 : BigInt(a) > BigInt(b) ? -1 : 0));
 }
 
 export interface RepositoryReports {
@@ -79,27 +91,14 @@ export interface RepositoryReports {
  * one is a failure (named by its URL), never the end of the comparison.
  */
 export async function loadRepositoryReports(store: ObjectStore, options: { epoch?: string; minReports?: number; concurrency?: number } = {}): Promise<RepositoryReports> {
-  let epoch = options.epoch;
-  let scan: Awaited<ReturnType<typeof scanEpoch>> | undefined;
-  const garbage: string[] = [];
-  if (epoch === undefined) {
-    const listed = await listEpochs(store);
-    garbage.push(...listed.garbage);
-    for (const e of listed.epochs.reverse()) {
-      const s = await scanEpoch(store, String(e));
-      if (s.reports.length >= (options.minReports ?? 2)) {
-        epoch = String(e);
-        scan = s;
-        break;
-      }
-    }
-    if (epoch === undefined) return { epoch, reports: [], failures: [], garbage };
-  }
-  scan ??= await scanEpoch(store, epoch);
-  garbage.push(...scan.garbage);
+  const scan = await scanRepository(store, options.epoch === undefined ? LAYOUT_ROOT : epochPrefix(options.epoch));
+  const epoch = options.epoch ?? newestFirst(scan.epochs.keys()).find((e) => scan.epochs.get(e)!.reports.length >= (options.minReports ?? 2));
+  const keys = epoch === undefined ? undefined : scan.epochs.get(epoch);
+  const garbage = [...scan.garbage, ...(keys?.garbage ?? [])];
+  if (epoch === undefined) return { epoch, reports: [], failures: [], garbage };
   const reports: LoadedReport[] = [];
   const failures: InputFailure[] = [];
-  await forEachLimited(scan.reports, options.concurrency ?? REPORT_READ_CONCURRENCY, async (key) => {
+  await forEachLimited(keys?.reports ?? [], options.concurrency ?? REPORT_READ_CONCURRENCY, async (key) => {
     const file = store.where(key);
     try {
       const stored = await readStoredReport(store, key);

@@ -29,6 +29,9 @@ export async function openS3Store(url: string, options: S3Options = {}): Promise
   const bucket = m[1]!;
   const prefix = m[2]!.replace(/\/+$/, '');
   const base = prefix === '' ? '' : `${prefix}/`;
+  // The SDK warns on Node 20 that its releases after January 2027 need Node 22; package.json pins
+  // a release that supports Node 20, so the warning would only be noise on every command.
+  process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
   const s3 = await import('@aws-sdk/client-s3');
   const endpoint = options.endpoint ?? process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['AWS_ENDPOINT_URL'];
   const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? (endpoint !== undefined ? 'us-east-1' : undefined);
@@ -117,16 +120,15 @@ export async function openS3Store(url: string, options: S3Options = {}): Promise
       }
     },
 
-    async *list(prefix, options = {}) {
+    async *list(prefix) {
       let token: string | undefined;
       do {
         let page;
         try {
-          page = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: base + prefix, ContinuationToken: token, ...(options.shallow ? { Delimiter: '/' } : {}) }));
+          page = await client.send(new s3.ListObjectsV2Command({ Bucket: bucket, Prefix: base + prefix, ContinuationToken: token }));
         } catch (e) {
           throw fail(e, 'list', prefix);
         }
-        for (const p of page.CommonPrefixes ?? []) if (p.Prefix !== undefined) yield { key: p.Prefix.slice(base.length), size: -1, kind: 'folder' } satisfies ListedObject;
         for (const o of page.Contents ?? []) if (o.Key !== undefined) yield { key: o.Key.slice(base.length), size: o.Size ?? 0, kind: 'object' } satisfies ListedObject;
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token !== undefined);
@@ -182,7 +184,8 @@ function mapError(e: unknown, c: { what: string; bucket: string; key: string | u
   }
   if (code === undefined) {
     // No HTTP answer at all: the endpoint cannot be reached (after the SDK's retries).
-    return new SnapshotError('IO_ERROR', `cannot reach ${c.endpoint} to ${c.what} ${target}: ${message}`, { file: c.where, cause: e });
+    const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+    return new SnapshotError('IO_ERROR', `cannot reach ${c.endpoint} to ${c.what} ${target}${attempts === undefined ? '' : ` (${attempts} attempts)`}: ${message}`, { file: c.where, cause: e });
   }
   return new SnapshotError('IO_ERROR', `cannot ${c.what} ${target} at ${c.endpoint}: HTTP ${code} ${name}: ${message}`, { file: c.where, cause: e });
 }

@@ -19,10 +19,10 @@ export interface ObjectStore {
   /** Writes the object unless the key exists: 'created', or 'exists' (nothing written). */
   putIfAbsent(key: string, body: PutBody): Promise<'created' | 'exists'>;
   /**
-   * Objects under a prefix, streamed page by page (order unspecified). With `shallow`, only the next
-   * level: objects directly under the prefix and one `folder` entry per deeper common prefix.
+   * Every object whose key starts with `prefix`, streamed page by page (order unspecified).
+   * Flat on purpose: delimiter listings differ between S3-compatible stores.
    */
-  list(prefix: string, options?: { shallow?: boolean }): AsyncIterable<ListedObject>;
+  list(prefix: string): AsyncIterable<ListedObject>;
   /** Deletes an object; deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
   /** Releases connections. */
@@ -34,9 +34,9 @@ export type PutBody = { readonly bytes: Uint8Array } | { readonly file: string; 
 
 export interface ListedObject {
   readonly key: string;
-  /** Bytes; -1 for a folder (shallow listing) or something that is not a regular object. */
+  /** Bytes; -1 for something that is not a regular object (a symbolic link in a file:// repository). */
   readonly size: number;
-  readonly kind: 'object' | 'folder' | 'special';
+  readonly kind: 'object' | 'special';
 }
 
 /** Reads a whole (small) object into memory, at most `maxBytes`; undefined when absent. */
