@@ -45,12 +45,16 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
     const ranges = await chunkRanges(options.snapshotFiles, report);
     const expected = expectedChunks(report);
     const eventIdBytes = report.cursor.eventIdHex.length / 2;
-    await forEachLimited(ranges.keys(), options.concurrency ?? PUBLISH_CONCURRENCY, async (i) => {
+    const concurrency = options.concurrency ?? PUBLISH_CONCURRENCY;
+    // Every chunk is checked before the first upload, so a wrong file leaves nothing behind.
+    await forEachLimited(ranges.keys(), concurrency, async (i) => {
       const r = ranges[i]!;
-      const c = expected[i]!;
-      const problem = await checkFileRange(r.file, r.start, r.length, c, eventIdBytes);
-      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; nothing of the report was published`, { file: r.file, offset: r.start });
-      const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, c.digest), r);
+      const problem = await checkFileRange(r.file, r.start, r.length, expected[i]!, eventIdBytes);
+      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; nothing was published`, { file: r.file, offset: r.start });
+    });
+    await forEachLimited(ranges.keys(), concurrency, async (i) => {
+      const r = ranges[i]!;
+      const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest), r);
       if (outcome === 'created') {
         chunksCreated++;
         bytesUploaded += r.length;

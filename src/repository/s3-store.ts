@@ -182,6 +182,9 @@ function mapError(e: unknown, c: { what: string; bucket: string; key: string | u
   if (code === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
     return new SnapshotError('IO_ERROR', `access denied to ${c.what} ${target} (${name || code}): ${message}`, { file: c.where, cause: e });
   }
+  if (name === 'CredentialsProviderError') {
+    return new SnapshotError('IO_ERROR', `no AWS credentials to ${c.what} ${target} (the SDK's chain: environment, shared config and credentials files, container and instance metadata): ${message}`, { file: c.where, cause: e });
+  }
   if (code === undefined) {
     // No HTTP answer at all: the endpoint cannot be reached (after the SDK's retries).
     const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
