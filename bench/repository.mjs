@@ -48,30 +48,34 @@ export async function runRepositoryBench() {
     // A client configured as the store configures its own: plain uploads and downloads of the same objects.
     const client = new s3.S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
     const results = { publish: [], upload: [], fetch: [], download: [] };
+    const cpu = { publish: [], upload: [], fetch: [], download: [] };
+    const timed = async (what, fn) => {
+      const c = process.cpuUsage();
+      const t0 = performance.now();
+      const out = await fn();
+      results[what].push(performance.now() - t0);
+      const d = process.cpuUsage(c);
+      cpu[what].push((d.user + d.system) / 1000);
+      return out;
+    };
     for (let run = 0; run < RUNS; run++) {
       // Plain upload: PutObject of each chunk file, 4 at a time.
-      let t = performance.now();
-      await limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes })));
-      results.upload.push(performance.now() - t);
+      await timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes }))));
       // Publish: check every chunk against the report, upload write-once (HEAD + PUT), report last.
       const st = await store(`pub${run}`);
-      t = performance.now();
-      await publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL });
-      results.publish.push(performance.now() - t);
+      await timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
       // Plain download of the published objects: GET each into a file, 4 at a time.
       const dl = join(work, `dl${run}`);
       await mkdir(dl);
       const keys = report.chunks.map((c) => `pub${run}/${chunkKeyOf(report, c)}`);
-      t = performance.now();
-      await limited(keys, PARALLEL, async (k, i) => {
-        const o = await client.send(new s3.GetObjectCommand({ Bucket: 'bench', Key: k }));
-        await pipeline(o.Body, createWriteStream(join(dl, `c${i}`)));
-      });
-      results.download.push(performance.now() - t);
+      await timed('download', () =>
+        limited(keys, PARALLEL, async (k, i) => {
+          const o = await client.send(new s3.GetObjectCommand({ Bucket: 'bench', Key: k }));
+          await pipeline(o.Body, createWriteStream(join(dl, `c${i}`)));
+        }),
+      );
       // Fetch: download, verify each chunk on arrival and the whole in order, place atomically.
-      t = performance.now();
-      const r = await fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL });
-      results.fetch.push(performance.now() - t);
+      const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL }));
       if (r.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
       st.close();
       await rm(dl, { recursive: true });
@@ -81,7 +85,8 @@ export async function runRepositoryBench() {
     const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const mbps = (ms) => bytes / 1e6 / (ms / 1000);
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, med(v)]));
-    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, all: results, mbps, load: loadavg() };
+    const mc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, med(v)]));
+    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, mc, all: results, mbps, load: loadavg() };
   } finally {
     server.stop();
     await rm(work, { recursive: true, force: true });
@@ -121,9 +126,9 @@ async function startServer(directory) {
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-function section(r) {
+export function repositorySection(r) {
   const ratio = (a, b) => (r.m[b] / r.m[a]).toFixed(2);
-  const row = (what, k) => `| ${what} | ${(r.m[k] / 1000).toFixed(2)} s | ${r.mbps(r.m[k]).toFixed(0)} MB/s | ${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')} |`;
+  const row = (what, k) => `| ${what} | ${(r.m[k] / 1000).toFixed(2)} s | ${r.mbps(r.m[k]).toFixed(0)} MB/s | ${(r.mc[k] / 1000).toFixed(2)} s | ${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')} |`;
   return [
     BEGIN,
     '## Repository: publish and fetch against a local S3-protocol server (issue 11)',
@@ -132,8 +137,8 @@ function section(r) {
     `s3rver in its own process on 127.0.0.1, the same @aws-sdk/client-s3 client settings for every row, ${PARALLEL} transfers at a time, median of ${r.runs} runs.`,
     `Load average at the end: ${r.load.map((x) => x.toFixed(2)).join(' ')} on 2 cores shared with other jobs (8 sessions working at the time): the ratios matter, not the absolute rates.`,
     '',
-    '| operation | median | rate | runs |',
-    '|---|---|---|---|',
+    '| operation | median | rate | client CPU (user+sys) | runs |',
+    '|---|---|---|---|---|',
     row('plain upload (PutObject of each chunk file)', 'upload'),
     row('publish (every chunk checked against the report, HEAD + write-once PUT, report last)', 'publish'),
     row('plain download (GetObject of each chunk into a file)', 'download'),
@@ -164,7 +169,7 @@ export function existingRepositorySection(path = join(HERE, 'RESULTS.md')) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await runRepositoryBench();
   console.log(JSON.stringify({ ...r, mbps: undefined }, null, 2));
-  const md = section(r);
+  const md = repositorySection(r);
   console.log(md);
   if (!QUICK) writeRepositorySection(md);
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { fileSink, formatDigest, loadHasher, newHasher, nullSink } from '../dist/index.js';
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
+import { existingRepositorySection, repositorySection, runRepositoryBench, writeRepositorySection } from './repository.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -276,6 +277,8 @@ async function main() {
     const md = await runRocksDbBench();
     if (md !== undefined) writeSection(md);
   }
+  // The repository benchmark (bench/repository.mjs, issue 11) likewise; BENCH_REPOSITORY=0 skips it.
+  if (process.env.BENCH_REPOSITORY !== '0') writeRepositorySection(repositorySection(await runRepositoryBench()));
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -355,7 +358,8 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   const path = join(HERE, 'RESULTS.md');
   // Keep the RocksDB section (bench/rocksdb.mjs) of the previous RESULTS.md.
   const rocksdb = existingSection(path);
-  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`));
+  const repository = existingRepositorySection(path);
+  writeFileSync(path, lines.join('\n') + (rocksdb === undefined ? '' : `\n${rocksdb}\n`) + (repository === undefined ? '' : `\n${repository}\n`));
   console.log(`wrote ${path}`);
 }
 

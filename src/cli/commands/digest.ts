@@ -19,7 +19,6 @@ import { progressReporter } from '../progress.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
 import { repositoryOptions, type RepositoryArgs } from '../repository-options.js';
-import { publishDigestReport } from './publish.js';
 
 interface DigestArgs extends RepositoryArgs {
   publish?: string;
@@ -91,6 +90,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       });
       if (args.publish !== undefined) {
         const files = args['publish-snapshot'] ? await snapshotFiles(outPath!) : undefined;
+        const { publishDigestReport } = await import('./publish.js'); // only when publishing: digest starts as fast as before
         await publishDigestReport(args.publish, args, report, files, io);
       }
       if (args['prom-textfile'] !== undefined) await writeFileAtomic(args['prom-textfile'], renderPrometheus(report));
