@@ -7,10 +7,10 @@
 //
 // Only the section between the repository-bench markers of RESULTS.md is rewritten.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { fileSink } from '../dist/index.js';
@@ -20,6 +20,7 @@ import { publishSnapshot } from '../dist/repository/publish.js';
 import { openS3Store } from '../dist/repository/s3-store.js';
 import { validateReport } from '../dist/report/validate.js';
 import { valuePool, writeTable } from './lib.mjs';
+import { existingSection, writeSection } from './rocksdb.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const BEGIN = '<!-- repository-bench:begin (written by bench/repository.mjs) -->';
@@ -149,21 +150,15 @@ export function repositorySection(r) {
   ].join('\n');
 }
 
+const MARKERS = { begin: BEGIN, end: END, name: 'repository' };
+
 export function writeRepositorySection(md, path = join(HERE, 'RESULTS.md')) {
-  const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  writeFileSync(path, a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + END.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`);
-  console.log(`wrote the repository section of ${relative(process.cwd(), path) || path}`);
+  writeSection(md, path, MARKERS);
 }
 
 /** The existing repository section of RESULTS.md, for run.mjs to keep when it rewrites the file. */
 export function existingRepositorySection(path = join(HERE, 'RESULTS.md')) {
-  if (!existsSync(path)) return undefined;
-  const old = readFileSync(path, 'utf8');
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  return a >= 0 && b > a ? old.slice(a, b + END.length) : undefined;
+  return existingSection(path, MARKERS);
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

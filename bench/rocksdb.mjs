@@ -281,23 +281,23 @@ function section(r) {
   return lines.join('\n');
 }
 
-/** Replaces (or appends) the rocksdb section of RESULTS.md, leaving the rest as it is. */
-export function writeSection(md, path = join(HERE, 'RESULTS.md')) {
+/** Replaces (or appends) a section of RESULTS.md between its markers (default: rocksdb's), leaving the rest as it is. */
+export function writeSection(md, path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END, name: 'rocksdb' }) {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  const next = a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + END.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`;
+  const a = old.indexOf(markers.begin);
+  const b = old.indexOf(markers.end);
+  const next = a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + markers.end.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`;
   writeFileSync(path, next);
-  console.log(`wrote the rocksdb section of ${relative(process.cwd(), path) || path}`);
+  console.log(`wrote the ${markers.name} section of ${relative(process.cwd(), path) || path}`);
 }
 
-/** The existing rocksdb section of RESULTS.md, for run.mjs to keep when it rewrites the file. */
-export function existingSection(path = join(HERE, 'RESULTS.md')) {
+/** The existing section (default: rocksdb's) of RESULTS.md, for run.mjs to keep when it rewrites the file. */
+export function existingSection(path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END }) {
   if (!existsSync(path)) return undefined;
   const old = readFileSync(path, 'utf8');
-  const a = old.indexOf(BEGIN);
-  const b = old.indexOf(END);
-  return a >= 0 && b > a ? old.slice(a, b + END.length) : undefined;
+  const a = old.indexOf(markers.begin);
+  const b = old.indexOf(markers.end);
+  return a >= 0 && b > a ? old.slice(a, b + markers.end.length) : undefined;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
