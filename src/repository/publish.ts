@@ -30,7 +30,7 @@ export interface PublishResult {
 
 /**
  * Publishes a node's report and, optionally, its snapshot's chunks (spec/REPOSITORY.md 4 and 5):
- * every chunk is checked against the report before upload (so a wrong file is never published),
+ * every chunk is checked against the report before its upload (a wrong file is never published),
  * uploaded write-once under a key naming its digest, and the report goes last as the commit
  * marker. A report already there for the same snapshot is kept; a different one is CONFLICT.
  */
@@ -45,15 +45,14 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
     const ranges = await chunkRanges(options.snapshotFiles, report);
     const expected = expectedChunks(report);
     const eventIdBytes = report.cursor.eventIdHex.length / 2;
-    const concurrency = options.concurrency ?? PUBLISH_CONCURRENCY;
-    // Every chunk is checked before the first upload, so a wrong file leaves nothing behind.
-    await forEachLimited(ranges.keys(), concurrency, async (i) => {
+    // Each chunk is checked just before its upload (pipelined, so hashing overlaps other uploads):
+    // an object is never written under a digest its bytes do not have. A wrong file stops the
+    // publish before the report, leaving at most some valid chunks without a report (orphans,
+    // invisible to readers, removed with their epoch by prune).
+    await forEachLimited(ranges.keys(), options.concurrency ?? PUBLISH_CONCURRENCY, async (i) => {
       const r = ranges[i]!;
       const problem = await checkFileRange(r.file, r.start, r.length, expected[i]!, eventIdBytes);
-      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; nothing was published`, { file: r.file, offset: r.start });
-    });
-    await forEachLimited(ranges.keys(), concurrency, async (i) => {
-      const r = ranges[i]!;
+      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; the report was not published`, { file: r.file, offset: r.start });
       const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest), r);
       if (outcome === 'created') {
         chunksCreated++;
