@@ -88,11 +88,14 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
     await unlink(file).catch(() => undefined);
     const attempts = options.attempts ?? FETCH_ATTEMPTS;
     let problem = '';
+    let transfer: SnapshotError | undefined;
     for (let attempt = 1; attempt <= attempts && !stopped; attempt++) {
       if (attempt > 1) refetched++;
+      transfer = undefined;
       const outcome = await downloadChunk(store, keyOf(i), `${file}.part`, c, eventIdBytes).catch((e: unknown) => {
         if (!(e instanceof SnapshotError) || e.code === 'NOT_FOUND') throw e;
-        return e.message; // a failed transfer or an over-long object: worth one more try
+        if (e.code !== 'LIMIT_EXCEEDED') transfer = e; // the transfer failed, not the bytes
+        return e.message; // worth one more try either way
       });
       if (typeof outcome === 'number') {
         await rename(`${file}.part`, file);
@@ -104,6 +107,9 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
       problem = outcome;
       await unlink(`${file}.part`).catch(() => undefined);
     }
+    if (stopped) throw STOPPED;
+    const t = transfer as SnapshotError | undefined;
+    if (t !== undefined) throw new SnapshotError(t.code, `${name(i)}: ${t.message} (tried ${attempts} time(s))`, { file: store.where(keyOf(i)), cause: t });
     throw new SnapshotError('CHECKSUM_MISMATCH', `${name(i)} is corrupt: ${problem} (downloaded ${attempts} time(s))`, { file: store.where(keyOf(i)) });
   };
 

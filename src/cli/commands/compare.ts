@@ -79,7 +79,6 @@ export const compareCommand = defineCommand<CompareArgs>({
       if (unknown.length > 0) throw new SnapshotError('INVALID_ARGUMENT', `unknown option ${unknown.join(', ')} (a report file whose name starts with "-": write ./${unknown[0]})`);
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
       const repository = args.report.some(isRepositoryUrl) ? await loadFromRepository(args, epoch, io) : undefined;
-      if (repository?.epoch === null) return ExitCode.INCOMPARABLE;
       const { reports, failures } = repository ?? (await loadReports(args.report, io));
       for (const f of failures) {
         io.stderr(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}\n`);
@@ -100,19 +99,16 @@ export const compareCommand = defineCommand<CompareArgs>({
  * enough reports), as the same inputs report files give. Garbage under the epoch is named on
  * stderr and otherwise ignored.
  */
-async function loadFromRepository(args: CompareArgs, epoch: string | undefined, io: CliIo): Promise<{ epoch: string | null; reports: LoadedReport[]; failures: InputFailure[] }> {
+async function loadFromRepository(args: CompareArgs, epoch: string | undefined, io: CliIo): Promise<{ reports: LoadedReport[]; failures: InputFailure[] }> {
   if (args.report.length !== 1) throw new SnapshotError('INVALID_ARGUMENT', 'compare takes one repository URL, or report files; not both');
   const { loadRepositoryReports } = await import('../../repository/reports.js');
   const store = await openRepository(args.report[0]!, args);
   try {
     const r = await loadRepositoryReports(store, { ...(epoch !== undefined ? { epoch } : {}), minReports: args.quorum ?? 2 });
     if (r.garbage.length > 0) io.stderr(`snapshot-verify: ignored ${r.garbage.length} object(s) the repository layout does not define: ${r.garbage.slice(0, 5).map((k) => store.where(k)).join(', ')}${r.garbage.length > 5 ? ', …' : ''}\n`);
-    if (r.epoch === undefined) {
-      io.stderr(`snapshot-verify: no epoch in ${store.url} holds ${args.quorum ?? 2} or more reports\n`);
-      return { epoch: null, reports: [], failures: [] };
-    }
+    if (r.epoch === undefined) throw new SnapshotError('NOT_FOUND', `no epoch holds ${args.quorum ?? 2} or more reports`, { file: store.url });
     if (epoch === undefined) io.stderr(`snapshot-verify: comparing epoch ${r.epoch} (${r.reports.length + r.failures.length} report(s) in ${store.url})\n`);
-    return r as { epoch: string; reports: LoadedReport[]; failures: InputFailure[] };
+    return r;
   } finally {
     store.close();
   }
