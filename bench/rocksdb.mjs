@@ -281,17 +281,17 @@ function section(r) {
   return lines.join('\n');
 }
 
-/** Replaces (or appends) the rocksdb section (or the one between `markers`) of RESULTS.md, leaving the rest as it is. */
-export function writeSection(md, path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END }) {
+/** Replaces (or appends) a section of RESULTS.md between its markers (default: rocksdb's), leaving the rest as it is. */
+export function writeSection(md, path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END, name: 'rocksdb' }) {
   const old = existsSync(path) ? readFileSync(path, 'utf8') : '';
   const a = old.indexOf(markers.begin);
   const b = old.indexOf(markers.end);
   const next = a >= 0 && b > a ? `${old.slice(0, a)}${md}${old.slice(b + markers.end.length)}` : `${old.replace(/\n*$/, '\n\n')}${md}\n`;
   writeFileSync(path, next);
-  console.log(`wrote the section ${markers.begin} of ${relative(process.cwd(), path) || path}`);
+  console.log(`wrote the ${markers.name ?? markers.begin} section of ${relative(process.cwd(), path) || path}`);
 }
 
-/** The existing rocksdb section (or the one between `markers`) of RESULTS.md, for run.mjs to keep when it rewrites the file. */
+/** The existing section (default: rocksdb's) of RESULTS.md, for run.mjs to keep when it rewrites the file. */
 export function existingSection(path = join(HERE, 'RESULTS.md'), markers = { begin: BEGIN, end: END }) {
   if (!existsSync(path)) return undefined;
   const old = readFileSync(path, 'utf8');

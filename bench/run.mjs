@@ -12,6 +12,7 @@ import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
 import { MERGE_MARKERS, runMergeBench } from './merge-operands.mjs';
 import { existingRestoreSection, runRestoreBench, writeRestoreSection } from './restore.mjs';
+import { existingRepositorySection, repositorySection, runRepositoryBench, writeRepositorySection } from './repository.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -288,6 +289,8 @@ async function main() {
     const md = await runRestoreBench();
     if (md !== undefined) writeRestoreSection(md);
   }
+  // The repository benchmark (bench/repository.mjs, issue 11) likewise; BENCH_REPOSITORY=0 skips it.
+  if (process.env.BENCH_REPOSITORY !== '0') writeRepositorySection(repositorySection(await runRepositoryBench()));
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -369,7 +372,8 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   const rocksdb = existingSection(path);
   const merge = existingSection(path, MERGE_MARKERS);
   const restore = existingRestoreSection(path);
-  writeFileSync(path, lines.join('\n') + [rocksdb, merge, restore].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
+  const repository = existingRepositorySection(path);
+  writeFileSync(path, lines.join('\n') + [rocksdb, merge, restore, repository].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
   console.log(`wrote ${path}`);
 }
 

@@ -31,7 +31,8 @@ export const EXIT_CODES_HELP = [
   'Exit codes:',
   '  0   intact / all nodes agree / snapshots identical',
   '  1   divergence: nodes disagree (compare; even if another report is bad), snapshots differ (diff),',
-  '      or a snapshot is not the certified one (verify --certificate: NOT_CERTIFIED)',
+  '      a snapshot is not the certified one (verify --certificate: NOT_CERTIFIED), or',
+  '      publish: the node already published a different snapshot for this anchor (CONFLICT)',
   '  2   incomparable reports, too few reports, or a missing input / table',
   '  3   corrupt or invalid snapshot, checkpoint or report, or a failed merge operator (error code and byte offset printed)',
   '  4   unsupported checkpoint feature (named in the message); restore: a table name RocksDB cannot take',
@@ -46,6 +47,8 @@ export const EXIT_CODES_HELP = [
 export function exitCodeForError(e: unknown): ExitCodeValue {
   if (!(e instanceof SnapshotError)) return ExitCode.IO_ERROR;
   switch (e.code) {
+    case 'CONFLICT':
+      return ExitCode.DIVERGENCE;
     case 'NOT_FOUND':
     case 'UNKNOWN_TABLE':
       return ExitCode.INCOMPARABLE;

@@ -39,7 +39,10 @@ export type TrustErrorCode = 'BAD_KEY' | 'BAD_STATEMENT' | 'BAD_SIGNATURE' | 'BA
 /** Codes restore raises: the output exists, or a table cannot become a RocksDB column family. */
 export type RestoreErrorCode = 'OUTPUT_EXISTS' | 'BAD_TABLE_NAME';
 
-export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | TrustErrorCode | RestoreErrorCode;
+/** Codes of the snapshot repository (spec/REPOSITORY.md): a node published two snapshots for one anchor. */
+export type RepositoryErrorCode = 'CONFLICT';
+
+export type ErrorCode = FormatErrorCode | SourceErrorCode | ReportErrorCode | TrustErrorCode | RestoreErrorCode | RepositoryErrorCode;
 
 export interface SnapshotErrorOptions {
   /** Byte offset in the input where the problem was detected. */

@@ -124,7 +124,8 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   };
 }
 
-async function syncDirectory(dir: string): Promise<void> {
+/** fsyncs a directory, making renames and links in it durable (best effort). */
+export async function syncDirectory(dir: string): Promise<void> {
   // Makes the renames durable; some file systems refuse fsync on directories, which is harmless.
   const h = await open(dir, 'r').catch(() => undefined);
   if (h === undefined) return;

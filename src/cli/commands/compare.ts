@@ -4,7 +4,7 @@ import type { Argv } from 'yargs';
 import { SnapshotError } from '../../format/errors.js';
 import { compareReports, verdictOf, type CompareResult, type InputFailure, type LoadedReport, type Verdict } from '../../report/compare.js';
 import { buildCertificate, certificateText } from '../../report/identity/certificate.js';
-import { MAJORITY, parseQuorum } from '../../report/identity/quorum.js';
+import { MAJORITY, parseQuorum, type QuorumRule } from '../../report/identity/quorum.js';
 import type { TrustSet } from '../../report/identity/trust-set.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { anchorFileNoteLine, anchorFileNotes, type AnchorFile } from '../../report/anchor.js';
@@ -20,11 +20,13 @@ import { reportError } from '../errors.js';
 import { ExitCode, type ExitCodeValue } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { parseCount, parseU64 } from '../parse.js';
+import { isRepositoryUrl } from '../../repository/open.js';
+import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
 import { renderCompare, verdictLine } from '../render/compare.js';
 import { escapeText } from '../render/escape.js';
 import { loadTrust } from '../trust-input.js';
 
-interface CompareArgs {
+interface CompareArgs extends RepositoryArgs {
   report: string[];
   json: boolean;
   quorum?: string;
@@ -72,11 +74,11 @@ export const compareCommand = defineCommand<CompareArgs>({
   command: 'compare <report..>',
   describe: 'Compare digest --json reports of N nodes: group by digest, name the minority, the tables and key ranges that differ',
   builder: (y: Argv) =>
-    y
+    repositoryOptions(y)
       // yargs drops a bare "-" from variadic positionals; keeping unknown options as arguments keeps
       // it, and run() turns any other dash argument back into a usage error.
       .parserConfiguration({ 'unknown-options-as-args': true })
-      .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), or - for stdin (one report, concatenated reports, or a JSON array)' })
+      .positional('report', { type: 'string', array: true, demandOption: true, describe: 'report files, directories (every *.json in them), - for stdin (one report, concatenated reports, or a JSON array), or one repository URL (s3://BUCKET/PREFIX, file:///PATH)' })
       .option('quorum', { type: 'string', describe: 'what makes a group authoritative: a weight N (nodes, without --trust), a fraction of the total weight P/Q, or more than one >P/Q (default: more than half: of the trust set\'s weight with --trust, else of the compared nodes)' })
       .option('trust', { type: 'string', describe: 'count only signed reports (digest --sign-key) of these keys: a directory of <node-name>.pub files (weight 1 each) or a JSON trust file with weights (spec/STATEMENT.md)' })
       .option('certificate', { type: 'string', describe: 'with --trust: when a quorum agrees, write a quorum certificate to this file (atomically); never written otherwise' })
@@ -115,7 +117,8 @@ export const compareCommand = defineCommand<CompareArgs>({
       }
       if (args.report.filter((r) => r === '-').length > 1) throw new SnapshotError('INVALID_ARGUMENT', 'stdin (-) can be given only once');
       const trust = args.trust === undefined ? undefined : await loadTrust(args.trust);
-      const { reports, failures } = await loadReports(args.report, io);
+      const repository = args.report.some(isRepositoryUrl) ? await loadFromRepository(args, epoch, quorum, io) : undefined;
+      const { reports, failures } = repository ?? (await loadReports(args.report, io));
       for (const f of failures) {
         io.stderr(escapeText(`snapshot-verify: ${f.code} in ${f.file}${f.offset === null ? '' : ` at offset ${f.offset} (0x${f.offset.toString(16)})`}: ${f.message}`) + '\n');
       }
@@ -193,6 +196,27 @@ function compareRun(r: CompareResult, verdict: Verdict, exitCode: number) {
     minority: r.minority.map((m) => ({ node: m.node, digest: m.digest })),
     finishedAt: new Date(),
   };
+}
+
+/**
+ * `compare URL`: the reports of one epoch of a repository (the given one, or the newest holding
+ * enough reports), as the same inputs report files give. Garbage under the epoch is named on
+ * stderr and otherwise ignored.
+ */
+async function loadFromRepository(args: CompareArgs, epoch: string | undefined, quorum: QuorumRule | undefined, io: CliIo): Promise<{ reports: LoadedReport[]; failures: InputFailure[] }> {
+  if (args.report.length !== 1) throw new SnapshotError('INVALID_ARGUMENT', 'compare takes one repository URL, or report files; not both');
+  const { loadRepositoryReports } = await import('../../repository/reports.js');
+  const store = await openRepository(args.report[0]!, args);
+  try {
+    const minReports = quorum?.kind === 'count' ? quorum.count : 2;
+    const r = await loadRepositoryReports(store, { ...(epoch !== undefined ? { epoch } : {}), minReports });
+    if (r.garbage.length > 0) io.stderr(`snapshot-verify: ignored ${r.garbage.length} object(s) the repository layout does not define: ${r.garbage.slice(0, 5).map((k) => store.where(k)).join(', ')}${r.garbage.length > 5 ? ', …' : ''}\n`);
+    if (r.epoch === undefined) throw new SnapshotError('NOT_FOUND', `no epoch holds ${minReports} or more reports`, { file: store.url });
+    if (epoch === undefined) io.stderr(`snapshot-verify: comparing epoch ${r.epoch} (${r.reports.length + r.failures.length} report(s) in ${store.url})\n`);
+    return r;
+  } finally {
+    store.close();
+  }
 }
 
 /** The `compare --json` document: the verdict first, then everything the human output says. */

@@ -1,0 +1,113 @@
+import { stat } from 'node:fs/promises';
+import { SnapshotError } from '../format/errors.js';
+import type { DigestReport } from '../report/schema.js';
+import { checkFileRange, expectedChunks } from './chunks.js';
+import { anchorId, chunkKey, reportKeyOf } from './layout.js';
+import { readStoredReport } from './reports.js';
+import { forEachLimited, type ObjectStore } from './store.js';
+
+/** Chunks uploaded at once. Defaults to 4. */
+export const PUBLISH_CONCURRENCY = 4;
+
+export type PublishOptions = Readonly<{
+  /** The report and its exact bytes (what `digest --json` printed). */
+  report: DigestReport;
+  reportBytes: Uint8Array;
+  /** The snapshot: one file per chunk, or one file holding the whole stream. Absent: the report only. */
+  snapshotFiles?: readonly string[];
+  concurrency?: number;
+}>;
+
+export interface PublishResult {
+  readonly reportKey: string;
+  readonly reportUrl: string;
+  /** 'created', or 'already-published' when the repository held the same snapshot's report (kept). */
+  readonly report: 'created' | 'already-published';
+  readonly chunksCreated: number;
+  readonly chunksExisting: number;
+  readonly bytesUploaded: number;
+}
+
+/**
+ * Publishes a node's report and, optionally, its snapshot's chunks (spec/REPOSITORY.md 4 and 5):
+ * every chunk is checked against the report before its upload (a wrong file is never published),
+ * uploaded write-once under a key naming its digest, and the report goes last as the commit
+ * marker. A report already there for the same snapshot is kept; a different one is CONFLICT.
+ */
+export async function publishSnapshot(store: ObjectStore, options: PublishOptions): Promise<PublishResult> {
+  const { report } = options;
+  const key = reportKeyOf(report);
+  const anchor = anchorId(report);
+  let chunksCreated = 0;
+  let chunksExisting = 0;
+  let bytesUploaded = 0;
+  if (options.snapshotFiles !== undefined) {
+    const ranges = await chunkRanges(options.snapshotFiles, report);
+    const expected = expectedChunks(report);
+    const eventIdBytes = report.cursor.eventIdHex.length / 2;
+    // Each chunk is checked just before its upload (pipelined, so hashing overlaps other uploads):
+    // an object is never written under a digest its bytes do not have. A wrong file stops the
+    // publish before the report, leaving at most some valid chunks without a report (orphans,
+    // invisible to readers, removed with their epoch by prune).
+    await forEachLimited(ranges.keys(), options.concurrency ?? PUBLISH_CONCURRENCY, async (i) => {
+      const r = ranges[i]!;
+      const problem = await checkFileRange(r.file, r.start, r.length, expected[i]!, eventIdBytes);
+      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; the report was not published`, { file: r.file, offset: r.start });
+      const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest), r);
+      if (outcome === 'created') {
+        chunksCreated++;
+        bytesUploaded += r.length;
+      } else {
+        chunksExisting++;
+      }
+    });
+  }
+  const outcome = await store.putIfAbsent(key, { bytes: options.reportBytes });
+  if (outcome === 'exists') {
+    const existing = await readStoredReport(store, key);
+    if (existing === undefined) throw new SnapshotError('IO_ERROR', 'the store said the report exists, then could not find it', { file: store.where(key) });
+    const difference = snapshotDifference(existing.report, report);
+    if (difference !== undefined) {
+      throw new SnapshotError('CONFLICT', `node ${JSON.stringify(report.node.name)} already published a different snapshot for this anchor (${difference}): refused, reports are write-once; two snapshots for one anchor are equivocation`, { file: store.where(key) });
+    }
+  }
+  return { reportKey: key, reportUrl: store.where(key), report: outcome === 'created' ? 'created' : 'already-published', chunksCreated, chunksExisting, bytesUploaded };
+}
+
+/** Where each chunk's bytes are: chunk files one by one, or consecutive ranges of one file. */
+async function chunkRanges(files: readonly string[], report: DigestReport): Promise<{ file: string; start: number; length: number }[]> {
+  const sizes: number[] = [];
+  for (const f of files) {
+    const s = await stat(f).catch((e: Error) => {
+      throw new SnapshotError('NOT_FOUND', `cannot read ${f}: ${e.message}`, { file: f });
+    });
+    if (!s.isFile()) throw new SnapshotError('NOT_FOUND', `${f} is not a regular file`, { file: f });
+    sizes.push(s.size);
+  }
+  const total = report.chunks.reduce((n, c) => n + c.bytes, 0);
+  if (files.length === report.chunks.length) {
+    return report.chunks.map((c, i) => {
+      if (sizes[i] !== c.bytes) throw new SnapshotError('CHECKSUM_MISMATCH', `${sizes[i]} bytes, the report's chunk ${i} has ${c.bytes}: not this report's snapshot`, { file: files[i]! });
+      return { file: files[i]!, start: 0, length: c.bytes };
+    });
+  }
+  if (files.length === 1 && sizes[0] === total) {
+    let start = 0;
+    return report.chunks.map((c) => {
+      const r = { file: files[0]!, start, length: c.bytes };
+      start += c.bytes;
+      return r;
+    });
+  }
+  throw new SnapshotError('CHECKSUM_MISMATCH', `${files.length} file(s) of ${sizes.reduce((a, b) => a + b, 0)} bytes, the report's snapshot has ${report.chunks.length} chunk(s) of ${total} bytes: not this report's snapshot`, { file: files[0]! });
+}
+
+/** What makes two reports describe different snapshots (ignoring node-local facts and ranges), or undefined. */
+export function snapshotDifference(a: DigestReport, b: DigestReport): string | undefined {
+  if (a.digest !== b.digest) return `snapshot digest ${a.digest} there, ${b.digest} here`;
+  const chunks = (r: DigestReport): string => r.chunks.map((c) => `${c.index}:${c.bytes}:${c.digest}`).join(',');
+  if (chunks(a) !== chunks(b)) return 'the same digest but different chunks';
+  const tables = (r: DigestReport): string => r.tables.map((t) => `${t.id}:${t.name}:${t.entries}:${t.bytes}:${t.digest}`).join(',');
+  if (tables(a) !== tables(b)) return 'the same digest but different tables';
+  return undefined;
+}
