@@ -3,8 +3,9 @@
 #   rocksdb-tools + librocksdb-dev + g++  real RocksDB: fixture generator and the `ldb`/`sst_dump` oracles
 #   xxhash                                xxh64sum, an independent implementation of the digest
 #   python3-xxhash                        the conformance decoder written from spec/FORMAT.md alone
+#   strace                                kills a writer at each rename (test/cli/outputs.test.ts, fuzz)
 set -euo pipefail
-packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash)
+packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

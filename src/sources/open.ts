@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
 import { isDumpDirectory, openDumpDirectory } from './dump/index.js';
@@ -20,9 +21,12 @@ export async function findChunkFiles(path: string): Promise<string[]> {
   }
 }
 
-/** Files of a snapshot given as one path: the file itself, or its chunk files. */
+/**
+ * Files of a snapshot given as one path: the file itself, the chunk files a chunk-set file
+ * names (format/chunk-set.ts), or chunk files of the earlier layout (`findChunkFiles`).
+ */
 export async function snapshotFiles(path: string): Promise<string[]> {
-  if (await isFile(path)) return [path];
+  if (await isFile(path)) return [...((await readChunkSet(path))?.files ?? [path])];
   const chunks = await findChunkFiles(path);
   if (chunks.length > 0) return chunks;
   throw new SnapshotError('NOT_FOUND', `${path} does not exist (nor ${basename(chunkFileName(path, 0))})`, { file: path });

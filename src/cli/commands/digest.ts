@@ -7,7 +7,7 @@ import { openCheckpoint } from '../../sources/open.js';
 import type { Source } from '../../sources/source.js';
 import { buildReport, digestSource, parseTableSelection } from '../../report/digest-source.js';
 import { renderPrometheus } from '../../report/prometheus.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -16,6 +16,7 @@ import { epochFromPath, parseByteSize, parseCursor, parseU64 } from '../parse.js
 import { progressReporter } from '../progress.js';
 import { renderDigest, count } from '../render/digest.js';
 import { TOOL_VERSION } from '../version.js';
+import { escapeText } from '../render/escape.js';
 
 interface DigestArgs {
   checkpoint: string[];
@@ -42,12 +43,12 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
       .option('cursor', { type: 'string', describe: 'event cursor INDEX or INDEX:EVENT_ID_HEX; default 0 (or the snapshot header)' })
       .option('max-chunk-bytes', { type: 'string', describe: 'cut the snapshot into chunks of at most this size (e.g. 64MiB); default 0, unchunked' })
-      .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically' })
-      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.000000, <out>.000001, …' })
+      .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically (temporary file, then rename); refuses a path that exists and is not a regular file, symbolic links included' })
+      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.<digest>.000000, …, then <out> naming them (written last: the set is replaced atomically)' })
       .option('ranges', { type: 'number', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
-      .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
+      .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically; refuses a path that exists and is not a regular file, symbolic links included' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal (never with --json)' }) as unknown as Argv<DigestArgs>,
   async run(args, io) {
     const started = new Date();
@@ -58,6 +59,10 @@ export const digestCommand = defineCommand<DigestArgs>({
       const tables = await selectTables(args.tables, source);
       if (tables === undefined) return await listTables(source, path, io);
       const anchor = resolveAnchor(args, source, path, tables);
+      await checkOutputs(args.checkpoint, [
+        ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
+        ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
+      ]);
       const ranges = args.ranges ?? 0;
       const progress = progressReporter(io, args.progress && !args.json);
       const sink = args.out === undefined ? undefined : fileSink(args.out, { chunkFiles: args['chunk-files'] });
@@ -95,9 +100,10 @@ async function selectTables(spec: string | undefined, source: Source): Promise<T
 
 async function listTables(source: Source, path: string, io: CliIo): Promise<number> {
   const tables = await source.listTables();
-  const width = Math.max(5, ...tables.map((t) => t.name.length));
-  const lines = [`${path} holds ${tables.length} table(s); choose with --tables a,b,c:`];
-  for (const t of tables) lines.push(`  ${t.name.padEnd(width)}  ~${t.estimatedEntries === undefined ? '?' : count(String(t.estimatedEntries))} entries`);
+  const names = tables.map((t) => escapeText(t.name));
+  const width = Math.max(5, ...names.map((n) => n.length));
+  const lines = [`${escapeText(path)} holds ${tables.length} table(s); choose with --tables a,b,c:`];
+  for (const [i, t] of tables.entries()) lines.push(`  ${names[i]!.padEnd(width)}  ~${t.estimatedEntries === undefined ? '?' : count(String(t.estimatedEntries))} entries`);
   io.stderr(`${lines.join('\n')}\n`);
   return ExitCode.USAGE;
 }

@@ -4,7 +4,9 @@ import { formatDigest } from '../../format/digest.js';
 import { verifySnapshot } from '../../format/reader.js';
 import { snapshotFiles } from '../../sources/open.js';
 import { defineCommand } from '../command.js';
+import { fromSystemError } from '../errors.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
+import { escapeText } from '../render/escape.js';
 
 interface VerifyArgs {
   snapshot: string[];
@@ -48,20 +50,21 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           const s = await verifySnapshot(files);
           results.push({ input, ok: true, digest: formatDigest(s.digest), entries: String(s.entries), chunks: s.chunks.length });
         }
-      } catch (e) {
+      } catch (error) {
+        const e = fromSystemError(error);
         exit = Math.max(exit, exitCodeForError(e)); // the worst outcome of all inputs
         const err = e instanceof SnapshotError
           ? { code: e.code, message: e.message, file: e.file ?? null, offset: e.offset ?? null }
           : { code: 'INTERNAL', message: String(e), file: null, offset: null };
         results.push({ input, ok: false, error: err });
-        if (!args.json) io.stderr(`snapshot-verify: ${e instanceof SnapshotError ? e.describe() : String(e)}\n`);
+        if (!args.json) io.stderr(`snapshot-verify: ${escapeText(e instanceof SnapshotError ? e.describe() : String(e))}\n`);
       }
     }
     if (args.json) {
       io.stdout(`${JSON.stringify({ ok: results.every((r) => r.ok), results }, null, 2)}\n`);
     } else {
       for (const r of results) {
-        io.stdout(r.ok ? `OK   ${r.input}  digest ${r.digest}  entries ${r.entries}  chunks ${r.chunks}\n` : `FAIL ${r.input}  ${r.error!.code}${r.error!.offset !== null ? ` at offset ${r.error!.offset}` : ''}${r.error!.file !== null ? ` in ${r.error!.file}` : ''}\n`);
+        io.stdout(r.ok ? `OK   ${escapeText(r.input)}  digest ${r.digest}  entries ${r.entries}  chunks ${r.chunks}\n` : `FAIL ${escapeText(r.input)}  ${r.error!.code}${r.error!.offset !== null ? ` at offset ${r.error!.offset}` : ''}${r.error!.file !== null ? ` in ${escapeText(r.error!.file)}` : ''}\n`);
       }
     }
     return exit;
