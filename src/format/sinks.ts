@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { chunkSetFileName, chunkSetFilePattern, encodeChunkSet, escapeRegExp, readChunkSet } from './chunk-set.js';
@@ -40,8 +41,6 @@ export function streamSink(stream: Writable): SnapshotSink {
 
 /** Bytes written between background data syncs of a file sink. */
 const SYNC_EVERY = 32 << 20;
-/** Chunk files synced and closed in the background at once; more make the writer wait. */
-const MAX_SETTLING = 16;
 
 /**
  * The name of chunk `index` in the layout of earlier versions, `<path>.000007`: still read
@@ -71,6 +70,14 @@ export async function checkDestination(path: string): Promise<void> {
     if (e.code === 'ENOENT') return undefined;
     throw ioError(`cannot examine ${path}`, path, e);
   });
+  refuseUnlessRegular(path, s);
+}
+
+function lstatIfAny(path: string): Stats | undefined {
+  return lstatSync(path, { throwIfNoEntry: false });
+}
+
+function refuseUnlessRegular(path: string, s: Stats | undefined): void {
   if (s === undefined || s.isFile()) return;
   const what = s.isSymbolicLink() ? 'a symbolic link' : s.isDirectory() ? 'a directory' : s.isFIFO() ? 'a FIFO' : s.isSocket() ? 'a socket' : s.isCharacterDevice() ? 'a character device' : s.isBlockDevice() ? 'a block device' : 'not a regular file';
   throw new SnapshotError('INVALID_ARGUMENT', `output ${path} is ${what}: refusing to replace it (outputs replace only regular files; give the real path)`, { file: path });
@@ -93,50 +100,79 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   const tempName = (suffix: string): string => join(dir, `.${base}.tmp-${token}${suffix}`);
   const temps: string[] = []; // every temporary file created (chunk i is temps[i] with chunkFiles)
   const renamed: string[] = []; // chunk files under their final names, not yet committed
-  const settling: Promise<void>[] = []; // chunk files being synced and closed in the background
   let prepared: Promise<void> | undefined;
-  let handle: FileHandle | undefined;
+  let handle: FileHandle | undefined; // the one file (without chunkFiles)
+  let fd: number | undefined; // the current chunk file
   let position = 0;
   let lastChunk: ChunkSummary | undefined;
 
-  const openNext = async (): Promise<FileHandle> => {
-    await (prepared ??= (async () => {
+  const prepare = (): Promise<void> =>
+    (prepared ??= (async () => {
       await checkDestination(path);
       await removeOrphans(dir, base);
     })());
-    const temp = tempName(chunkFiles ? `.${String(temps.length).padStart(6, '0')}` : '');
-    try {
-      handle = await open(temp, 'wx');
-    } catch (e) {
-      throw ioError(`cannot create ${temp}`, path, e);
-    }
-    temps.push(temp);
-    position = 0;
-    return handle;
-  };
   // Data is flushed to disk in the background every SYNC_EVERY bytes, so that the final fsync
   // (which must finish before the rename) has little left to do: disk flush overlaps encoding.
   let unsynced = 0;
   let syncing: Promise<void> | undefined;
-  const settle = async (h: FileHandle, pending: Promise<void> | undefined): Promise<void> => {
+  const writeOne = async (bytes: Uint8Array): Promise<void> => {
+    await prepare();
+    if (handle === undefined) {
+      const temp = tempName('');
+      handle = await open(temp, 'wx').catch((e: unknown) => {
+        throw ioError(`cannot create ${temp}`, path, e);
+      });
+      temps.push(temp);
+    }
+    const h = handle;
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesWritten } = await h.write(bytes, done, bytes.length - done, position);
+      done += bytesWritten;
+      position += bytesWritten;
+    }
+    unsynced += bytes.length;
+    if (unsynced >= SYNC_EVERY) {
+      unsynced = 0;
+      const previous = syncing;
+      syncing = (async () => {
+        await previous;
+        await h.datasync();
+      })();
+      syncing.catch(() => undefined); // surfaced by the await in closeOne
+    }
+  };
+  const closeOne = async (): Promise<void> => {
+    if (handle === undefined) return;
+    const h = handle;
+    handle = undefined;
     try {
-      await pending;
+      await syncing;
       await h.sync();
     } finally {
       await h.close();
     }
   };
-  const closeCurrent = async (background: boolean): Promise<void> => {
-    if (handle === undefined) return;
-    const done = settle(handle, syncing);
-    handle = undefined;
-    syncing = undefined;
-    unsynced = 0;
-    if (!background) return done;
-    // Small chunks: one fsync per file, awaited in turn, was most of the time (3 ms each here).
-    done.catch(() => undefined); // surfaced by close()
-    settling.push(done);
-    if (settling.length >= MAX_SETTLING) await settling.shift();
+  // Chunk files use synchronous calls: with 4 KiB chunks, a thread-pool round trip for each
+  // open, write, close and rename was most of the time. A call blocks for one buffer at most.
+  const writeChunk = async (bytes: Uint8Array): Promise<void> => {
+    if (fd === undefined) {
+      await prepare();
+      const temp = tempName(`.${String(temps.length).padStart(6, '0')}`);
+      try {
+        fd = openSync(temp, 'wx');
+      } catch (e) {
+        throw ioError(`cannot create ${temp}`, path, e);
+      }
+      temps.push(temp);
+    }
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  };
+  const closeChunk = (): void => {
+    if (fd === undefined) return;
+    const f = fd;
+    fd = undefined;
+    closeSync(f);
   };
   const writeTemp = async (text: string): Promise<string> => {
     const temp = tempName('');
@@ -151,8 +187,10 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     return temp;
   };
   const commit = async (temp: string): Promise<void> => {
-    await checkDestination(path); // again: it may have been replaced while we wrote
-    await rename(temp, path);
+    // Checked again: it may have been replaced while we wrote. Synchronous, so that nothing runs
+    // between the check and the rename, and every rename of a sink happens on the main thread.
+    refuseUnlessRegular(path, lstatIfAny(path));
+    renameSync(temp, path);
     await syncDirectory(dir);
     temps.length = 0;
     renamed.length = 0;
@@ -162,53 +200,37 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     doneWithBytesOnWrite: true,
     async write(bytes) {
       try {
-        const h = handle ?? (await openNext());
-        let done = 0;
-        while (done < bytes.length) {
-          const { bytesWritten } = await h.write(bytes, done, bytes.length - done, position);
-          done += bytesWritten;
-          position += bytesWritten;
-        }
-        unsynced += bytes.length;
-        if (unsynced >= SYNC_EVERY) {
-          unsynced = 0;
-          const previous = syncing;
-          syncing = (async () => {
-            await previous;
-            await h.datasync();
-          })();
-          syncing.catch(() => undefined); // surfaced by the await in settle
-        }
+        await (chunkFiles ? writeChunk(bytes) : writeOne(bytes));
       } catch (e) {
         throw ioError(`cannot write ${path}`, path, e);
       }
     },
-    async endChunk(chunk) {
+    endChunk(chunk) {
       lastChunk = chunk;
       try {
-        if (chunkFiles) await closeCurrent(true);
+        if (chunkFiles) closeChunk();
       } catch (e) {
         throw ioError(`cannot write ${path}`, path, e);
       }
     },
     async close() {
       try {
-        await closeCurrent(false);
-        for (const s of settling.splice(0)) await s;
         if (!chunkFiles || lastChunk === undefined) {
+          await closeOne();
           await commit(temps[0]!);
         } else {
+          closeChunk();
+          // Durable before their renames; the renames are durable (directory fsync) before the set names them.
+          await syncChunkFiles(dir, temps);
           const digest = lastChunk.digest;
-          const names: string[] = [];
-          for (const [i, temp] of temps.entries()) {
-            const final = chunkSetFileName(path, digest, i);
-            await checkDestination(final);
-            await rename(temp, final);
+          const names = temps.map((_, i) => chunkSetFileName(path, digest, i));
+          for (const [i, final] of names.entries()) {
+            refuseUnlessRegular(final, lstatIfAny(final));
+            renameSync(temps[i]!, final);
             renamed.push(final);
-            names.push(final);
           }
           temps.length = 0;
-          await syncDirectory(dir); // the chunks are durable under their names before the set names them
+          await syncDirectory(dir);
           await commit(await writeTemp(encodeChunkSet(digest, names)));
         }
       } catch (e) {
@@ -220,7 +242,8 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     async abort() {
       await handle?.close().catch(() => undefined);
       handle = undefined;
-      await Promise.allSettled(settling.splice(0));
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
       for (const temp of temps.splice(0)) await unlink(temp).catch(() => undefined);
       if (renamed.length > 0) await removeUnnamedSetFiles(path, renamed.splice(0)).catch(() => undefined);
     },
@@ -269,6 +292,34 @@ function isAlive(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
+}
+
+/** Chunk files at most this many are fsynced one by one; more, by one sync of their file system. */
+const SYNC_EACH_MAX = 16;
+
+/**
+ * Makes the chunk files durable. Many small files are synced by syncfs(2) (through coreutils'
+ * `sync --file-system`, which Node does not expose): one call instead of thousands of fsyncs
+ * (10,000 files: 0.15 s instead of 2.4 s measured here). Falls back to fsync per file.
+ */
+async function syncChunkFiles(dir: string, files: readonly string[]): Promise<void> {
+  if (files.length > SYNC_EACH_MAX) {
+    const { execFile } = await import('node:child_process');
+    const synced = await new Promise<boolean>((resolve) => execFile('sync', ['--file-system', dir], (e) => resolve(e === null)));
+    if (synced) return;
+  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < files.length) {
+      const h = await open(files[next++]!, 'r');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 async function syncDirectory(dir: string): Promise<void> {
