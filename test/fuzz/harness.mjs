@@ -296,10 +296,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('wal');
-      try {
-        const cp = join(dir, 'checkpoint_epoch_1');
-        cpSync(join(FIXTURES, 'wal-only'), cp, { recursive: true });
+      return inCopyOf('wal-only', async (cp) => {
         const expected = JSON.parse(readFileSync(join(cp, 'expected.json'), 'utf8'));
         const tables = Object.keys(expected.tables).join(',');
         const base = await cli(['digest', cp, '--tables', tables, '--json']);
@@ -313,9 +310,7 @@ export const CLASSES = {
         const r = await cli(['digest', cp, '--tables', tables, '--json']);
         if (fingerprint(cp) !== before) return { outcome: 'wrong', detail: 'the checkpoint changed' };
         return judgeDigest(r, JSON.parse(base.stdout).digest, `bit ${at}`);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 
@@ -324,10 +319,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('special');
-      try {
-        const cp = join(dir, 'checkpoint_epoch_1');
-        cpSync(join(FIXTURES, 'ldb-three-families'), cp, { recursive: true });
+      return inCopyOf('ldb-three-families', async (cp) => {
         const files = readdirSync(cp).filter((f) => f !== 'expected.json');
         const victim = rng() < 0.2 ? '000999.log' : rng.pick(files);
         rmSync(join(cp, victim), { force: true });
@@ -335,9 +327,7 @@ export const CLASSES = {
         else symlinkSync(rng.pick(['/dev/zero', '/dev/null']), join(cp, victim));
         const r = await cli(['digest', cp, '--tables', 'default', '--json'], { timeoutMs: 20_000 });
         return failureOf(r) ?? (r.code === 0 ? { outcome: 'wrong', detail: `${victim} replaced by a special file, exit 0` } : rejected(r));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 
@@ -346,10 +336,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('unselected');
-      try {
-        const cp = join(dir, 'checkpoint_epoch_1');
-        cpSync(join(FIXTURES, 'ldb-three-families'), cp, { recursive: true });
+      return inCopyOf('ldb-three-families', async (cp) => {
         const listed = await cli(['digest', cp]);
         const families = [...listed.stderr.matchAll(/^ {2}(\S+)\s+~/gm)].map((m) => m[1]);
         const selected = families[0];
@@ -363,9 +350,7 @@ export const CLASSES = {
         else writeFileSync(victim, Buffer.alloc(statSync(victim).size));
         const r = await cli(['digest', cp, '--tables', selected, '--json']);
         return judgeDigest(r, JSON.parse(base.stdout).digest, how);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 
@@ -401,6 +386,18 @@ export const CLASSES = {
     },
   },
 };
+
+/** Runs `fn` on a scratch copy of a RocksDB fixture checkpoint (named checkpoint_epoch_1), then removes it. */
+async function inCopyOf(fixture, fn) {
+  const dir = scratch(fixture);
+  try {
+    const cp = join(dir, 'checkpoint_epoch_1');
+    cpSync(join(FIXTURES, fixture), cp, { recursive: true });
+    return await fn(cp);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 /** exit 0 must mean the undamaged digest, or a digest with the damage reported in the report. */
 function judgeDigest(r, undamaged, what) {
