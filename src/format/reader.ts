@@ -176,7 +176,8 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
     spans.push({ file, start });
     try {
       for (;;) {
-        const buffer = pool?.take() ?? new Uint8Array(READ_BYTES);
+        // Without a pool, a buffer of the size left: a fresh MiB per 4 KiB chunk file cost more than the rest.
+        const buffer = pool?.take() ?? new Uint8Array(Math.max(1, Math.min(READ_BYTES, size)));
         let bytesRead: number;
         try {
           ({ bytesRead } = await handle.read(buffer, 0, buffer.length, null));
@@ -190,9 +191,9 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
         start += bytesRead;
         size -= bytesRead;
         yield buffer.subarray(0, bytesRead);
-        // A short read that reached the size fstat gave is the end: no extra read per file, which
-        // counted with thousands of small chunk files.
-        if (bytesRead < buffer.length && size <= 0) break;
+        // The size fstat gave is the end: no extra read per file, which counted with thousands of
+        // small chunk files. (A file that grew since is read as it was then.)
+        if (size <= 0) break;
       }
     } finally {
       await handle.close();
