@@ -93,10 +93,6 @@ export function rejected(r) {
   return { outcome: 'rejected', detail: `exit ${r.code} ${code ?? '?'}` };
 }
 
-/** A fresh scratch directory for one trial, removed by `cleanup`. */
-function scratch(tag) {
-  return mkdtempSync(join(tmpdir(), `sv-fuzz-${tag}-`));
-}
 
 function fingerprint(dir) {
   const out = {};
@@ -204,8 +200,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('out');
-      try {
+      return inScratch('out', async (dir) => {
         const target = join(dir, 'target');
         writeFileSync(target, 'mine');
         symlinkSync(target, join(dir, 'link'));
@@ -227,9 +222,7 @@ export const CLASSES = {
           return { outcome: 'wrong', detail: `${kind} ${option}: something was replaced (exit ${r.code})` };
         }
         return r.code === 0 ? { outcome: 'wrong', detail: `${kind} ${option} accepted` } : rejected(r);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 
@@ -238,8 +231,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('kill');
-      try {
+      return inScratch('kill', async (dir) => {
         const out = join(dir, 'p.snap');
         const chunked = rng() < 0.7;
         const sizes = ['4KiB', '16KiB', '64KiB', '1MiB'];
@@ -261,9 +253,7 @@ export const CLASSES = {
         const fresh = join(dir, 'fresh.snap');
         await cli(next.map((a) => (a === out ? fresh : a)));
         return now === (await readBack(fresh)) ? { outcome: 'accepted', detail: 'killed, new content' } : { outcome: 'wrong', detail: `after the kill: ${now}` };
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 
@@ -359,8 +349,7 @@ export const CLASSES = {
     cli: true,
     async trial(seed) {
       const rng = prng(seed);
-      const dir = scratch('reports');
-      try {
+      return inScratch('reports', async (dir) => {
         const good = JSON.parse((await cli(['digest', DUMP, '--tables', 'node_status,aggregate_blob_info', '--json', '--node', 'a'])).stdout);
         const kind = rng.pick(['empty-array', 'empty-object', 'not-report', 'duplicate-conflict', 'self-contradiction', 'duplicate-identical']);
         const reports = [good, { ...good, node: { ...good.node, name: 'b' } }];
@@ -380,20 +369,25 @@ export const CLASSES = {
         if (bad) return bad;
         if (kind === 'duplicate-identical') return r.code === 0 ? { outcome: 'accepted' } : { outcome: 'wrong', detail: `identical copies: exit ${r.code}` };
         return r.code === 0 ? { outcome: 'wrong', detail: `${kind}: AGREE` } : rejected(r);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      });
     },
   },
 };
 
 /** Runs `fn` on a scratch copy of a RocksDB fixture checkpoint (named checkpoint_epoch_1), then removes it. */
 async function inCopyOf(fixture, fn) {
-  const dir = scratch(fixture);
-  try {
+  return inScratch(fixture, async (dir) => {
     const cp = join(dir, 'checkpoint_epoch_1');
     cpSync(join(FIXTURES, fixture), cp, { recursive: true });
-    return await fn(cp);
+    return fn(cp);
+  });
+}
+
+/** Runs `fn` in a fresh scratch directory, removed afterwards. */
+async function inScratch(tag, fn) {
+  const dir = mkdtempSync(join(tmpdir(), `sv-fuzz-${tag}-`));
+  try {
+    return await fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
