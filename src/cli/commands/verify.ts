@@ -29,9 +29,9 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   describe: 'Verify snapshots: structure, order, limits, table digests and every chunk trailer',
   builder: (y: Argv) =>
     y
-      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files (or base paths of chunk files <path>.000000, …); each is one snapshot' })
+      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files, or chunk-set files written by --chunk-files (or base paths of chunk files <path>.000000, … of earlier versions); each is one snapshot' })
       .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
-      .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one' })
+      .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one; entries counts each chunk\'s own' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as unknown as Argv<VerifyArgs>,
   async run(args, io) {
     const groups = args.chunks ? [args.snapshot] : args.snapshot.map((s) => [s]);
