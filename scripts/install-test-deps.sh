@@ -7,8 +7,9 @@
 #   wabt                                  wat2wasm: checks the embedded WebAssembly matches its .wat source
 #   prometheus                            promtool: checks docs/alerts.yml (the only Debian package with it;
 #                                         its service is not started by these tests)
+#   strace                                kills a writer at each rename (test/cli/outputs.test.ts, fuzz)
 set -euo pipefail
-packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash openssl wabt prometheus)
+packages=(rocksdb-tools librocksdb-dev g++ xxhash python3-xxhash openssl wabt prometheus strace)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,4 +1,7 @@
-import { fileSink } from '../format/sinks.js';
+import { realpath, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { SnapshotError } from '../format/errors.js';
+import { checkDestination, fileSink } from '../format/sinks.js';
 
 /** Writes a small text file atomically (temporary file, fsync, rename), as `--out` does. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -10,4 +13,38 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
     await sink.abort();
     throw e;
   }
+}
+
+/**
+ * Refuses, before any work, outputs that would replace what is not theirs: a destination that
+ * exists and is not a regular file (a device, FIFO, socket, directory or symbolic link), an
+ * output that is one of the inputs or lies inside an input directory (nothing the tool reads is
+ * modified), and two outputs with the same path. `fileSink` checks the destination again when
+ * it renames.
+ */
+export async function checkOutputs(inputs: readonly string[], outputs: readonly { option: string; path: string }[]): Promise<void> {
+  const seen = new Map<string, string>();
+  for (const { option, path } of outputs) {
+    await checkDestination(path);
+    const where = await canonical(path);
+    const other = seen.get(where);
+    if (other !== undefined) throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} is also given to ${other}: each output needs its own path`, { file: path });
+    seen.set(where, option);
+    const out = await stat(path).catch(() => undefined);
+    for (const input of inputs) {
+      const s = await stat(input).catch(() => undefined);
+      if (s === undefined) continue;
+      const same = out !== undefined && out.dev === s.dev && out.ino === s.ino;
+      const inside = s.isDirectory() && (where + sep).startsWith((await realpath(input)) + sep);
+      if (same || inside) {
+        throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} ${same ? 'is' : 'lies inside'} the input ${input}: an output never replaces or adds to what is read`, { file: path });
+      }
+    }
+  }
+}
+
+/** The path with its directory resolved through symbolic links (the file itself need not exist). */
+async function canonical(path: string): Promise<string> {
+  const dir = await realpath(dirname(resolve(path))).catch(() => dirname(resolve(path)));
+  return join(dir, basename(path));
 }

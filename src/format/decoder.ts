@@ -85,6 +85,9 @@ export class SnapshotDecoder {
   #scratch: Uint8Array | undefined;
   /** A standalone chunk starting mid-table cannot check that table's count and digest. */
   #partialTable = -1;
+  /** Entries and key+value bytes read: a standalone chunk's own counts (its tables may not end in it). */
+  #entriesRead = 0;
+  #bytesRead = 0;
   readonly #tables: TableSummary[] = [];
   #summary: SnapshotSummary | undefined;
 
@@ -244,6 +247,8 @@ export class SnapshotDecoder {
       this.#lastKeyLength = key.length;
       this.#tableEntries++;
       this.#tableBytes += keyLength + valueLength;
+      this.#entriesRead++;
+      this.#bytesRead += keyLength + valueLength;
       this.#chunkUsed += size;
       this.#chunkRecords++;
       this.#events.entry?.(this.#tableIndex, key, value);
@@ -335,11 +340,16 @@ export class SnapshotDecoder {
   }
 
   #finish(digest: bigint): void {
-    let entries = 0n;
-    let bytes = 0n;
-    for (const t of this.#tables) {
-      entries += t.entries;
-      bytes += t.bytes;
+    let entries = BigInt(this.#entriesRead);
+    let bytes = BigInt(this.#bytesRead);
+    if (!this.#standalone) {
+      // A whole snapshot: the counts its TABLE_END records declare (and were checked against).
+      entries = 0n;
+      bytes = 0n;
+      for (const t of this.#tables) {
+        entries += t.entries;
+        bytes += t.bytes;
+      }
     }
     const h = this.#first!;
     this.#summary = {

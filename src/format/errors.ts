@@ -16,7 +16,9 @@ export type FormatErrorCode =
   | 'CHUNK_SEQUENCE'
   | 'BAD_RECORD'
   | 'TABLE_MISMATCH'
-  | 'INVALID_ARGUMENT';
+  | 'INVALID_ARGUMENT'
+  /** A chunk-set file (chunk-set.ts) that is not well formed. */
+  | 'BAD_CHUNK_SET';
 
 /** Codes sources raise while turning a checkpoint into tables. */
 export type SourceErrorCode =

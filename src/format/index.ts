@@ -23,6 +23,7 @@ export {
   type SnapshotEvent,
   type SnapshotInput,
 } from './reader.js';
-export { chunkFileName, fileSink, nullSink, streamSink, type SnapshotSink } from './sinks.js';
+export { chunkFileName, checkDestination, fileSink, nullSink, streamSink, tempFilePattern, type SnapshotSink } from './sinks.js';
+export { CHUNK_SET_MAGIC, chunkSetFileName, readChunkSet, type ChunkSet } from './chunk-set.js';
 export { digestSnapshot, SnapshotWriter, writeSnapshot, type TableContent } from './writer.js';
 export { encodeSnapshot, type EncodedSnapshot } from './memory.js';

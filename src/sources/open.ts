@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
 import { notRegularFile, statRegularFile } from '../format/regular-file.js';
@@ -23,10 +24,13 @@ export async function findChunkFiles(path: string): Promise<string[]> {
   }
 }
 
-/** Files of a snapshot given as one path: the file itself, or its chunk files. */
+/**
+ * Files of a snapshot given as one path: the file itself, the chunk files a chunk-set file
+ * names (format/chunk-set.ts), or chunk files of the earlier layout (`findChunkFiles`).
+ */
 export async function snapshotFiles(path: string): Promise<string[]> {
   const s = await stat(path).catch(() => undefined);
-  if (s?.isFile() === true) return [path];
+  if (s?.isFile() === true) return [...((await readChunkSet(path))?.files ?? [path])];
   if (s !== undefined && !s.isDirectory()) throw notRegularFile(path, s);
   const chunks = await findChunkFiles(path);
   if (chunks.length > 0) return chunks;

@@ -203,7 +203,7 @@ describe('compare: hostile reports', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n').filter((l) => l.startsWith('AGREE'))).toEqual([]);
     expect(r.stdout).not.toContain('\u001b');
-    expect(r.stdout).toContain('n9\\x0aAGREE at epoch 42');
+    expect(r.stdout).toContain('n9\\nAGREE at epoch 42');
     expect(r.stdout).toContain('\\x1b[2K');
     const j = await runCli(['compare', report('n1'), report('n2'), f, '--json']);
     expect((JSON.parse(j.stdout) as any).minority[0].node).toBe(evil);

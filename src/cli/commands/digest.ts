@@ -13,6 +13,7 @@ import { renderPrometheus, renderPrometheusFailure } from '../../report/promethe
 import { estimatedEntries, explainUnknownTable } from '../../report/table-names.js';
 import { readAnchorFile, refuseAnchorConflicts } from '../anchor-file.js';
 import { refuseFileInsideCheckpoint } from '../checkpoint-path.js';
+import { checkOutputs } from '../atomic-write.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -29,6 +30,7 @@ import { TOOL_VERSION } from '../version.js';
 import { loadSigningKey } from './keygen.js';
 import { signReport } from '../../report/identity/signature.js';
 import { repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { escapeText } from '../render/escape.js';
 
 interface DigestArgs extends RepositoryArgs {
   publish?: string;
@@ -65,12 +67,12 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
       .option('cursor', { type: 'string', describe: 'event cursor INDEX or INDEX:EVENT_ID_HEX; default 0 (or the snapshot header)' })
       .option('max-chunk-bytes', { type: 'string', describe: 'cut the snapshot into chunks of at most this size (e.g. 64MiB); default 0, unchunked' })
-      .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically' })
-      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.000000, <out>.000001, …' })
+      .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically (temporary file, then rename); refuses a path that exists and is not a regular file, symbolic links included' })
+      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.<digest>.000000, …, then <out> naming them (written last: the set is replaced atomically)' })
       .option('ranges', { type: 'string', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
-      .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically' })
+      .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically; refuses a path that exists and is not a regular file, symbolic links included' })
       .option('sign-key', { type: 'string', describe: 'sign the report with this Ed25519 private key (PEM, from keygen): compare --trust counts only signed reports' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal: percentage and ETA from the estimated entry counts (also with --json: stdout stays the report)' })
       .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it; absolute refuses it too. Damage anywhere else is always CORRUPT_CHECKPOINT' })
@@ -114,6 +116,11 @@ export const digestCommand = defineCommand<DigestArgs>({
         mergeOperators: [...(await loadMergeOperators(args['merge-operator'])), ...(preset?.mergeOperators ?? [])],
       });
       const path = args.checkpoint[0]!;
+      // Outputs replace only regular files of ours, and never an input (checked again at the rename).
+      await checkOutputs(args.checkpoint, [
+        ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
+        ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
+      ]);
       if (walrus) return await digestWalrus(args, source, path, started, io);
       const tables =
         anchorFile?.tables.map((t) => ({ ...t })) ??
@@ -210,9 +217,10 @@ async function selectTables(spec: string | undefined, source: Source): Promise<T
 
 async function listTables(source: Source, path: string, io: CliIo): Promise<number> {
   const tables = await source.listTables();
-  const width = Math.max(5, ...tables.map((t) => t.name.length));
-  const lines = [`${path} holds ${tables.length} table(s); choose with --tables a,b,c:`];
-  for (const t of tables) lines.push(`  ${t.name.padEnd(width)}  ~${t.estimatedEntries === undefined ? '?' : count(String(t.estimatedEntries))} entries`);
+  const names = tables.map((t) => escapeText(t.name));
+  const width = Math.max(5, ...names.map((n) => n.length));
+  const lines = [`${escapeText(path)} holds ${tables.length} table(s); choose with --tables a,b,c:`];
+  for (const [i, t] of tables.entries()) lines.push(`  ${names[i]!.padEnd(width)}  ~${t.estimatedEntries === undefined ? '?' : count(String(t.estimatedEntries))} entries`);
   io.stderr(`${lines.join('\n')}\n`);
   return ExitCode.USAGE;
 }

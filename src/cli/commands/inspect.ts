@@ -13,6 +13,7 @@ import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { count, describeAnchor } from '../render/digest.js';
+import { escapeText } from '../render/escape.js';
 
 interface InspectArgs {
   snapshot: string[];
@@ -40,7 +41,7 @@ export const inspectCommand = defineCommand<InspectArgs>({
         } else if (ev.kind === 'end') summary = ev.summary;
       }
       const view = inspection(header!, summary!, chunkFirstTable, files);
-      io.stdout(args.json ? `${JSON.stringify(view, null, 2)}\n` : renderInspection(view));
+      io.stdout(args.json ? `${JSON.stringify(view, null, 2)}\n` : renderInspection(view, args.snapshot));
       return ExitCode.OK;
     } catch (e) {
       return reportError(e, io, args.json);
@@ -73,16 +74,17 @@ function inspection(h: ChunkHeader, s: SnapshotSummary, chunkFirstTable: number[
   };
 }
 
-function renderInspection(v: ReturnType<typeof inspection>): string {
+function renderInspection(v: ReturnType<typeof inspection>, given: readonly string[]): string {
+  const set = given.length === 1 && v.files.length > 1 ? ` (${v.files.length} chunk files)` : '';
   const lines = [
-    `snapshot ${v.files.join(' ')}`,
+    `snapshot ${given.map(escapeText).join(' ')}${set}`,
     `  digest   ${v.digest}  (verified: every trailer and table digest)`,
     `  epoch    ${v.epoch}`,
     `  anchor   ${describeAnchor(v)}`,
     `  entries  ${count(v.entries)}  bytes ${count(v.bytes)}`,
     `  tables   ${v.tables.length}`,
   ];
-  for (const t of v.tables) lines.push(`    ${String(t.id).padStart(5)} ${t.name}  entries ${count(t.entries)}  bytes ${count(t.bytes)}  digest ${t.digest}`);
+  for (const t of v.tables) lines.push(`    ${String(t.id).padStart(5)} ${escapeText(t.name)}  entries ${count(t.entries)}  bytes ${count(t.bytes)}  digest ${t.digest}`);
   lines.push(`  chunks   ${v.chunks.length}`);
   for (const c of v.chunks.slice(0, 50)) lines.push(`    ${String(c.index).padStart(5)}  ${count(String(c.bytes))} bytes  digest ${c.digest}  starts in table #${c.firstTable}`);
   if (v.chunks.length > 50) lines.push(`    … ${v.chunks.length - 50} more (see --json)`);

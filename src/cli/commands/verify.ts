@@ -9,7 +9,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defineCommand } from '../command.js';
 import { verifyWithCertificate } from './verify-certificate.js';
+import { fromSystemError } from '../errors.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
+import { escapeText } from '../render/escape.js';
 
 interface VerifyArgs {
   snapshot: string[];
@@ -42,9 +44,9 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   describe: 'Verify snapshots (structure, order, limits, table digests, every chunk trailer) or RocksDB checkpoint directories (every block of every table file, every WAL record)',
   builder: (y: Argv) =>
     y
-      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files (or base paths of chunk files <path>.000000, …), or RocksDB checkpoint directories; each is verified on its own' })
+      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files, or chunk-set files written by --chunk-files (or base paths of chunk files <path>.000000, … of earlier versions), or RocksDB checkpoint directories; each is verified on its own' })
       .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
-      .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one' })
+      .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one; entries counts each chunk\'s own' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
       .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
       .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' })
@@ -81,13 +83,14 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           const s = await verifySnapshot(files);
           results.push({ input, ok: true, digest: formatDigest(s.digest), entries: String(s.entries), chunks: s.chunks.length });
         }
-      } catch (e) {
+      } catch (error) {
+        const e = fromSystemError(error);
         exit = Math.max(exit, exitCodeForError(e)); // the worst outcome of all inputs
         const err = e instanceof SnapshotError
           ? { code: e.code, message: e.message, file: e.file ?? null, offset: e.offset ?? null }
           : { code: 'INTERNAL', message: String(e), file: null, offset: null };
         results.push({ input, ok: false, error: err });
-        if (!args.json) io.stderr(`snapshot-verify: ${e instanceof SnapshotError ? e.describe() : String(e)}\n`);
+        if (!args.json) io.stderr(`snapshot-verify: ${escapeText(e instanceof SnapshotError ? e.describe() : String(e))}\n`);
       }
     }
     if (args.json) {
@@ -96,11 +99,11 @@ export const verifyCommand = defineCommand<VerifyArgs>({
       for (const r of results) {
         if (r.checkpoint !== undefined) {
           const c = r.checkpoint;
-          io.stdout(`OK   ${r.input}  RocksDB checkpoint: ${c.columnFamilies} column families, ${c.tableFiles} table files (${c.tableEntries} entries, every block), ${c.walFiles} WAL files${c.live ? '  (live database, --allow-live)' : ''}\n`);
-          for (const w of r.warnings ?? []) io.stdout(`  warning ${w.code} in ${w.file} at offset ${w.offset}: ${w.message}\n`);
+          io.stdout(`OK   ${escapeText(r.input)}  RocksDB checkpoint: ${c.columnFamilies} column families, ${c.tableFiles} table files (${c.tableEntries} entries, every block), ${c.walFiles} WAL files${c.live ? '  (live database, --allow-live)' : ''}\n`);
+          for (const w of r.warnings ?? []) io.stdout(`  warning ${w.code} in ${escapeText(w.file)} at offset ${w.offset}: ${escapeText(w.message)}\n`);
           continue;
         }
-        io.stdout(r.ok ? `OK   ${r.input}  digest ${r.digest}  entries ${r.entries}  chunks ${r.chunks}${r.format !== undefined ? `  format ${r.format}` : ''}\n` : `FAIL ${r.input}  ${r.error!.code}${r.error!.offset !== null ? ` at offset ${r.error!.offset}` : ''}${r.error!.file !== null ? ` in ${r.error!.file}` : ''}\n`);
+        io.stdout(r.ok ? `OK   ${escapeText(r.input)}  digest ${r.digest}  entries ${r.entries}  chunks ${r.chunks}${r.format !== undefined ? `  format ${r.format}` : ''}\n` : `FAIL ${escapeText(r.input)}  ${r.error!.code}${r.error!.offset !== null ? ` at offset ${r.error!.offset}` : ''}${r.error!.file !== null ? ` in ${escapeText(r.error!.file)}` : ''}\n`);
       }
     }
     return exit;

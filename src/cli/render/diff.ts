@@ -1,6 +1,7 @@
 import type { DiffResult, KeyDifference, ValueBytes } from '../../report/diff.js';
 import type { Decoder } from './decode.js';
 import { count } from './digest.js';
+import { escapeText } from './escape.js';
 
 /** One side of a diff as shown: the path given, the source kind and what it records of its anchor. */
 export interface DiffInput {
@@ -70,7 +71,7 @@ function window(d: KeyDifference, at: number): string[] {
 
 /** A listed difference: its line (sign, table, key, values) and, for a changed value, the lines under it. */
 export function differenceLines(d: KeyDifference, o: DiffRenderOptions = {}): string[] {
-  const head = `${SIGN[d.kind]} ${d.table} ${key(d, o)}`;
+  const head = `${SIGN[d.kind]} ${escapeText(d.table)} ${key(d, o)}`;
   if (d.kind === 'removed') return [`${head}  a ${value(d.a!, o)}`];
   if (d.kind === 'added') return [`${head}  b ${value(d.b!, o)}`];
   const at = d.differsAt ?? 0;
@@ -85,7 +86,7 @@ export function differenceLines(d: KeyDifference, o: DiffRenderOptions = {}): st
 function anchorNotes(a: DiffInput, b: DiffInput): string[] {
   const notes: string[] = [];
   for (const f of ['epoch', 'cursor', 'maxChunkBytes', 'tables'] as const) {
-    if (a[f] !== undefined && b[f] !== undefined && a[f] !== b[f]) notes.push(`${f} ${a[f]} vs ${b[f]}`);
+    if (a[f] !== undefined && b[f] !== undefined && a[f] !== b[f]) notes.push(`${f} ${escapeText(a[f])} vs ${escapeText(b[f])}`);
   }
   return notes.length === 0 ? [] : [`note: the anchors differ (${notes.join('; ')}); only table content is compared`];
 }
@@ -104,16 +105,17 @@ export function renderDiff(r: DiffResult, inputs: { a: DiffInput; b: DiffInput }
     const onlyOne = r.tables.filter((t) => t.presence !== 'both').length;
     const parts = [`${count(r.totalDifferences)} key difference(s) in ${differing.length - onlyOne} of ${r.tables.length} table(s)`];
     if (onlyOne > 0) parts.push(`${onlyOne} table(s) in one input only`);
-    const first = r.first === null ? '' : `; first: table ${r.first.table} key ${key(r.first, options)} (${r.first.kind})`;
+    const first = r.first === null ? '' : `; first: table ${escapeText(r.first.table)} key ${key(r.first, options)} (${r.first.kind})`;
     lines.push(`DIFFERENT: ${parts.join(', ')}${first}`);
   }
-  lines.push(`a: ${inputs.a.path} (${inputs.a.kind}${inputs.a.epoch === undefined ? '' : `, epoch ${inputs.a.epoch}`})`);
-  lines.push(`b: ${inputs.b.path} (${inputs.b.kind}${inputs.b.epoch === undefined ? '' : `, epoch ${inputs.b.epoch}`})`);
+  lines.push(`a: ${escapeText(inputs.a.path)} (${inputs.a.kind}${inputs.a.epoch === undefined ? '' : `, epoch ${inputs.a.epoch}`})`);
+  lines.push(`b: ${escapeText(inputs.b.path)} (${inputs.b.kind}${inputs.b.epoch === undefined ? '' : `, epoch ${inputs.b.epoch}`})`);
   lines.push(...anchorNotes(inputs.a, inputs.b));
   if (r.keyRange !== undefined) lines.push(`keys in ${r.keyRange} only (entries outside the range are not compared)`);
-  const width = Math.max(0, ...r.tables.map((t) => t.name.length));
-  for (const t of r.tables) {
-    const name = t.name.padEnd(width);
+  const names = r.tables.map((t) => escapeText(t.name));
+  const width = Math.max(0, ...names.map((n) => n.length));
+  for (const [i, t] of r.tables.entries()) {
+    const name = names[i]!.padEnd(width);
     if (t.presence === 'a-only') lines.push(`  table ${name}  only in a (${count(t.entriesA)} entries)`);
     else if (t.presence === 'b-only') lines.push(`  table ${name}  only in b (${count(t.entriesB)} entries)`);
     else if (!differing.includes(t)) lines.push(`  table ${name}  identical (${count(t.entriesA)} entries)`);

@@ -1,4 +1,5 @@
 import type { DigestReport } from '../../report/schema.js';
+import { escapeText } from './escape.js';
 
 /** Thousands separators for counts people read. */
 export function count(text: string): string {
@@ -9,7 +10,7 @@ export function count(text: string): string {
 export function describeAnchor(r: Pick<DigestReport, 'formatVersion' | 'epoch' | 'cursor' | 'maxChunkBytes' | 'tables'>): string {
   const cursor = r.cursor.eventIdHex === '' ? r.cursor.index : `${r.cursor.index}:${r.cursor.eventIdHex}`;
   const chunks = r.maxChunkBytes === '0' ? 'unchunked' : `chunks ≤ ${r.maxChunkBytes} B`;
-  return `format ${r.formatVersion}, cursor ${cursor}, ${chunks}, tables ${r.tables.map((t) => `${t.id}=${t.name}`).join(',') || '(none)'}`;
+  return `format ${r.formatVersion}, cursor ${cursor}, ${chunks}, tables ${r.tables.map((t) => `${t.id}=${escapeText(t.name)}`).join(',') || '(none)'}`;
 }
 
 /**
@@ -17,10 +18,11 @@ export function describeAnchor(r: Pick<DigestReport, 'formatVersion' | 'epoch' |
  * Pure: the same report always renders the same text.
  */
 export function renderDigest(r: DigestReport): string {
-  const lines = [`epoch ${r.epoch} digest ${r.digest} entries ${r.entries} node ${r.node.name} (${describeAnchor(r)})`];
-  const width = Math.max(0, ...r.tables.map((t) => t.name.length));
-  for (const t of r.tables) {
-    lines.push(`  table ${t.name.padEnd(width)}  digest ${t.digest}  entries ${count(t.entries).padStart(13)}  bytes ${count(t.bytes).padStart(17)}`);
+  const lines = [`epoch ${r.epoch} digest ${r.digest} entries ${r.entries} node ${escapeText(r.node.name)} (${describeAnchor(r)})`];
+  const names = r.tables.map((t) => escapeText(t.name));
+  const width = Math.max(0, ...names.map((n) => n.length));
+  for (const [i, t] of r.tables.entries()) {
+    lines.push(`  table ${names[i]!.padEnd(width)}  digest ${t.digest}  entries ${count(t.entries).padStart(13)}  bytes ${count(t.bytes).padStart(17)}`);
     for (const g of t.ranges ?? []) {
       lines.push(`    range ${String(g.index).padStart(4)} [${g.start}, ${g.end || '∞'})  digest ${g.digest}  entries ${count(g.entries)}`);
     }

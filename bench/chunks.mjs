@@ -1,0 +1,83 @@
+// Issue 8, item 6: time and peak memory must not grow with the number of chunks. Runs the CLI as
+// operators do (digest, --out, --chunk-files, verify, diff) on one dump with chunk sizes
+// unchunked, 16 KiB and 4 KiB, each command in a fresh process under /usr/bin/time (wall clock,
+// user+system CPU, max RSS). Writes bench/RESULTS-chunks.md. Not part of the test suite.
+//
+//   node bench/chunks.mjs              (BENCH_CHUNK_ENTRIES entries, default 1,000,000)
+//   BENCH_QUICK=1 node bench/chunks.mjs   (100,000 entries: a smoke run, not a result)
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const BIN = join(HERE, '..', 'bin', 'snapshot-verify');
+const OUT = join(HERE, 'out', `chunks-${process.pid}`);
+const ENTRIES = process.env.BENCH_QUICK === '1' ? 100_000 : Number(process.env.BENCH_CHUNK_ENTRIES ?? 1_000_000);
+const SIZES = [['unchunked', undefined], ['16 KiB', '16KiB'], ['4 KiB', '4KiB']];
+
+/** A dump directory with one table of ENTRIES entries: 8-byte keys, 100-byte values (blob-info-like). */
+async function makeDump(dir) {
+  mkdirSync(dir, { recursive: true });
+  const stream = createWriteStream(join(dir, 't.hex'));
+  for (let i = 0; i < ENTRIES; i++) {
+    const line = `0x${i.toString(16).padStart(16, '0')} : 0x${((i * 2654435761) >>> 0).toString(16).padStart(8, '0').repeat(25)}\n`;
+    if (!stream.write(line)) await new Promise((r) => stream.once('drain', r));
+  }
+  await new Promise((r) => stream.end(r));
+}
+
+function run(args) {
+  const r = spawnSync('/usr/bin/time', ['-f', 'time=%e %U %S %M', process.execPath, BIN, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const m = /time=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || m === null) throw new Error(`${args.join(' ')}: exit ${r.status}\n${r.stderr.slice(-2000)}`);
+  return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024 };
+}
+
+const dump = join(OUT, 'checkpoint_epoch_1');
+await makeDump(dump);
+const load = [loadavg()];
+const rows = [];
+for (const [label, size] of SIZES) {
+  const chunk = size === undefined ? [] : ['--max-chunk-bytes', size];
+  const base = ['digest', dump, '--tables', 't', ...chunk];
+  const a = join(OUT, `a-${label.replace(' ', '')}.snap`);
+  const b = join(OUT, `b-${label.replace(' ', '')}.snap`);
+  const ops = [
+    ['digest', base],
+    ['digest --out', [...base, '--out', a]],
+    ...(size === undefined ? [['digest --out (again)', [...base, '--out', b]]] : [['digest --out --chunk-files', [...base, '--out', b, '--chunk-files']]]),
+    ['verify (--out file)', ['verify', a]],
+    ...(size === undefined ? [] : [['verify (chunk set)', ['verify', b]]]),
+    ['diff a b (identical)', ['diff', a, b]],
+  ];
+  for (const [op, args] of ops) {
+    rows.push({ label, op, ...run(args) });
+    console.log(rows.at(-1));
+  }
+}
+load.push(loadavg());
+rmSync(OUT, { recursive: true, force: true });
+
+const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)'));
+const md = [
+  '# Chunk-count benchmark (bench/chunks.mjs)',
+  '',
+  `${ENTRIES.toLocaleString('en')} entries (8 B keys, 100 B values), node ${process.version}, ${new Date().toISOString()}.`,
+  `Load average at start ${load[0].map((x) => x.toFixed(2)).join(' ')}, at end ${load[1].map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other jobs: wall clock is noisy, CPU seconds less so).`,
+  'Goal (issue 8): with 4 KiB chunks, peak RSS within 20% and time within 2x of unchunked.',
+  '',
+  '| chunks | command | wall s | CPU s | peak RSS MB | RSS vs unchunked | CPU vs unchunked |',
+  '|---|---|---|---|---|---|---|',
+  ...rows.map((r) => {
+    const u = baseOf(r.op);
+    const ratio = (x, y) => (u === undefined ? '—' : `${(x / y).toFixed(2)}x`);
+    return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${u ? ratio(r.rssMB, u.rssMB) : '—'} | ${u ? ratio(r.cpu, u.cpu) : '—'} |`;
+  }),
+  '',
+  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file.',
+  '',
+];
+writeFileSync(join(HERE, 'RESULTS-chunks.md'), md.join('\n'));
+console.log(md.join('\n'));

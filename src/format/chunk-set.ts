@@ -1,0 +1,95 @@
+import { constants } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { formatDigest, parseDigest } from './digest.js';
+import { SnapshotError } from './errors.js';
+
+/**
+ * A chunk set on disk (spec/FORMAT.md, "Files on disk"): `--out P --chunk-files` writes the
+ * chunks as `P.<digest>.000000`, `P.<digest>.000001`, … and then, last, the small text file `P`
+ * naming them. Replacing `P` (one rename) is the commit: a reader that starts from `P` sees the
+ * complete old set or the complete new one, never a mix, and never a stale chunk.
+ */
+
+/** The first line of a chunk-set file; a snapshot file starts with a non-ASCII byte instead. */
+export const CHUNK_SET_MAGIC = 'snapshot-verify chunk set 1';
+
+/** The most chunks a set may name (the chunk index is a u32). */
+const MAX_SET_CHUNKS = 0xffff_ffff;
+/** A chunk-set file larger than this is not one (it names each chunk on a line of ~40 bytes). */
+const MAX_SET_FILE_BYTES = 256 << 20;
+
+/** The name of chunk `index` of the set whose snapshot digest is `digest`: `<path>.<digest>.000007`. */
+export function chunkSetFileName(path: string, digest: bigint, index: number): string {
+  return `${path}.${formatDigest(digest)}.${String(index).padStart(6, '0')}`;
+}
+
+/** Matches the names of chunk-set files of `base` (any digest): for removing sets no longer named. */
+export function chunkSetFilePattern(base: string): RegExp {
+  return new RegExp(`^${escapeRegExp(base)}\\.[0-9a-f]{16}\\.\\d{6,}$`);
+}
+
+/** The text of a chunk-set file naming `files` (basenames, in chunk order). */
+export function encodeChunkSet(digest: bigint, files: readonly string[]): string {
+  return [CHUNK_SET_MAGIC, `digest ${formatDigest(digest)}`, `chunks ${files.length}`, ...files.map((f) => basename(f)), ''].join('\n');
+}
+
+/** A parsed chunk-set file: the snapshot digest it records and its chunk files (full paths). */
+export interface ChunkSet {
+  readonly digest: bigint;
+  readonly files: readonly string[];
+}
+
+/**
+ * Reads `path` as a chunk-set file: undefined when it does not start with CHUNK_SET_MAGIC (a
+ * snapshot file, say). Opened non-blocking and checked to be a regular file, so a FIFO put in
+ * its place never blocks. Names are basenames resolved beside `path`; a malformed set is
+ * BAD_CHUNK_SET with the offset of the bad line.
+ */
+export async function readChunkSet(path: string): Promise<ChunkSet | undefined> {
+  let text: string;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: unknown) => {
+    throw new SnapshotError('IO_ERROR', `cannot read ${path}: ${(e as Error).message}`, { file: path, cause: e });
+  });
+  try {
+    const s = await handle.stat();
+    if (!s.isFile()) throw new SnapshotError('NOT_FOUND', `${path} is not a regular file`, { file: path });
+    const head = Buffer.alloc(CHUNK_SET_MAGIC.length + 1);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    if (bytesRead < head.length || head.toString('latin1') !== `${CHUNK_SET_MAGIC}\n`) return undefined;
+    if (s.size > MAX_SET_FILE_BYTES) throw new SnapshotError('BAD_CHUNK_SET', `${s.size} bytes is too large for a chunk-set file`, { file: path, offset: 0 });
+    text = (await handle.readFile()).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  return parseChunkSet(path, text);
+}
+
+function parseChunkSet(path: string, text: string): ChunkSet {
+  const lines = text.split('\n'); // a complete file ends with a newline: the last element is ''
+  let line = 0;
+  const bad = (why: string, at = line): never => {
+    const offset = Buffer.byteLength(lines.slice(0, at).map((l) => `${l}\n`).join(''));
+    throw new SnapshotError('BAD_CHUNK_SET', `chunk-set file, line ${at + 1}: ${why}`, { file: path, offset });
+  };
+  const next = (): string => (line < lines.length - 1 ? lines[line++]! : bad('the file ends early'));
+  next(); // the magic, checked by the caller
+  const digest = parseDigest(/^digest (.*)$/.exec(next())?.[1] ?? '') ?? bad('expected "digest <16 hex digits>"', line - 1);
+  const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(next())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1));
+  if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1);
+  const dir = dirname(path);
+  const files: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = next();
+    // Names stay beside the set file: a set cannot point a reader anywhere else.
+    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) bad(`chunk ${i} has no file name`, line - 1);
+    files.push(join(dir, name));
+  }
+  if (line !== lines.length - 1) bad('text follows the last chunk name');
+  return { digest, files };
+}
+
+/** `s` matched literally inside a RegExp. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
