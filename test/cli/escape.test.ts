@@ -28,7 +28,7 @@ describe('names cannot forge output lines', () => {
     const root = await mkdtemp(join(tmpdir(), 'sv-escape-'));
     const dump = join(root, 'checkpoint_epoch_42');
     await mkdir(dump);
-    await copyFile(join(REPO, 'examples', 'dump', 'checkpoint_epoch_42', 'node_status.hex'), join(dump, `${EVIL}.hex`));
+    await copyFile(join(REPO, 'examples', 'dump', 'checkpoint_epoch_42', 'storage_pool_info.hex'), join(dump, `${EVIL}.hex`));
     expect(await readdir(dump)).toEqual([`${EVIL}.hex`]);
     const snap = join(root, `out\n${'x'}.snap`);
     const text = await runCli(['digest', dump, '--tables', EVIL, '--out', snap]);

@@ -132,7 +132,7 @@ describe('outputs never replace what is not theirs', () => {
     execFileSync('mkfifo', [join(root, 'fifo')]);
     await mkdir(join(root, 'dir'));
     const snap = join(root, 's.snap');
-    expect((await runCli(['digest', DUMP, '--tables', 'node_status', '--out', snap])).code).toBe(0);
+    expect((await runCli(['digest', DUMP, '--tables', 'storage_pool_info', '--out', snap])).code).toBe(0);
     const cases: [string[], RegExp][] = [
       [['--out', '/dev/null'], /character device/],
       [['--out', join(root, 'fifo')], /FIFO/],
@@ -144,7 +144,7 @@ describe('outputs never replace what is not theirs', () => {
       [['--out', join(DUMP, 'x.snap')], /lies inside the input/],
     ];
     for (const [args, why] of cases) {
-      const r = await runCli(['digest', DUMP, '--tables', 'node_status', ...args]);
+      const r = await runCli(['digest', DUMP, '--tables', 'storage_pool_info', ...args]);
       expect(r.code, args.join(' ')).toBe(64);
       expect(r.stderr).toMatch(/^snapshot-verify: INVALID_ARGUMENT in /);
       expect(r.stderr).toMatch(why);
@@ -192,7 +192,7 @@ describe('disk full', () => {
     const prom = join(mount, 'metrics.prom');
     await writeFile(prom, 'old metrics').catch(() => undefined);
     const before = await readFile(prom, 'utf8').catch(() => undefined);
-    const r = await runCli(['digest', DUMP, '--tables', 'node_status', '--prom-textfile', prom]);
+    const r = await runCli(['digest', DUMP, '--tables', 'storage_pool_info', '--prom-textfile', prom]);
     expect(r.code).toBe(74);
     expect(r.stderr).toMatch(new RegExp(`^snapshot-verify: IO_ERROR in ${prom}: `));
     expect(await readFile(prom, 'utf8').catch(() => undefined)).toBe(before);

@@ -70,7 +70,7 @@ describe('digest --prom-textfile', () => {
     const r = await runCli(['digest', DUMP, '--tables', TABLES, '--json', '--prom-textfile', join(dir, 'no', 'such', 'dir', 'x.prom')]);
     expect(r.code).toBe(74);
     expect(JSON.parse(r.stdout).digest).toMatch(/^[0-9a-f]{16}$/);
-    expect(r.stderr).toMatch(/^snapshot-verify: warning: --prom-textfile .*x\.prom not written/);
+    expect(r.stderr).toMatch(/^snapshot-verify: IO_ERROR in .*x\.prom: --prom-textfile not written/);
   });
 });
 

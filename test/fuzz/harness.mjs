@@ -209,8 +209,8 @@ export const CLASSES = {
         const kind = rng.pick(['/dev/null', '/dev/full', 'fifo', 'dir', 'link', 'twice', 'input']);
         const dest = kind.startsWith('/') ? kind : kind === 'twice' || kind === 'input' ? join(dir, 'x') : join(dir, kind);
         const option = rng.pick(['--out', '--prom-textfile', '--chunk-files']);
-        const args = ['digest', kind === 'input' ? dest : DUMP, '--tables', 'node_status'];
-        if (kind === 'input') execFileSync(process.execPath, [BIN, 'digest', DUMP, '--tables', 'node_status', '--out', dest]);
+        const args = ['digest', kind === 'input' ? dest : DUMP, '--tables', 'storage_pool_info'];
+        if (kind === 'input') execFileSync(process.execPath, [BIN, 'digest', DUMP, '--tables', 'storage_pool_info', '--out', dest]);
         if (option === '--chunk-files') args.push('--out', dest, '--chunk-files', '--max-chunk-bytes', '4KiB');
         else args.push(option, dest);
         if (kind === 'twice') args.push(option === '--prom-textfile' ? '--out' : '--prom-textfile', dest);
@@ -268,7 +268,7 @@ export const CLASSES = {
       writeFileSync(out, 'previous');
       if (rng() < 0.5) writeFileSync(join(tinyDisk, 'filler'), Buffer.alloc(rng.int(60 << 10)));
       const option = out.endsWith('.prom') ? ['--prom-textfile', out] : ['--out', out, ...(rng() < 0.5 ? ['--chunk-files', '--max-chunk-bytes', rng.pick(['4KiB', '16KiB'])] : [])];
-      const tables = rng.pick(['node_status', 'aggregate_blob_info', 'per_object_blob_info,aggregate_blob_info']);
+      const tables = rng.pick(['storage_pool_info', 'aggregate_blob_info', 'per_object_blob_info,aggregate_blob_info']);
       const r = await cli(['digest', DUMP, '--tables', tables, ...option, ...(rng() < 0.5 ? ['--json'] : [])]);
       const bad = failureOf(r);
       if (bad) return bad;
@@ -350,7 +350,7 @@ export const CLASSES = {
     async trial(seed) {
       const rng = prng(seed);
       return inScratch('reports', async (dir) => {
-        const good = JSON.parse((await cli(['digest', DUMP, '--tables', 'node_status,aggregate_blob_info', '--json', '--node', 'a'])).stdout);
+        const good = JSON.parse((await cli(['digest', DUMP, '--tables', 'storage_pool_info,aggregate_blob_info', '--json', '--node', 'a'])).stdout);
         const kind = rng.pick(['empty-array', 'empty-object', 'not-report', 'duplicate-conflict', 'self-contradiction', 'duplicate-identical']);
         const reports = [good, { ...good, node: { ...good.node, name: 'b' } }];
         if (kind === 'empty-array') reports.push([]);

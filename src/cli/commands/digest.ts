@@ -93,6 +93,16 @@ export const digestCommand = defineCommand<DigestArgs>({
     let progress: Progress | undefined;
     let scratch: string | undefined;
     try {
+      // Outputs replace only regular files of ours, and never an input (checked again at the rename).
+      // A refused output is never written, not even the failure metrics.
+      await checkOutputs(args.checkpoint, [
+        ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
+        ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
+      ]);
+    } catch (e) {
+      return reportError(e, io, args.json);
+    }
+    try {
       if (args['publish-snapshot'] && args.publish === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--publish-snapshot needs --publish URL');
       const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
       if (anchorFile !== undefined) {
@@ -116,11 +126,6 @@ export const digestCommand = defineCommand<DigestArgs>({
         mergeOperators: [...(await loadMergeOperators(args['merge-operator'])), ...(preset?.mergeOperators ?? [])],
       });
       const path = args.checkpoint[0]!;
-      // Outputs replace only regular files of ours, and never an input (checked again at the rename).
-      await checkOutputs(args.checkpoint, [
-        ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
-        ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
-      ]);
       if (walrus) return await digestWalrus(args, source, path, started, io);
       const tables =
         anchorFile?.tables.map((t) => ({ ...t })) ??
