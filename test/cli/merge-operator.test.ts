@@ -60,7 +60,7 @@ describe.skipIf(!canRun)('digest/diff --merge-operator NAME=PATH', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.split('\n')[0]!.replace(/ node \S+/, ''), m).toBe(digestLine);
     }
-    const d = await runCli(['diff', cp, oracle, '--merge-operator', `concat=${modules[0]}`]);
+    const d = await runCli(['diff', cp, oracle, '--tables', 'b,default', '--merge-operator', `concat=${modules[0]}`]);
     expect(d.code, d.stdout + d.stderr).toBe(0);
   });
 

@@ -41,7 +41,7 @@ describe('errors that say what to do', () => {
 
   it('numeric options name the flag and the form they take, never "NaN"', async () => {
     for (const [argv, flag] of [
-      [['compare', 'a.json', 'b.json', '--quorum', 'abc'], '--quorum takes a whole number 1 or more'],
+      [['compare', 'a.json', 'b.json', '--quorum', 'abc'], '--quorum expects a positive integer (3), a fraction of the total weight (2/3) or more than a fraction (>2/3), got "abc"'],
       [['digest', EXAMPLE, '--tables', 'storage_pool_info', '--ranges', 'x'], '--ranges takes a whole number from 1 to 4096'],
       [['diff', EXAMPLE, EXAMPLE, '--limit', '-1'], '--limit takes a whole number 0 or more'],
     ] as const) {
