@@ -38,6 +38,8 @@ export const MAX_EVENT_ID_BYTES = 1024;
 export const MAX_TABLE_NAME_BYTES = 255;
 export const MAX_TABLES = 65_536;
 export const U32_MAX = 0xffff_ffff;
+/** The last chunk index a u32 can hold (spec section 6): an encoder never starts chunk 2^32. */
+export const MAX_CHUNK_INDEX = U32_MAX;
 export const U64_MAX = 0xffff_ffff_ffff_ffffn;
 
 /** Default limits for untrusted input; writers enforce the same so they never write what readers refuse. */

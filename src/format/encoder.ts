@@ -1,4 +1,5 @@
 import {
+  MAX_CHUNK_INDEX,
   CHUNK_TAIL_BYTES,
   ENTRY_PREFIX_BYTES,
   TABLE_END_BYTES,
@@ -325,6 +326,10 @@ export class SnapshotEncoder {
           'LIMIT_EXCEEDED',
           `a ${size}-byte record does not fit in a chunk of at most ${this.#maxChunk} bytes (after the ${this.#headerBytes}-byte header)`,
         );
+      }
+      if (this.#chunkIndex >= MAX_CHUNK_INDEX) {
+        // The index is a u32: chunk 2^32 would wrap to 0 and read as a new snapshot's first chunk.
+        throw new SnapshotError('LIMIT_EXCEEDED', `a snapshot holds at most ${MAX_CHUNK_INDEX + 1} chunks: choose a larger max chunk size than ${this.#maxChunk} bytes`);
       }
       const previous = this.#closeChunk(TAG_CHUNK_END);
       this.#chunkIndex++;
