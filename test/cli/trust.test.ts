@@ -225,6 +225,20 @@ describe('certificates: compare --certificate and verify --certificate', () => {
     expect(r.stderr).toMatch(/NOT_CERTIFIED .*epoch 43 \(certified 42\)/);
   });
 
+  it('restore --certificate restores only the certified snapshot: its digest comes back from the database; a changed one leaves nothing', async () => {
+    const good = await runCli(['restore', p('good.snap'), '--to', p('restored-good'), '--certificate', cert, '--trust', p('trust.json'), '--json']);
+    expect(good.code, good.stderr).toBe(0);
+    const snap = await runCli(['digest', p('good.snap'), '--json']);
+    const back = await runCli(['digest', p('restored-good'), '--tables', TABLE, '--epoch', '42', '--json']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(JSON.parse(back.stdout).digest).toBe(JSON.parse(snap.stdout).digest);
+    const changed = await runCli(['restore', p('changed.snap'), '--to', p('restored-changed'), '--certificate', cert, '--trust', p('trust.json')]);
+    expect(changed.code).toBe(1);
+    expect(changed.stderr).toMatch(/NOT_CERTIFIED/);
+    expect(existsSync(p('restored-changed'))).toBe(false);
+    expect((await runCli(['restore', p('good.snap'), '--to', p('restored-x'), '--certificate', cert])).code).toBe(64);
+  });
+
   it('verify fails when the verifier asks for more weight than signed (NO_QUORUM, exit 3)', async () => {
     const r = await runCli(['verify', p('good.snap'), '--certificate', cert, '--trust', p('trust.json'), '--quorum', '>2/3']);
     expect(r.code).toBe(3);

@@ -7,6 +7,20 @@ import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseByteSize } from '../parse.js';
 import { renderRestore, restoreJson } from '../render/restore.js';
+import { formatDigest } from '../../format/digest.js';
+
+/** `--certificate`: the certified snapshot digest, once the snapshot was checked against it. */
+async function certifiedSnapshotDigest(args: RestoreArgs, input: readonly string[]): Promise<string> {
+  const { checkSnapshotCertificate } = await import('./verify-certificate.js');
+  const check = await checkSnapshotCertificate({
+    snapshot: input,
+    chunks: input.length > 1,
+    certificate: args.certificate!,
+    ...(args.trust !== undefined ? { trust: args.trust } : {}),
+    ...(args.quorum !== undefined ? { quorum: args.quorum } : {}),
+  });
+  return check.content.digest;
+}
 
 interface RestoreArgs {
   snapshot: string[];
@@ -16,6 +30,9 @@ interface RestoreArgs {
   compression: string;
   'max-sst-bytes'?: string;
   json: boolean;
+  certificate?: string;
+  trust?: string;
+  quorum?: string;
 }
 
 export const restoreCommand = defineCommand<RestoreArgs>({
@@ -29,6 +46,9 @@ export const restoreCommand = defineCommand<RestoreArgs>({
       .option('tables', { type: 'string', describe: 'restore only these tables: a,b,c (default: all)' })
       .option('compression', { type: 'string', default: 'none', choices: ['none', 'zlib'], describe: 'data block compression' })
       .option('max-sst-bytes', { type: 'string', describe: 'cut SST files at this size (e.g. 256MiB); default 64MiB' })
+      .option('certificate', { type: 'string', describe: 'restore only a snapshot this quorum certificate certifies (compare --certificate), checked with --trust; otherwise NOT_CERTIFIED and nothing is written' })
+      .option('trust', { type: 'string', describe: 'with --certificate: the trust set (directory of <node>.pub, or JSON trust file)' })
+      .option('quorum', { type: 'string', describe: 'with --certificate: weight N, P/Q or >P/Q of the trust set (default: more than half)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as unknown as Argv<RestoreArgs>,
   async run(args, io) {
     try {
@@ -38,6 +58,9 @@ export const restoreCommand = defineCommand<RestoreArgs>({
       if (maxSst !== undefined && (maxSst < 1n || maxSst > BigInt(Number.MAX_SAFE_INTEGER))) {
         throw new SnapshotError('INVALID_ARGUMENT', '--max-sst-bytes must be at least 1 byte');
       }
+      // With a certificate: the whole snapshot is checked against it first (content and range
+      // digests); the restore's own pass must then see the same snapshot digest before it commits.
+      const certifiedDigest = args.certificate === undefined ? undefined : await certifiedSnapshotDigest(args, input);
       let summary: SnapshotSummary | undefined;
       const report = await restoreSnapshot(input, {
         to: args.to,
@@ -45,8 +68,10 @@ export const restoreCommand = defineCommand<RestoreArgs>({
         ...(args.tables !== undefined ? { tables: args.tables.split(',').filter((t) => t.length > 0) } : {}),
         compression: args.compression === 'zlib' ? 'zlib' : 'none',
         ...(maxSst !== undefined ? { maxSstBytes: Number(maxSst) } : {}),
-        // The hook where a certificate check (--certificate/--trust) will plug in.
         beforeCommit: (s) => {
+          if (certifiedDigest !== undefined && formatDigest(s.digest) !== certifiedDigest) {
+            throw new SnapshotError('NOT_CERTIFIED', `the snapshot changed while it was restored: digest ${formatDigest(s.digest)}, certified ${certifiedDigest}`, { file: input[0]! });
+          }
           summary = s;
         },
       });

@@ -30,6 +30,21 @@ export interface VerifyCertificateArgs {
  * NO_QUORUM, exit 3.
  */
 export async function verifyWithCertificate(args: VerifyCertificateArgs, io: CliIo): Promise<number> {
+  try {
+    const check = await checkSnapshotCertificate(args);
+    io.stdout(args.json ? `${JSON.stringify(document(args, check), null, 2)}\n` : render(args, check));
+    return ExitCode.OK;
+  } catch (e) {
+    return reportError(e, io, args.json);
+  }
+}
+
+/**
+ * The check itself, shared by `verify --certificate` and `restore --certificate`: returns the
+ * certificate's verdict when the snapshot (read and verified whole) is exactly the certified one;
+ * throws NOT_CERTIFIED, BAD_CERTIFICATE, NO_QUORUM or the snapshot's own error otherwise.
+ */
+export async function checkSnapshotCertificate(args: Omit<VerifyCertificateArgs, 'json'>): Promise<CertificateCheck> {
   let source: Source | undefined;
   try {
     if (args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--certificate needs --trust PATH: a certificate is only as good as the keys it is checked against');
@@ -59,10 +74,7 @@ export async function verifyWithCertificate(args: VerifyCertificateArgs, io: Cli
       if (differs.length === 0) differs.push('chunks or range digests');
       throw new SnapshotError('NOT_CERTIFIED', `the snapshot is not the certified one: ${differs.join(', ')}`, { file: args.snapshot[0]! });
     }
-    io.stdout(args.json ? `${JSON.stringify(document(args, check), null, 2)}\n` : render(args, check));
-    return ExitCode.OK;
-  } catch (e) {
-    return reportError(e, io, args.json);
+    return check;
   } finally {
     await source?.close().catch(() => undefined);
   }
