@@ -30,7 +30,13 @@ export async function findChunkFiles(path: string): Promise<string[]> {
  */
 export async function snapshotFiles(path: string): Promise<string[]> {
   const s = await stat(path).catch(() => undefined);
-  if (s?.isFile() === true) return [...((await readChunkSet(path))?.files ?? [path])];
+  if (s?.isFile() === true) {
+    const set = await readChunkSet(path);
+    if (set === undefined) return [path];
+    // A chunk a set names that is a FIFO, socket or device is refused now, never waited on later.
+    for (const f of set.files) await statRegularFile(f);
+    return [...set.files];
+  }
   if (s !== undefined && !s.isDirectory()) throw notRegularFile(path, s);
   const chunks = await findChunkFiles(path);
   if (chunks.length > 0) return chunks;

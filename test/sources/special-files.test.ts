@@ -15,7 +15,7 @@ import { openRegularFile } from '../../src/format/regular-file.js';
 import { writeSnapshot } from '../../src/format/writer.js';
 import { fileSink } from '../../src/format/sinks.js';
 import { verifySnapshot } from '../../src/format/reader.js';
-import { openCheckpoint } from '../../src/sources/open.js';
+import { openCheckpoint, snapshotFiles } from '../../src/sources/open.js';
 import { ReadOnlyFile } from '../../src/sources/rocksdb/file-io.js';
 import { readLogRecords } from '../../src/sources/rocksdb/log-reader.js';
 import { TableReader } from '../../src/sources/rocksdb/table/index.js';
@@ -167,7 +167,10 @@ describe('special files given or found as snapshots, chunks, dumps and reports a
     const base = join(root, `chunked${n++}`);
     const entries = Array.from({ length: 200 }, (_, i) => ({ key: Buffer.from(`k${String(i).padStart(4, '0')}`), value: Buffer.alloc(40, i) }));
     await writeSnapshot(fileSink(base, { chunkFiles: true }), { epoch: 1n, cursor: { index: 0n }, maxChunkBytes: 2048n, tables: [{ id: 0, name: 't' }] }, [entries]);
-    const chunk1 = `${base}.000001`;
+    // The chunk-set file at `base` names the chunks (spec section 12): its second one becomes a FIFO.
+    const chunk1 = (await snapshotFiles(base))[1]!;
+    expect(chunk1).toMatch(/\.[0-9a-f]{16}\.000001$/);
+    rmSync(chunk1);
     mkfifo(chunk1);
     const e = await refusal(() => openCheckpoint([base]));
     expect([e.code, e.file]).toEqual(['NOT_REGULAR_FILE', chunk1]);
