@@ -90,7 +90,8 @@ export async function verifySnapshot(input: SnapshotInput, options: DecoderOptio
 
 /**
  * Like verifySnapshot, but hands every event to `events` as it is decoded: entries as views valid
- * only during the call (copy what you keep), no batching, no object per entry. `afterPiece` runs
+ * until `afterPiece` is next called (copy what you keep longer; restore relies on this to hand over
+ * runs of records at once), no batching, no object per entry. `afterPiece` runs
  * after each piece of input is decoded; the promise it may return is awaited before the next read
  * (backpressure for a consumer that writes what it receives). The summary returned means the
  * whole snapshot verified; events before it are not yet verified.

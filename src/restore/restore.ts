@@ -10,6 +10,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DecoderOptions } from '../format/decoder.js';
 import type { SnapshotSummary } from '../format/encoder.js';
+import { ENTRY_PREFIX_BYTES, TAG_ENTRY } from '../format/constants.js';
 import { SnapshotError } from '../format/errors.js';
 import type { SnapshotAnchor } from '../format/header.js';
 import { scanSnapshot, type SnapshotInput } from '../format/reader.js';
@@ -25,6 +26,8 @@ import { checkTarget, commitDir, discardDir, ioError, makeTempDir, writeNewFile 
 export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
 /** The level restored files go to: the last of RocksDB's default 7, where compaction leaves data. */
 export const RESTORE_LEVEL = 6;
+/** Bytes written to a table file between background fdatasyncs, so that its final sync has little left. */
+const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
 const MANIFEST_NUMBER = 1;
 const OPTIONS_NUMBER = 2;
 const FIRST_TABLE_FILE_NUMBER = 3;
@@ -91,13 +94,14 @@ interface TableFile {
   readonly table: TableState;
   handle: FileHandle | undefined;
   written: number;
+  /** Bytes written when the last background fdatasync started, and that sync. */
+  syncedAt: number;
+  syncing: Promise<void> | undefined;
   finished: FinishedTable | undefined;
 }
 
 interface TableState {
   readonly plan: FamilyPlan;
-  entries: number;
-  keyValueBytes: number;
   readonly files: { name: string; number: number; table: FinishedTable }[];
 }
 
@@ -137,8 +141,9 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       dbSessionId,
       external: sstOnly,
       compression: options.compression ?? 'none',
+      targetFileSize: maxSst,
     });
-    const f: TableFile = { name, number, builder, table: t, handle: undefined, written: 0, finished: undefined };
+    const f: TableFile = { name, number, builder, table: t, handle: undefined, written: 0, syncedAt: 0, syncing: undefined, finished: undefined };
     pending.push(f);
     return f;
   };
@@ -152,13 +157,21 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       const f = pending[0]!;
       const path = join(tmp, f.name);
       try {
-        f.handle ??= await open(path, 'wx');
+        const h = (f.handle ??= await open(path, 'wx'));
         const bytes = f.builder.takeOutput();
-        await f.handle.write(bytes, 0, bytes.length, f.written);
+        await h.write(bytes, 0, bytes.length, f.written);
         f.written += bytes.length;
+        if (f.written - f.syncedAt >= SYNC_EVERY_BYTES) {
+          // Write-back in the background while decoding goes on; awaited before the next one.
+          await f.syncing;
+          f.syncedAt = f.written;
+          f.syncing = h.datasync();
+          f.syncing.catch(() => undefined); // handled where it is awaited
+        }
         if (f.finished === undefined) return; // still being built: the next piece adds to it
-        await f.handle.sync();
-        await f.handle.close();
+        await f.syncing;
+        await h.sync();
+        await h.close();
       } catch (e) {
         throw ioError(e, path, 'write');
       }
@@ -166,6 +179,30 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       f.table.files.push({ name: f.name, number: f.number, table: f.finished });
       pending.shift();
     }
+  };
+
+  // Entries are not built one by one: consecutive ENTRY records of one table that lie back to
+  // back in one input piece (the usual case) form a run, handed to the table builder in one go
+  // when the run breaks, the table ends, or the piece is done (scanSnapshot keeps entry views
+  // valid until afterPiece). The builder takes the records as they are, prefix included.
+  let runBytes: Uint8Array | undefined;
+  let runTable: TableState | undefined;
+  let runStart = 0;
+  let runEnd = -1;
+  const addRun = (t: TableState, src: Uint8Array, start: number, end: number): void => {
+    let p = start;
+    while (p < end) {
+      // Files start lazily, so a cut at a table's end leaves no empty file.
+      const f = current ?? (current = startFile(t));
+      p = f.builder.addRecords(src, p, end);
+      if (f.builder.full) endFile();
+    }
+  };
+  const flushRun = (): void => {
+    if (runBytes === undefined) return;
+    addRun(runTable!, runBytes, runStart, runEnd);
+    runBytes = undefined;
+    runEnd = -1;
   };
 
   try {
@@ -176,24 +213,43 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
           tables ??= selectTables(h.tables, options.tables);
         },
         entry: (tableIndex, key, value) => {
+          // The hot path: the record follows the run's last one in the same piece.
+          const start = key.byteOffset - ENTRY_PREFIX_BYTES;
+          if (start === runEnd && tableIndex === currentIndex && runBytes !== undefined && key.buffer === runBytes.buffer) {
+            runEnd = value.byteOffset + value.length;
+            return;
+          }
           if (tableIndex !== currentIndex) {
+            flushRun();
             currentIndex = tableIndex;
             currentTable = tables!.get(tableIndex);
           }
           const t = currentTable;
           if (t === undefined) return; // a table not selected
-          // Files start lazily, so a cut at a table's end leaves no empty file.
-          const f = current ?? (current = startFile(t));
-          f.builder.add(key, value);
-          t.entries++;
-          t.keyValueBytes += key.length + value.length;
-          if (f.builder.fileSize >= maxSst) endFile();
+          flushRun();
+          const end = value.byteOffset + value.length;
+          const bytes = new Uint8Array(key.buffer);
+          if (start >= 0 && value.buffer === key.buffer && value.byteOffset === key.byteOffset + key.length && isEntryRecord(bytes, start, key.length, value.length)) {
+            runBytes = bytes;
+            runTable = t;
+            runStart = start;
+            runEnd = end;
+          } else {
+            addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length);
+          }
         },
-        tableEnd: () => endFile(),
+        tableEnd: () => {
+          flushRun();
+          endFile();
+        },
       },
       options.decoder,
-      () => (pending.length > 0 ? flush() : undefined),
+      () => {
+        flushRun();
+        return pending.length > 0 ? flush() : undefined;
+      },
     );
+    flushRun();
     endFile();
     await flush();
     if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
@@ -218,18 +274,39 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
         id: t.plan.tableId,
         name: t.plan.name,
         ...(sstOnly ? {} : { columnFamilyId: t.plan.columnFamilyId }),
-        entries: t.entries,
-        keyValueBytes: t.keyValueBytes,
+        entries: t.files.reduce((n, f) => n + f.table.entries, 0),
+        keyValueBytes: t.files.reduce((n, f) => n + f.table.keyValueBytes, 0),
         files: t.files.map((f) => f.name),
       })),
       files,
       bytes: files.reduce((s, f) => s + f.bytes, 0),
     };
   } catch (e) {
-    for (const f of pending) await f.handle?.close().catch(() => undefined);
+    for (const f of pending) {
+      await f.syncing?.catch(() => undefined);
+      await f.handle?.close().catch(() => undefined);
+    }
     await discardDir(tmp);
     throw e;
   }
+}
+
+/** True when bytes[start, …) is the ENTRY record of a key and value of these lengths. */
+function isEntryRecord(bytes: Uint8Array, start: number, keyLength: number, valueLength: number): boolean {
+  const u32 = (at: number): number => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
+  return bytes[start] === TAG_ENTRY && u32(start + 1) === keyLength && u32(start + 5) === valueLength;
+}
+
+/** The ENTRY record of one entry, for one whose bytes do not lie as a record in its buffer. */
+function entryRecord(key: Uint8Array, value: Uint8Array): Uint8Array {
+  const r = new Uint8Array(ENTRY_PREFIX_BYTES + key.length + value.length);
+  const dv = new DataView(r.buffer);
+  r[0] = TAG_ENTRY;
+  dv.setUint32(1, key.length, true);
+  dv.setUint32(5, value.length, true);
+  r.set(key, ENTRY_PREFIX_BYTES);
+  r.set(value, ENTRY_PREFIX_BYTES + key.length);
+  return r;
 }
 
 /** The catalog entries to restore, by catalog index; UNKNOWN_TABLE for a name not in it. */
@@ -241,7 +318,7 @@ function selectTables(catalog: readonly { id: number; name: string }[], names: r
   });
   const sorted = [...new Set(chosen)].sort((a, b) => a - b);
   const plans = planColumnFamilies(sorted.map((i) => ({ index: i, id: catalog[i]!.id, name: catalog[i]!.name })));
-  return new Map(plans.map((p) => [p.tableIndex, { plan: p, entries: 0, keyValueBytes: 0, files: [] }]));
+  return new Map(plans.map((p) => [p.tableIndex, { plan: p, files: [] }]));
 }
 
 /**

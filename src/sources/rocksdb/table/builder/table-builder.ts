@@ -17,13 +17,12 @@ import { CompressionType, compressionName } from '../compression.js';
 import { FOOTER_SIZE, MAGIC_BLOCK_BASED } from '../footer.js';
 import { ValueType } from '../value-type.js';
 import { BlockBuilder } from './block-builder.js';
+import { BlockKernel, ENTRY_RECORD_PREFIX, KernelStatus } from './kernel/block-kernel.js';
 import { ByteWriter, encode } from './byte-writer.js';
 import { encodeMetaBlock, encodePropertiesBlock, tableProperties } from './properties-builder.js';
 
 /** The block-based format_version written: the newest that RocksDB 7.x (Debian 12) reads. */
 export const WRITTEN_FORMAT_VERSION = 5;
-/** Bytes of an internal key's trailer: (sequence << 8 | type) as fixed64. */
-const TRAILER_BYTES = 8;
 /** The trailer of every written key: sequence 0, kTypeValue. */
 const TRAILER = Uint8Array.of(ValueType.Value, 0, 0, 0, 0, 0, 0, 0);
 /** The metaindex key of the properties block (kPropertiesBlockName). */
@@ -50,12 +49,19 @@ export type TableBuilderOptions = Readonly<{
   blockSize?: number;
   /** Keys between restart points in data blocks. Defaults to 16 (block_restart_interval). */
   restartInterval?: number;
+  /**
+   * The file is `full` after the entry that brings its size (finished blocks) to this many
+   * bytes; `addRecords` stops there. Defaults to no limit.
+   */
+  targetFileSize?: number;
 }>;
 
 /** What a finished table holds, for the MANIFEST and the report. */
 export interface FinishedTable {
   readonly fileSize: number;
   readonly entries: number;
+  /** User key and value bytes of the entries. */
+  readonly keyValueBytes: number;
   readonly dataBlocks: number;
   /** Internal keys (user key + trailer) of the first and last entry. */
   readonly smallest: Uint8Array;
@@ -65,29 +71,30 @@ export interface FinishedTable {
 /** Builds one SST file; see the module comment. */
 export class TableBuilder {
   readonly #opts: TableBuilderOptions;
-  readonly #blockSize: number;
   readonly #zlib: boolean;
-  readonly #data: BlockBuilder;
+  readonly #target: number;
+  #kernel: BlockKernel | undefined;
   readonly #index = new BlockBuilder(1);
   readonly #out = new ByteWriter(1 << 20);
   #flushed = 0;
   #smallest: Uint8Array | undefined;
-  #entries = 0;
   #dataBlocks = 0;
-  #rawKeyBytes = 0;
-  #rawValueBytes = 0;
+  #full = false;
   readonly #handle = new ByteWriter(20);
+  #record = new Uint8Array(256);
 
   constructor(options: TableBuilderOptions) {
     this.#opts = options;
-    this.#blockSize = options.blockSize ?? 4096;
     this.#zlib = options.compression === 'zlib';
-    this.#data = new BlockBuilder(options.restartInterval ?? 16);
+    this.#target = options.targetFileSize ?? Infinity;
+    // Without compression the kernel also writes each block's trailer (CRC-32C); with zlib the
+    // block is compressed here first.
+    this.#kernel = BlockKernel.take(options.blockSize ?? 4096, options.restartInterval ?? 16, !this.#zlib);
   }
 
   /** Entries added so far. */
   get entries(): number {
-    return this.#entries;
+    return this.#kernel?.entries ?? 0;
   }
 
   /** Bytes of the file so far (written out or pending), not counting the open data block. */
@@ -98,6 +105,11 @@ export class TableBuilder {
   /** Output not yet taken by `takeOutput`. */
   get pendingBytes(): number {
     return this.#out.length;
+  }
+
+  /** The file reached `targetFileSize`: finish it; further entries go to the next file. */
+  get full(): boolean {
+    return this.#full;
   }
 
   /**
@@ -113,20 +125,89 @@ export class TableBuilder {
 
   /** Appends user key `key` → `value`; keys must ascend strictly (bytewise). */
   add(key: Uint8Array, value: Uint8Array): void {
-    const data = this.#data;
-    const keyLength = key.length + TRAILER_BYTES;
-    if (!data.empty) {
-      // FlushBlockBySizePolicy: full, or this entry would overflow a block at least 90% full.
-      const size = data.estimatedSize;
-      if (size >= this.#blockSize || (size + keyLength + value.length + 12 > this.#blockSize && size * 10 >= this.#blockSize * 9)) {
-        this.#flushDataBlock();
+    const size = ENTRY_RECORD_PREFIX + key.length + value.length;
+    if (this.#record.length < size) this.#record = new Uint8Array(Math.max(size, 2 * this.#record.length));
+    const r = this.#record;
+    r[0] = 1;
+    writeU32(r, 1, key.length);
+    writeU32(r, 5, value.length);
+    r.set(key, ENTRY_RECORD_PREFIX);
+    r.set(value, ENTRY_RECORD_PREFIX + key.length);
+    this.addRecords(r, 0, size);
+  }
+
+  /**
+   * Appends snapshot ENTRY records (spec/FORMAT.md: tag, key length u32, value length u32, key,
+   * value), back to back in `src[start, end)`, keys strictly ascending. Returns where it stopped:
+   * `end`, or earlier once the file is `full` (the rest belongs in the next file).
+   */
+  addRecords(src: Uint8Array, start: number, end: number): number {
+    const k = this.#live();
+    if (this.#smallest === undefined && start < end) {
+      const keyLength = readU32(src, start + 1);
+      this.#smallest = internalKey(src.subarray(start + ENTRY_RECORD_PREFIX, start + ENTRY_RECORD_PREFIX + keyLength));
+    }
+    let p = start;
+    while (p < end && !this.#full) {
+      // As many whole records as the kernel's input holds (at least one, growing it if needed).
+      let q = end;
+      if (q - p > k.inputCapacity) {
+        q = p;
+        for (;;) {
+          const size = ENTRY_RECORD_PREFIX + readU32(src, q + 1) + readU32(src, q + 5);
+          if (q === p && size > k.inputCapacity) k.growInput(size);
+          if (q + size - p > k.inputCapacity) break;
+          q += size;
+          if (q >= end) break;
+        }
+      }
+      const base = k.load(src, p, q);
+      p += this.#addLoaded(k, base, base + (q - p)) - base;
+    }
+    return p;
+  }
+
+  /** Runs the kernel over loaded records [pos, end); returns where it stopped. */
+  #addLoaded(k: BlockKernel, pos: number, end: number): number {
+    for (;;) {
+      if (k.add(pos, end) === KernelStatus.Done) return end;
+      pos = k.pos;
+      this.#takeBlock(k);
+      if (this.fileSize >= this.#target) {
+        // The cut comes after the entry that starts the next block (as the file size is
+        // checked after each entry): add exactly that one.
+        const b = k.bytes;
+        const next = pos + ENTRY_RECORD_PREFIX + readU32(b, pos + 1) + readU32(b, pos + 5);
+        k.add(pos, next);
+        this.#full = true;
+        return next;
       }
     }
-    data.add(key, value, TRAILER);
-    if (this.#smallest === undefined) this.#smallest = data.lastKey.slice();
-    this.#entries++;
-    this.#rawKeyBytes += keyLength;
-    this.#rawValueBytes += value.length;
+  }
+
+  /** Writes the kernel's finished block and adds its index entry (its last key → handle). */
+  #takeBlock(k: BlockKernel): void {
+    const block = k.block();
+    let h: { offset: number; size: number };
+    if (this.#zlib) {
+      h = this.#writeBlock(block, true);
+    } else {
+      h = { offset: this.fileSize, size: block.length - BLOCK_TRAILER_SIZE };
+      this.#out.bytes(block);
+    }
+    // The index separator is the block's last key: every key of the block is <= it and every
+    // key of the next block is > it, which is all a binary-search index needs.
+    const w = this.#handle;
+    w.reset();
+    handle(w, h);
+    this.#index.add(k.lastKey(), w.view());
+    k.resetBlock();
+    this.#dataBlocks++;
+  }
+
+  #live(): BlockKernel {
+    if (this.#kernel === undefined) throw new Error('TableBuilder: already finished');
+    return this.#kernel;
   }
 
   /**
@@ -135,19 +216,28 @@ export class TableBuilder {
    * entry is required (RocksDB cannot ingest, and has no use for, an empty table file).
    */
   finish(): FinishedTable {
-    if (this.#entries === 0 || this.#smallest === undefined) throw new Error('TableBuilder.finish: no entries');
-    const largest = this.#data.lastKey.slice();
-    this.#flushDataBlock();
+    const k = this.#live();
+    const entries = k.entries;
+    if (entries === 0 || this.#smallest === undefined) throw new Error('TableBuilder.finish: no entries');
+    const largest = k.lastKey().slice();
+    if (k.blockEntries > 0) {
+      k.finishBlock();
+      this.#takeBlock(k);
+    }
+    const rawKeySize = k.rawKeyBytes;
+    const rawValueSize = k.rawValueBytes;
+    this.#kernel = undefined;
+    k.release();
     const dataSize = this.fileSize;
     const index = this.#writeBlock(this.#index.finish(), false);
     const opts = this.#opts;
     const props = tableProperties({
-      numEntries: this.#entries,
+      numEntries: entries,
       numDataBlocks: this.#dataBlocks,
       dataSize,
       indexSize: index.size,
-      rawKeySize: this.#rawKeyBytes,
-      rawValueSize: this.#rawValueBytes,
+      rawKeySize,
+      rawValueSize,
       columnFamilyId: opts.columnFamilyId,
       columnFamilyName: opts.columnFamilyName,
       compressionName: compressionName(this.#zlib ? CompressionType.Zlib : CompressionType.None),
@@ -162,22 +252,8 @@ export class TableBuilder {
       false,
     );
     this.#writeFooter(metaindex, index);
-    return { fileSize: this.fileSize, entries: this.#entries, dataBlocks: this.#dataBlocks, smallest: this.#smallest, largest };
-  }
-
-  #flushDataBlock(): void {
-    const data = this.#data;
-    if (data.empty) return;
-    // The index separator is the block's last key: every key of the block is <= it and every
-    // key of the next block is > it, which is all a binary-search index needs.
-    const h = this.#writeBlock(data.finish(), this.#zlib);
-    const w = this.#handle;
-    w.reset();
-    handle(w, h);
-    const last = data.lastKey;
-    this.#index.add(last, w.view());
-    data.reset();
-    this.#dataBlocks++;
+    const keyValueBytes = rawKeySize - TRAILER.length * entries + rawValueSize;
+    return { fileSize: this.fileSize, entries, keyValueBytes, dataBlocks: this.#dataBlocks, smallest: this.#smallest, largest };
   }
 
   /** Appends contents (compressed when that saves at least 1/8, as RocksDB) and the trailer. */
@@ -214,6 +290,25 @@ export class TableBuilder {
     out.fixed32(WRITTEN_FORMAT_VERSION);
     out.fixed64(MAGIC_BLOCK_BASED);
   }
+}
+
+/** A user key as an internal key: user key ‖ the trailer (sequence 0, kTypeValue). */
+function internalKey(userKey: Uint8Array): Uint8Array {
+  const k = new Uint8Array(userKey.length + TRAILER.length);
+  k.set(userKey);
+  k.set(TRAILER, userKey.length);
+  return k;
+}
+
+function readU32(b: Uint8Array, at: number): number {
+  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
+}
+
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = (v >>> 24) & 0xff;
 }
 
 /** BlockHandle::EncodeTo: varint64 offset, varint64 size. */
