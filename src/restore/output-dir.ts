@@ -2,10 +2,11 @@
  * The output directory of a restore, made atomically: files are written into a hidden sibling
  * directory, synced, and the directory is renamed onto the target at the end. A failure (or a
  * crash) leaves at most that hidden directory, which has no CURRENT file until the snapshot has
- * verified, so nothing RocksDB could open as a database.
+ * verified, so nothing RocksDB could open as a database (killed between CURRENT and the rename,
+ * a complete one under the hidden name, which the next restore to the same target removes).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { SnapshotError } from '../format/errors.js';
 
@@ -31,9 +32,11 @@ export async function checkTarget(to: string): Promise<void> {
   if (entries.length > 0) throw new SnapshotError('OUTPUT_EXISTS', `${to} exists and is not empty (${entries.length} entries)`, { file: to });
 }
 
+const tempPrefix = (to: string): string => `.${basename(to)}.restore-`;
+
 /** A hidden temporary directory beside `to`, on the same file system so the final rename is atomic. */
 export async function makeTempDir(to: string): Promise<string> {
-  const tmp = join(dirname(to), `.${basename(to)}.restore-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(to), `${tempPrefix(to)}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(tmp);
   } catch (e) {
@@ -42,12 +45,24 @@ export async function makeTempDir(to: string): Promise<string> {
   return tmp;
 }
 
+/**
+ * Writes all of `bytes` at `position`: write(2) may write less (a file system that fills up
+ * takes what fits and answers ENOSPC only to the next call), so it is called until done.
+ */
+export async function writeAll(h: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    const { bytesWritten } = await h.write(bytes, done, bytes.length - done, position + done);
+    if (bytesWritten <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    done += bytesWritten;
+  }
+}
+
 /** Writes a whole small file (exclusive create, fsync). */
 export async function writeNewFile(path: string, bytes: Uint8Array): Promise<void> {
   let h;
   try {
     h = await open(path, 'wx');
-    await h.write(bytes, 0, bytes.length, 0);
+    await writeAll(h, bytes, 0);
     await h.sync();
   } catch (e) {
     throw ioError(e, path, 'write');
@@ -81,6 +96,28 @@ export async function commitDir(tmp: string, to: string): Promise<void> {
     throw ioError(e, to, 'rename into');
   }
   await syncDir(dirname(to)).catch(() => undefined); // best effort: some file systems refuse directory fsync
+}
+
+/**
+ * Removes what killed restores to `to` left: temporary directories (our naming only) whose
+ * process is gone. A running restore's, this process's included, is left alone.
+ */
+export async function removeStaleTempDirs(to: string): Promise<void> {
+  const prefix = tempPrefix(to);
+  const names = await readdir(dirname(to)).catch(() => [] as string[]);
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
+    if (m !== null && !isRunning(Number(m[1]))) await discardDir(join(dirname(to), name));
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
 }
 
 /** Removes the temporary directory after a failure. */

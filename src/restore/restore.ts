@@ -20,7 +20,7 @@ import { TableBuilder, type FinishedTable, type WriterCompression } from '../sou
 import { encodeVersionEdit, type NewFile } from '../sources/rocksdb/version-edit-encoder.js';
 import { planColumnFamilies, type FamilyPlan } from './column-families.js';
 import { renderOptionsFile } from './options-file.js';
-import { checkTarget, commitDir, discardDir, ioError, makeTempDir, writeNewFile } from './output-dir.js';
+import { checkTarget, commitDir, discardDir, ioError, makeTempDir, removeStaleTempDirs, writeAll, writeNewFile } from './output-dir.js';
 
 /** RocksDB's default target_file_size_base: SST files are cut after this many bytes. */
 export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
@@ -116,6 +116,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
   const maxSst = options.maxSstBytes ?? DEFAULT_MAX_SST_BYTES;
   if (!(maxSst > 0)) throw new SnapshotError('INVALID_ARGUMENT', 'maxSstBytes must be positive');
   await checkTarget(to);
+  await removeStaleTempDirs(to);
   const tmp = await makeTempDir(to);
   // RocksDB identities: unique per restore, as RocksDB makes them per database and session.
   const dbId = randomUUID();
@@ -159,7 +160,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       try {
         const h = (f.handle ??= await open(path, 'wx'));
         const bytes = f.builder.takeOutput();
-        await h.write(bytes, 0, bytes.length, f.written);
+        await writeAll(h, bytes, f.written);
         f.written += bytes.length;
         if (f.written - f.syncedAt >= SYNC_EVERY_BYTES) {
           // Write-back in the background while decoding goes on; awaited before the next one.
