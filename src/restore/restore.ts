@@ -186,22 +186,32 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
   // back in one input piece (the usual case) form a run, handed to the table builder in one go
   // when the run breaks, the table ends, or the piece is done (scanSnapshot keeps entry views
   // valid until afterPiece). The builder takes the records as they are, prefix included.
+  // A piece's records after its first all lie in that piece (its first may span two pieces and
+  // be assembled elsewhere), so runs start from the second: then one offset comparison per
+  // entry extends a run (reading `.buffer` per entry cost more than building the entry).
   let runBytes: Uint8Array | undefined;
   let runTable: TableState | undefined;
   let runStart = 0;
   let runEnd = -1;
-  const addRun = (t: TableState, src: Uint8Array, start: number, end: number): void => {
+  let runCount = 0;
+  let pieceStart = true;
+  const addRun = (t: TableState, src: Uint8Array, start: number, end: number, count: number): void => {
     let p = start;
+    let added = 0;
     while (p < end) {
       // Files start lazily, so a cut at a table's end leaves no empty file.
       const f = current ?? (current = startFile(t));
+      const before = f.builder.entries;
       p = f.builder.addRecords(src, p, end);
+      added += f.builder.entries - before;
       if (f.builder.full) endFile();
     }
+    // A run is exactly the records the decoder verified, or restore has a bug: never write it.
+    if (added !== count || p !== end) throw new Error(`restore: a run of ${count} records was built as ${added}`);
   };
   const flushRun = (): void => {
     if (runBytes === undefined) return;
-    addRun(runTable!, runBytes, runStart, runEnd);
+    addRun(runTable!, runBytes, runStart, runEnd, runCount);
     runBytes = undefined;
     runEnd = -1;
   };
@@ -214,30 +224,36 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
           tables ??= selectTables(h.tables, options.tables);
         },
         entry: (tableIndex, key, value) => {
-          // The hot path: the record follows the run's last one in the same piece.
+          // The hot path: the record follows the run's last one.
           const start = key.byteOffset - ENTRY_PREFIX_BYTES;
-          if (start === runEnd && tableIndex === currentIndex && runBytes !== undefined && key.buffer === runBytes.buffer) {
+          if (start === runEnd && tableIndex === currentIndex) {
             runEnd = value.byteOffset + value.length;
+            runCount++;
             return;
           }
+          flushRun();
           if (tableIndex !== currentIndex) {
-            flushRun();
             currentIndex = tableIndex;
             currentTable = tables!.get(tableIndex);
           }
           const t = currentTable;
           if (t === undefined) return; // a table not selected
-          flushRun();
-          const end = value.byteOffset + value.length;
           const bytes = new Uint8Array(key.buffer);
+          const end = value.byteOffset + value.length;
           if (start >= 0 && value.buffer === key.buffer && value.byteOffset === key.byteOffset + key.length && isEntryRecord(bytes, start, key.length, value.length)) {
-            runBytes = bytes;
-            runTable = t;
-            runStart = start;
-            runEnd = end;
+            if (pieceStart) {
+              addRun(t, bytes, start, end, 1);
+            } else {
+              runBytes = bytes;
+              runTable = t;
+              runStart = start;
+              runEnd = end;
+              runCount = 1;
+            }
           } else {
-            addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length);
+            addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length, 1);
           }
+          pieceStart = false;
         },
         tableEnd: () => {
           flushRun();
@@ -247,6 +263,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       options.decoder,
       () => {
         flushRun();
+        pieceStart = true;
         return pending.length > 0 ? flush() : undefined;
       },
     );
