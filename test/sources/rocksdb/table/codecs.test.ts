@@ -163,6 +163,23 @@ describe('snappy: WebAssembly and JavaScript decoders agree', () => {
       { numRuns: 2000 },
     );
   });
+  it('on streams of short offsets and literals around the 8- and 16-byte copy widths (RocksDB blocks)', () => {
+    // Copies under 8, 8-15 and 16+ bytes back, and literals of 1-70 bytes, after a long first literal.
+    const short = fc.array(
+      fc.oneof(
+        fc.record({ lit: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 70 }) }),
+        fc.record({ off: fc.integer({ min: 1, max: 40 }), len: fc.integer({ min: 4, max: 64 }) }),
+      ),
+      { maxLength: 60 },
+    );
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 40, maxLength: 200 }), short, (first, plan) => {
+        const { input, output } = snappyEncode([{ lit: first }, ...plan]);
+        expect(snappyDecompressWasm(input, 1 << 20)).toEqual(output);
+      }),
+      { numRuns: 2000 },
+    );
+  });
   it('on random corruptions of valid streams (same output or both DecodeFailure)', () => {
     fc.assert(
       fc.property(elements, fc.nat(), fc.integer({ min: 1, max: 255 }), (plan, at, x) => {
