@@ -24,7 +24,7 @@ export interface DigestOptions {
 /**
  * Streams the anchor's tables from a source through the writer: the one pipeline behind
  * `digest`, whatever the source. Memory stays constant: entries pass in batches (packed ones
- * when the source offers them and no range digests are asked for).
+ * when the source offers them).
  */
 export async function digestSource(source: Source, options: DigestOptions): Promise<{ summary: SnapshotSummary; ranges: RangeDigestReport[][] }> {
   const writer = await SnapshotWriter.create(options.sink ?? nullSink(), options.anchor, options.encoder);
@@ -33,14 +33,16 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
   try {
     for (const table of options.anchor.tables) {
       const digester = options.ranges ? new RangeDigester(options.ranges) : undefined;
-      if (digester === undefined && source.packedEntries !== undefined) {
+      if (source.packedEntries !== undefined) {
         for await (const packed of source.packedEntries(table.name)) {
-          const r = writer.addPacked(packed);
+          const r = writer.addPacked(packed); // checks the records before range digests hash them
+          digester?.addPacked(packed);
           if (r !== undefined) await r;
           entries += BigInt(packed.count);
           options.onProgress?.(entries, table.name);
         }
         writer.endTable();
+        if (digester !== undefined) ranges.push(digester.finish());
         continue;
       }
       for await (const batch of source.entries(table.name)) {

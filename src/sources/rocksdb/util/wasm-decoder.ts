@@ -1,8 +1,12 @@
 /**
  * The calling convention shared by the WebAssembly decompressors of this folder (snappy.wat,
- * lz4.wat): the output is written at byte 0 of the module's memory, the input is copied right
- * after it, and `decompress(ip, iend, outLen)` returns 0 or an error number.
+ * lz4.wat): the output is written at byte 0 of the module's memory, the input is copied after it
+ * and SLACK bytes, and `decompress(ip, iend, outLen)` returns 0 or an error number. A decoder
+ * may write up to SLACK bytes past the output's end and read up to SLACK bytes past the input's
+ * end (wide copies, snappy.wat): the slack keeps both inside memory and off the input.
  */
+const SLACK = 16;
+
 import { DecodeFailure } from './decode-failure.js';
 
 export class WasmDecoder {
@@ -24,13 +28,14 @@ export class WasmDecoder {
 
   /** Decodes `body` into exactly `outLen` bytes, in a buffer from `alloc`; DecodeFailure if it cannot. */
   decode(body: Uint8Array, outLen: number, alloc: (n: number) => Uint8Array): Uint8Array {
-    const need = outLen + body.length;
-    if (need > this.#bytes.length) {
-      this.#memory.grow(Math.ceil((need - this.#bytes.length) / 65536));
+    const ip = outLen + SLACK;
+    const iend = ip + body.length;
+    if (iend + SLACK > this.#bytes.length) {
+      this.#memory.grow(Math.ceil((iend + SLACK - this.#bytes.length) / 65536));
       this.#bytes = new Uint8Array(this.#memory.buffer);
     }
-    this.#bytes.set(body, outLen);
-    const rc = this.#decompress(outLen, need, outLen);
+    this.#bytes.set(body, ip);
+    const rc = this.#decompress(ip, iend, outLen);
     if (rc !== 0) throw new DecodeFailure(this.errors[rc] ?? `${this.codec}: error ${rc}`);
     const out = alloc(outLen);
     out.set(this.#bytes.subarray(0, outLen));

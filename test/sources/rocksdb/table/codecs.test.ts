@@ -85,6 +85,21 @@ const elements = fc.array(
   { maxLength: 40 },
 );
 
+/**
+ * Element plans shaped like RocksDB blocks for the wide copies of the WebAssembly decoders: copies
+ * under 8, 8-15 and 16+ bytes back (up to 64 long, or longer for LZ4), literals of 1-70 bytes,
+ * after a first literal long enough for every offset.
+ */
+const shortElements = fc.array(
+  fc.oneof(
+    fc.record({ lit: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 70 }) }),
+    fc.record({ off: fc.integer({ min: 1, max: 40 }), len: fc.integer({ min: 4, max: 64 }) }),
+    fc.record({ off: fc.integer({ min: 1, max: 40 }), len: fc.integer({ min: 65, max: 300 }) }),
+  ),
+  { maxLength: 60 },
+);
+const firstLiteral = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 40, maxLength: 200 });
+
 /** Encodes a valid Snappy stream (and its expected output) from element plans. */
 function snappyEncode(plan: Element[]): { input: Uint8Array; output: Uint8Array } {
   const out: number[] = [];
@@ -159,6 +174,16 @@ describe('snappy: WebAssembly and JavaScript decoders agree', () => {
         const { input, output } = snappyEncode(plan);
         expect(snappyDecompressWasm(input, 1 << 20)).toEqual(output);
         expect(snappyDecompressJs(input, 1 << 20)).toEqual(output);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('on streams of short offsets and literals around the 8- and 16-byte copy widths (RocksDB blocks)', () => {
+    fc.assert(
+      fc.property(firstLiteral, shortElements, (first, plan) => {
+        // A Snappy copy is at most 64 bytes long.
+        const { input, output } = snappyEncode([{ lit: first }, ...plan.filter((e) => !('len' in e) || e.len <= 64)]);
+        expect(snappyDecompressWasm(input, 1 << 20)).toEqual(output);
       }),
       { numRuns: 2000 },
     );
@@ -246,6 +271,15 @@ describe('lz4: WebAssembly and JavaScript decoders agree', () => {
       return `fail ${e.message.replace(/ \d+ /, ' ').replace(/produced.*|output shorter than declared size/, 'short output')}`;
     }
   };
+  it('on blocks of short offsets and literals around the 8- and 16-byte copy widths (RocksDB blocks)', () => {
+    fc.assert(
+      fc.property(firstLiteral, shortElements, (first, plan) => {
+        const { input, output } = lz4Encode([{ lit: first }, ...plan]);
+        expect(lz4DecompressWasm(input, output.length)).toEqual(output);
+      }),
+      { numRuns: 500 },
+    );
+  });
   it('on random valid blocks (identical output)', () => {
     fc.assert(
       fc.property(elements, (plan) => {
