@@ -42,8 +42,11 @@ const fast = names.filter((n) => !CLASSES[n].cli);
 const slow = names.filter((n) => CLASSES[n].cli);
 const groupMs = (g) => g.reduce((s, n) => s + spentMs[n], 0);
 let lastProgress = Date.now();
+let stopped = false;
+// Ctrl-C or kill: stop after the current input, print the table, unmount, remove the scratch copies.
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => (stopped = true));
 try {
-  while (Date.now() < deadline && trials < maxTrials) {
+  while (Date.now() < deadline && trials < maxTrials && !stopped) {
     // The group behind its share of the time, then its class that has had the least time.
     const total = groupMs(fast) + groupMs(slow);
     const group = slow.length === 0 || (fast.length > 0 && groupMs(fast) <= share * total) ? fast : slow;

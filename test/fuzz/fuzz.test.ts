@@ -10,15 +10,16 @@ import { CLASSES, runTrial, tinyDisk } from './harness.mjs';
 const TRIALS: Record<string, number> = {
   'snapshot-bitflip': 150,
   'small-chunks': 60,
-  'control-chars': 200,
-  // Spawning classes: a few trials each (test/cli/outputs.test.ts pins these cases one by one).
+  'control-chars': 400,
+  'wal-bitflip': 60,
+  'unselected-damage': 60,
+  reports: 60,
+  // Spawning classes (their subject is the process): a few trials each (test/cli/outputs.test.ts
+  // and test/sources/special-files.test.ts pin these cases one by one).
   'output-special': 3,
   kills: 2,
   enospc: 3,
-  'unselected-damage': 1,
-  'wal-bitflip': 20,
   'special-inputs': 3,
-  reports: 20,
 };
 
 /** Classes `npm run fuzz` runs that `npm test` does not (none: every class runs here). */

@@ -162,20 +162,31 @@ async function runCommand(argv, args, { viaMain = false, stdin = '' } = {}) {
   return { code, hung: false, rssMB: 0, stdout: out.join(''), stderr: err.join('') };
 }
 
+/** Memory-backed when there is one: a trial writes and restores a file, which a loaded disk makes the slowest step. */
+const SCRATCH_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
 /** Scratch copies of fixtures shared by the trials of this process (restored after each trial), removed at exit. */
 const scratch = new Map();
 function scratchDir(tag, make) {
   let dir = scratch.get(tag);
   if (dir === undefined) {
-    dir = mkdtempSync(join(tmpdir(), `sv-fuzz-${tag}-`));
-    make(dir);
+    dir = mkdtempSync(join(SCRATCH_ROOT, `sv-fuzz-${tag}-`));
+    try {
+      make(dir);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     scratch.set(tag, dir);
   }
   return dir;
 }
-process.on('exit', () => {
+/** Removes this process's scratch copies (also called on exit). */
+export function removeScratch() {
   for (const dir of scratch.values()) rmSync(dir, { recursive: true, force: true });
-});
+  scratch.clear();
+}
+process.on('exit', removeScratch);
 
 /**
  * Fresh RocksDB databases written by Debian's ldb for the WAL class (made once per process): 60
@@ -206,7 +217,7 @@ function ldbWalDatabase(kind) {
 async function libDigest(cp, tables, walRecovery = 'tolerate-tail') {
   const source = await lib.openCheckpoint([cp], { walRecovery });
   try {
-    const { summary } = await lib.digestSource(source, { anchor: { epoch: 1n, cursor: { index: 0n }, maxChunkBytes: 0n, tables: tables.map((name, i) => ({ id: i + 1, name })) } });
+    const { summary } = await lib.digestSource(source, { anchor: { epoch: 1n, cursor: { index: 0n }, maxChunkBytes: 0n, tables: tables.map((name, i) => ({ id: i, name })) } }); // ids as the CLI gives a sorted --tables list
     return { digest: lib.formatDigest(summary.digest), warnings: source.warnings?.() ?? [] };
   } finally {
     await source.close().catch(() => undefined);
