@@ -37,7 +37,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), com
     usageError ??= e instanceof Error ? e.message : String(e);
   }
   if (usageError !== undefined) {
-    io.stderr(`snapshot-verify: ${explainUsageError(usageError, argv, commands).split('\n').map(escapeText).join('\n')}\nRun 'snapshot-verify --help' for usage.\n`);
+    io.stderr(`snapshot-verify: ${escapeText(explainUsageError(usageError, argv, commands))}\nRun 'snapshot-verify --help' for usage.\n`);
     return ExitCode.USAGE;
   }
   return chosen === undefined ? ExitCode.OK : chosen.command.run(chosen.args, io);

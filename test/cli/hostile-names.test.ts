@@ -104,9 +104,12 @@ describe('names cannot forge or hide output lines in any command', () => {
     expectEscaped(r, 'inspect walrus');
   }, 30_000);
 
-  it('usage errors: an unknown option or table name is escaped', async () => {
-    const r = await runCli(['digest', DUMP, '--tables', 'storage_pool_info', `--x${EVIL}`]);
-    expect(r.code).toBe(64);
-    expectEscaped(r, 'usage error');
+  it('usage errors: an unknown option or command is escaped', async () => {
+    const option = await runCli(['digest', DUMP, '--tables', 'storage_pool_info', `--x${EVIL}`]);
+    expect(option.code).toBe(64);
+    expectEscaped(option, 'unknown option');
+    const command = await runCli([`dig${EVIL}`]);
+    expect(command.code).toBe(64);
+    expectEscaped(command, 'unknown command');
   }, 30_000);
 });
