@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error -- plain JavaScript shared with scripts/fuzz.mjs (no declarations)
-import { CLASSES, runTrial, tinyDisk } from './harness.mjs';
+import { CLASSES, removeScratch, runTrial, tinyDisk } from './harness.mjs';
 
 /**
  * Fixed seeds, bounded counts: every class of hostile input of issue 8 ends in a documented
@@ -30,7 +30,10 @@ describe('fuzz: fixed seeds, bounded counts', () => {
   beforeAll(() => {
     disk = tinyDisk();
   });
-  afterAll(() => disk?.unmount());
+  afterAll(() => {
+    disk?.unmount();
+    removeScratch(); // a test worker may end without an exit event
+  });
 
   it('every class of the harness is either run here or awaiting another branch', () => {
     expect(Object.keys(CLASSES).sort()).toEqual([...Object.keys(TRIALS), ...AWAITING_OTHER_BRANCHES].sort());
