@@ -75,7 +75,7 @@ try {
 }
 const pad = (s, n) => String(s).padEnd(n);
 console.log(`\n${trials} inputs in ${((Date.now() - started) / 1000).toFixed(0)} s, first seed ${firstSeed}`);
-console.log(`${pad('class', 19)}${pad('tried', 9)}${pad('cpu-s', 7)}${OUTCOMES.map((o) => pad(o, 12)).join('')}`);
+console.log(`${pad('class', 19)}${pad('tried', 9)}${pad('wall-s', 7)}${OUTCOMES.map((o) => pad(o, 12)).join('')}`);
 for (const n of names) {
   const t = tally[n];
   console.log(`${pad(n, 19)}${pad(tried[n], 9)}${pad((spentMs[n] / 1000).toFixed(0), 7)}${OUTCOMES.map((o) => pad(t[o], 12)).join('')}`);
