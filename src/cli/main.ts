@@ -5,6 +5,7 @@ import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 import { explainUsageError } from './suggest.js';
 import { TOOL_VERSION } from './version.js';
+import { escapeText } from './render/escape.js';
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code; never exits. */
 export async function main(argv: readonly string[], io: CliIo = processIo(), commands: readonly Command[] = COMMANDS): Promise<number> {
@@ -36,7 +37,7 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), com
     usageError ??= e instanceof Error ? e.message : String(e);
   }
   if (usageError !== undefined) {
-    io.stderr(`snapshot-verify: ${explainUsageError(usageError, argv, commands)}\nRun 'snapshot-verify --help' for usage.\n`);
+    io.stderr(`snapshot-verify: ${escapeText(explainUsageError(usageError, argv, commands))}\nRun 'snapshot-verify --help' for usage.\n`);
     return ExitCode.USAGE;
   }
   return chosen === undefined ? ExitCode.OK : chosen.command.run(chosen.args, io);

@@ -1,5 +1,6 @@
 import type { CliIo } from './io.js';
 import { count } from './render/digest.js';
+import { escapeText } from './render/escape.js';
 
 /** A progress indicator: fed the entries done so far and the table being read. */
 export interface Progress {
@@ -33,7 +34,7 @@ export function progressLine(entries: bigint, table: string, elapsedSeconds: num
   } else {
     parts.push(`${count(String(done))} entries`, `${count(String(Math.round(rate)))}/s`);
   }
-  parts.push(table);
+  parts.push(escapeText(table)); // a table name must not move the cursor or forge a line
   return parts.join(' · ');
 }
 

@@ -92,7 +92,12 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
     for (let attempt = 1; attempt <= attempts && !stopped; attempt++) {
       if (attempt > 1) refetched++;
       transfer = undefined;
-      const outcome = await downloadChunk(store, keyOf(i), `${file}.part`, c, eventIdBytes).catch((e: unknown) => {
+      const outcome = await downloadChunk(store, keyOf(i), `${file}.part`, c, eventIdBytes).catch(async (e: unknown) => {
+        // A local write failed (a full disk): no retry helps; the partial file goes, the error names it.
+        if (e instanceof SnapshotError && e.file === `${file}.part`) {
+          await unlink(e.file).catch(() => undefined);
+          throw e;
+        }
         if (!(e instanceof SnapshotError) || e.code === 'NOT_FOUND') throw e;
         if (e.code !== 'LIMIT_EXCEEDED') transfer = e; // the transfer failed, not the bytes
         return e.message; // worth one more try either way
@@ -206,8 +211,20 @@ async function prepareStaging(staging: string, reportBytes: Uint8Array): Promise
   if (previous === undefined || !Buffer.from(reportBytes).equals(previous)) {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, REPORT_NAME), reportBytes);
+    await writeFile(join(staging, REPORT_NAME), reportBytes).catch((e: unknown) => {
+      throw writeError(join(staging, REPORT_NAME), e);
+    });
   }
+}
+
+/**
+ * A failed write names its file: a file handle's errors (ENOSPC, EIO) carry no path, and the
+ * documented line is `IO_ERROR in FILE`.
+ */
+function writeError(file: string, e: unknown): unknown {
+  const errno = e as NodeJS.ErrnoException;
+  if (typeof errno?.code !== 'string' || !/^E[A-Z0-9]+$/.test(errno.code)) return e;
+  return new SnapshotError('IO_ERROR', `cannot write ${file}: ${errno.message}`, { file, cause: e });
 }
 
 /** Streams one chunk object into `part`, checking it on the way: its size, or why it is not the chunk. */
@@ -222,14 +239,18 @@ async function downloadChunk(store: ObjectStore, key: string, part: string, expe
       check.update(piece);
       let done = 0;
       while (done < piece.length) {
-        const { bytesWritten } = await h.write(piece, done, piece.length - done, position);
+        const { bytesWritten } = await h.write(piece, done, piece.length - done, position).catch((e: unknown) => {
+          throw writeError(part, e);
+        });
         done += bytesWritten;
         position += bytesWritten;
       }
     }
     const problem = chunkProblem(check, expected);
     if (problem !== undefined) return problem;
-    await h.sync();
+    await h.sync().catch((e: unknown) => {
+      throw writeError(part, e);
+    });
     await h.close();
     h = undefined;
     return position;

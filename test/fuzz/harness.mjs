@@ -22,7 +22,9 @@ import { fileURLToPath } from 'node:url';
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(REPO, 'bin', 'snapshot-verify');
 const lib = await import(join(REPO, 'dist', 'index.js'));
-const render = await import(join(REPO, 'dist', 'cli', 'render', 'digest.js'));
+const renderers = Object.fromEntries(await Promise.all(['digest', 'compare', 'diff', 'restore'].map(async (n) => [n, await import(join(REPO, 'dist', 'cli', 'render', `${n}.js`))])));
+const { COMMANDS } = await import(join(REPO, 'dist', 'cli', 'commands', 'index.js'));
+const { main: cliMain } = await import(join(REPO, 'dist', 'cli', 'main.js'));
 
 /** Exit codes the README documents. */
 export const DOCUMENTED_EXITS = new Set([0, 1, 2, 3, 4, 64, 74]);
@@ -108,16 +110,19 @@ const DUMP = join(REPO, 'examples', 'dump', 'checkpoint_epoch_42');
 const FIXTURES = join(REPO, 'test', 'fixtures', 'rocksdb', 'checkpoints');
 
 // ---------------------------------------------------------------------------------------------
-// In-process classes (fast): the library from dist/.
+// In-process classes (fast, they carry the bulk of a campaign): the library from dist/, and the
+// CLI's own command code run in this process (runCommand), never a process per input. Only the
+// classes whose subject is the process itself (special files, kill -9, a full disk) spawn.
 
-const CODES = new Set(['BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CHECKSUM_MISMATCH', 'UNSORTED_KEYS', 'LIMIT_EXCEEDED', 'NON_CANONICAL', 'TRAILING_BYTES', 'CHUNK_SEQUENCE', 'BAD_RECORD', 'TABLE_MISMATCH']);
-const goldenChunked = readFileSync(join(REPO, 'golden', 'v1', 'blob-info-chunked.snap'));
+const FORMAT_CODES = new Set(['BAD_MAGIC', 'UNSUPPORTED_VERSION', 'TRUNCATED', 'CHECKSUM_MISMATCH', 'UNSORTED_KEYS', 'LIMIT_EXCEEDED', 'NON_CANONICAL', 'TRAILING_BYTES', 'CHUNK_SEQUENCE', 'BAD_RECORD', 'TABLE_MISMATCH']);
+const GOLDEN = ['blob-info-chunked.snap', 'blob-info.snap', 'chunk-boundaries.snap', 'chunk-exact-fit.snap', 'chunk-tail-reserve.snap'].map((f) => readFileSync(join(REPO, 'golden', 'v1', f)));
 
-async function inProcess(fn) {
+/** A library call: a thrown SnapshotError whose code is in `codes` (any code when null) is rejected with that code; anything else thrown is a crash. */
+async function inProcess(fn, codes = FORMAT_CODES) {
   try {
     return await fn();
   } catch (e) {
-    if (e instanceof lib.SnapshotError && CODES.has(e.code)) return { outcome: 'rejected', detail: e.code };
+    if (e instanceof lib.SnapshotError && (codes === null || codes.has(e.code))) return { outcome: 'rejected', detail: e.code };
     return { outcome: 'crash', detail: String(e?.stack ?? e).slice(0, 300) };
   }
 }
@@ -130,19 +135,178 @@ async function* pieces(bytes, rng) {
   }
 }
 
-/** Every class: name, whether it spawns the CLI (slow), and one trial from a seed. */
+/**
+ * Runs one CLI command in this process, with its arguments as yargs would give them (so the
+ * command's own code, its rendering and its exit code are what is tested, without paying for a
+ * process and the argument parser on every input). `viaMain` goes through the whole CLI entry
+ * point instead (argument parsing included), as a share of each class does.
+ */
+async function runCommand(argv, args, { viaMain = false, stdin = '' } = {}) {
+  const out = [];
+  const err = [];
+  const io = {
+    stdout: (t) => out.push(t),
+    stderr: (t) => err.push(t),
+    stderrIsTTY: false,
+    stdin: (async function* () {
+      if (stdin.length > 0) yield Buffer.from(stdin);
+    })(),
+  };
+  const command = COMMANDS.find((c) => c.command.split(' ')[0] === argv[0]);
+  let code;
+  try {
+    code = viaMain ? await cliMain(argv, io) : await command.run(args, io);
+  } catch (e) {
+    return { code: -1, hung: false, rssMB: 0, stdout: out.join(''), stderr: `internal error (thrown out of the command): ${String(e?.stack ?? e)}` };
+  }
+  return { code, hung: false, rssMB: 0, stdout: out.join(''), stderr: err.join('') };
+}
+
+/** Memory-backed when there is one: a trial writes and restores a file, which a loaded disk makes the slowest step. */
+const SCRATCH_ROOT = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+/** Scratch copies of fixtures shared by the trials of this process (restored after each trial), removed at exit. */
+const scratch = new Map();
+function scratchDir(tag, make) {
+  let dir = scratch.get(tag);
+  if (dir === undefined) {
+    dir = mkdtempSync(join(SCRATCH_ROOT, `sv-fuzz-${tag}-`));
+    try {
+      make(dir);
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+    scratch.set(tag, dir);
+  }
+  return dir;
+}
+/** Removes this process's scratch copies (also called on exit). */
+export function removeScratch() {
+  for (const dir of scratch.values()) rmSync(dir, { recursive: true, force: true });
+  scratch.clear();
+}
+process.on('exit', removeScratch);
+
+/**
+ * Fresh RocksDB databases written by Debian's ldb for the WAL class (made once per process): 60
+ * small puts, a value fragmented across 32 KiB blocks, 20 more puts, all still in the WAL (ldb
+ * load does not flush); and one with recyclable records (recycle_log_file_num=1).
+ */
+function ldbWalDatabase(kind) {
+  return scratchDir(`ldb-wal-${kind}`, (root) => {
+    const db = join(root, 'checkpoint_epoch_7');
+    const lines = (from, n) => Array.from({ length: n }, (_, i) => `k${String(from + i).padStart(4, '0')} ==> v${'x'.repeat((i * 7) % 40)}${from + i}`);
+    const load = (ls, create) => execFileSync('ldb', [`--db=${db}`, ...(create ? ['--create_if_missing'] : []), 'load'], { input: `${ls.join('\n')}\n`, stdio: ['pipe', 'pipe', 'pipe'] });
+    if (kind === 'classic') {
+      load([...lines(0, 60), `kbig ==> ${'ab'.repeat(40_000)}`], true);
+    } else {
+      // RocksDB writes recyclable records only with recycle_log_file_num > 0, which it keeps only
+      // with kSkipAnyCorruptedRecords; ldb opens the database with the OPTIONS file it finds.
+      load(['a ==> 1'], true);
+      const options = readdirSync(db).filter((n) => n.startsWith('OPTIONS-')).sort().pop();
+      const text = readFileSync(join(db, options), 'utf8');
+      writeFileSync(join(db, options), text.replace(/recycle_log_file_num=\d+/, 'recycle_log_file_num=1').replace(/wal_recovery_mode=\w+/, 'wal_recovery_mode=kSkipAnyCorruptedRecords'));
+    }
+    load(lines(60, 20), false);
+    rmSync(join(db, 'LOCK'), { force: true });
+  });
+}
+
+/** The digest of `tables` of a checkpoint through the library, with the warnings the source reported. */
+async function libDigest(cp, tables, walRecovery = 'tolerate-tail') {
+  const source = await lib.openCheckpoint([cp], { walRecovery });
+  try {
+    const { summary } = await lib.digestSource(source, { anchor: { epoch: 1n, cursor: { index: 0n }, maxChunkBytes: 0n, tables: tables.map((name, i) => ({ id: i, name })) } }); // ids as the CLI gives a sorted --tables list
+    return { digest: lib.formatDigest(summary.digest), warnings: source.warnings?.() ?? [] };
+  } finally {
+    await source.close().catch(() => undefined);
+  }
+}
+
+/** Undamaged digests, computed once per (checkpoint, tables). */
+const undamagedDigests = new Map();
+async function undamaged(cp, tables) {
+  const key = `${cp}\0${tables.join(',')}`;
+  if (!undamagedDigests.has(key)) undamagedDigests.set(key, (await libDigest(cp, tables)).digest);
+  return undamagedDigests.get(key);
+}
+
+/**
+ * Damages `file` of a checkpoint with `damage(bytes)` (or deletes it when damage returns null),
+ * runs `fn`, checks that the tool left the checkpoint byte-identical, then restores the file.
+ */
+async function withDamaged(cp, file, damage, fn) {
+  const path = join(cp, file);
+  const original = readFileSync(path);
+  const damaged = damage(Uint8Array.from(original));
+  if (damaged === null) rmSync(path);
+  else writeFileSync(path, damaged);
+  try {
+    const before = fingerprint(cp);
+    const r = await fn();
+    if (fingerprint(cp) !== before) return { outcome: 'wrong', detail: 'the checkpoint changed' };
+    return r;
+  } finally {
+    writeFileSync(path, original);
+  }
+}
+
+/** A checkpoint digest through the library, judged: the undamaged digest, an error, or the damage reported. */
+async function judgeLibDigest(cp, tables, walRecovery, expected, what) {
+  const r = await inProcess(() => libDigest(cp, tables, walRecovery), null);
+  if (r.outcome !== undefined) return r;
+  if (r.digest === expected) return { outcome: 'accepted' };
+  if (r.warnings.length > 0) {
+    if (walRecovery === 'absolute') return { outcome: 'wrong', detail: `${what}: --wal-recovery absolute dropped a tail` };
+    return { outcome: 'reported', detail: r.warnings.map((w) => w.code).join(',') };
+  }
+  return { outcome: 'wrong', detail: `${what}: digest ${r.digest}, undamaged ${expected}, nothing reported` };
+}
+
+/** Side-by-side renders: names must not change the line structure of any text output, nor pass a raw control character. */
+// eslint-disable-next-line no-control-regex
+const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+function judgeRender(what, evil, plain) {
+  if (RAW_CONTROL.test(evil)) return { outcome: 'wrong', detail: `${what}: raw control character in ${JSON.stringify(evil.slice(0, 300))}` };
+  if (evil.split('\n').length !== plain.split('\n').length) return { outcome: 'wrong', detail: `${what}: a name changed the lines: ${JSON.stringify(evil.slice(0, 300))}` };
+  return { outcome: 'accepted', detail: what };
+}
+
+/** The good report every reports trial starts from (one CLI digest run, in this process). */
+let goodReport;
+async function goodReportOnce() {
+  if (goodReport === undefined) {
+    const made = await runCommand(['digest', DUMP, '--tables', 'storage_pool_info,aggregate_blob_info', '--json', '--node', 'a', '--ranges', '4'], undefined, { viaMain: true });
+    if (made.code !== 0) throw new Error(`the good report: exit ${made.code} ${made.stderr}`);
+    goodReport = JSON.parse(made.stdout);
+  }
+  return goodReport;
+}
+
+/** A report without its node-local part: what compare may count as agreeing. */
+function comparable(report) {
+  const { node: _node, signature: _signature, warnings: _warnings, ...rest } = report;
+  return JSON.stringify(rest);
+}
+
+/** Digests of the undamaged golden files, computed once. */
+const goldenDigests = [];
+
+/** Every class: name, whether it spawns processes (slow: its subject is the process), and one trial from a seed. */
 export const CLASSES = {
-  /** Flipped bits in a chunked snapshot, fed in random pieces: rejected with a format code, or the same digest. */
+  /** Flipped bits in a golden snapshot (chunked or not), fed in random pieces: rejected with a format code, or the same digest. */
   'snapshot-bitflip': {
     cli: false,
     async trial(seed) {
       const rng = prng(seed);
-      const bytes = Uint8Array.from(goldenChunked);
+      const which = rng.int(GOLDEN.length);
+      goldenDigests[which] ??= (await lib.verifySnapshot(pieces(GOLDEN[which], prng(0)))).digest;
+      const bytes = Uint8Array.from(GOLDEN[which]);
       for (let i = 1 + rng.int(3); i > 0; i--) bytes[rng.int(bytes.length)] ^= 1 << rng.int(8);
-      const original = (await lib.verifySnapshot(pieces(goldenChunked, prng(0)))).digest;
       return inProcess(async () => {
         const s = await lib.verifySnapshot(pieces(bytes, rng));
-        return s.digest === original ? { outcome: 'accepted' } : { outcome: 'wrong', detail: 'a damaged snapshot verified with another digest' };
+        return s.digest === goldenDigests[which] ? { outcome: 'accepted' } : { outcome: 'wrong', detail: 'a damaged snapshot verified with another digest' };
       });
     },
   },
@@ -173,22 +337,169 @@ export const CLASSES = {
     },
   },
 
-  /** Names with control characters: the digest text has one line per table, no raw control character. */
+  /**
+   * Names with control characters, escape sequences, separators and bidi marks (tables, nodes, file
+   * names) in the text output of digest, compare, diff and restore: rendered beside the same
+   * output with plain names, the lines are the same and no raw control character passes.
+   * (inspect, verify, fetch, publish, prune, keygen: test/cli/hostile-names.test.ts, end to end.)
+   */
   'control-chars': {
     cli: false,
     async trial(seed) {
       const rng = prng(seed);
-      const evil = () => Array.from({ length: 1 + rng.int(20) }, () => (rng() < 0.4 ? String.fromCharCode(rng.pick([0, 7, 8, 10, 13, 27, 127, 0x85, 0x2028, 0x202e, 0x2066, 92])) : rng.pick(['a', ' ', 'epoch 42 digest ', '0', '['])))
-        .join('');
-      const tables = Array.from({ length: 1 + rng.int(4) }, (_, i) => ({ id: i, name: evil(), digest: '0'.repeat(16), entries: '1', bytes: '2' }));
-      const report = { formatVersion: 1, epoch: '42', digest: 'f'.repeat(16), entries: '3', cursor: { index: '0', eventIdHex: '' }, maxChunkBytes: '0', tables, chunks: [], node: { name: evil() } };
-      const text = render.renderDigest(report);
-      const lines = text.split('\n');
-      // eslint-disable-next-line no-control-regex
-      if (lines.length !== tables.length + 2 || /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text)) {
-        return { outcome: 'wrong', detail: JSON.stringify(text.slice(0, 200)) };
+      const evil = () =>
+        Array.from({ length: 1 + rng.int(20) }, () => (rng() < 0.4 ? String.fromCharCode(rng.pick([0, 7, 8, 9, 10, 13, 27, 127, 0x85, 0x9b, 0x2028, 0x2029, 0x202e, 0x2066, 0x200f, 92])) : rng.pick(['a', ' ', 'epoch 42 digest ', 'AGREE at epoch 42', '0', '[', '\u00e9'])))
+          .join('');
+      const n = 1 + rng.int(4);
+      const names = Array.from({ length: n }, (_, i) => `${evil()}${i}`);
+      const node = evil();
+      const path = evil();
+      const plainNames = names.map((_, i) => `t${i}`);
+      const which = rng.pick(['digest', 'compare', 'diff', 'restore']);
+      const mode = rng() < 0.5 ? 'database' : 'sst';
+      const render = async (tableNames, nodeName, file) => {
+        const tables = tableNames.map((name, i) => ({ id: i + 1, name, digest: '0'.repeat(16), entries: '1', bytes: '2' }));
+        const report = { schemaVersion: 1, formatVersion: 1, epoch: '42', digest: 'f'.repeat(16), entries: String(n), bytes: String(2 * n), cursor: { index: '0', eventIdHex: '' }, maxChunkBytes: '0', rangesPerTable: 0, tables, chunks: [{ index: 0, bytes: '9', digest: 'f'.repeat(16) }], node: { name: nodeName, source: file } };
+        if (which === 'digest') return renderers.digest.renderDigest(report);
+        if (which === 'compare') {
+          const other = { ...report, digest: 'e'.repeat(16), chunks: [{ index: 0, bytes: '9', digest: 'e'.repeat(16) }], node: { name: `${nodeName}2`, source: file } };
+          const third = { ...report, node: { name: `${nodeName}3`, source: file } };
+          const loaded = [report, other, third].map((r, i) => ({ file: `${file}${i}`, report: r }));
+          return renderers.compare.renderCompare(lib.compareReports(loaded, [{ file, kind: 'corrupt', code: 'BAD_REPORT', message: `${file} bad`, offset: 3 }]));
+        }
+        if (which === 'diff') {
+          const first = { table: tableNames[0], kind: 'changed', key: '6b31', keyBytes: 2, a: { hex: '0102', bytes: 2 }, b: { hex: '0103', bytes: 2 }, differsAt: 1 };
+          const result = { identical: false, tables: tableNames.map((name, i) => ({ name, presence: i === 1 ? 'a-only' : 'both', entriesA: '3', entriesB: '3', added: '0', removed: '0', changed: i === 0 ? '1' : '0' })), first, listed: [first, { ...first, kind: 'added', a: undefined, differsAt: undefined }], totalDifferences: '2', limit: 20 };
+          return renderers.diff.renderDiff(result, { a: { path: file, kind: 'snapshot', epoch: '42', tables: tableNames.join(',') }, b: { path: `${file}b`, kind: 'rocksdb', epoch: '43' } });
+        }
+        const anchor = { epoch: 42n, cursor: { index: 0n }, maxChunkBytes: 0n, tables: tableNames.map((name, i) => ({ id: i + 1, name })) };
+        const restored = { mode, dir: file, snapshot: { digest: 1n, entries: BigInt(n), anchor }, tables: tableNames.map((name, i) => ({ id: i + 1, name, columnFamilyId: i + 1, entries: 1, keyValueBytes: 2, files: [`00000${i}.sst`] })), files: [], bytes: 10 };
+        return renderers.restore.renderRestore(restored, undefined);
+      };
+      const evilText = await render(names, node, path);
+      const plainText = await render(plainNames, 'node', 'file');
+      return judgeRender(which, evilText, plainText);
+    },
+  },
+
+  /** A flipped bit in a fresh ldb-made WAL: an error, or the undamaged digest, or the damage reported (never with absolute). */
+  'wal-bitflip': {
+    cli: false,
+    async trial(seed) {
+      const rng = prng(seed);
+      const cp = join(ldbWalDatabase(rng.pick(['classic', 'recycle'])), 'checkpoint_epoch_7');
+      const tables = ['default'];
+      const expected = await undamaged(cp, tables);
+      const log = readdirSync(cp).filter((f) => f.endsWith('.log')).sort().pop();
+      const mode = rng() < 0.75 ? 'tolerate-tail' : 'absolute';
+      let what = '';
+      return withDamaged(
+        cp,
+        log,
+        (bytes) => {
+          // Headers are 7 (or 11) bytes: favour the record headers near the start and block starts.
+          for (let i = 1 + (rng() < 0.2 ? rng.int(3) : 0); i > 0; i--) {
+            const at = rng() < 0.5 ? rng.int(Math.min(bytes.length, 11 * 60)) : rng() < 0.5 ? Math.min(bytes.length - 1, 32768 * rng.int(Math.ceil(bytes.length / 32768)) + rng.int(11)) : rng.int(bytes.length);
+            const bit = rng.int(8);
+            bytes[at] ^= 1 << bit;
+            what += `byte ${at} bit ${bit}; `;
+          }
+          return bytes;
+        },
+        async () => {
+          if (rng() < 1 / 64) return judgeCli(await runCommand(['digest', cp, '--tables', 'default', '--json', '--epoch', '1', '--wal-recovery', mode], undefined, { viaMain: true }), expected, what);
+          return judgeLibDigest(cp, tables, mode, expected, `${mode} ${what}`);
+        },
+      );
+    },
+  },
+
+  /** A deleted, truncated, zeroed or bit-flipped table file (of any family, selected or not): an error (item 8: exit 3) or the undamaged digest. */
+  'unselected-damage': {
+    cli: false,
+    async trial(seed) {
+      const rng = prng(seed);
+      const fixture = rng.pick(['ldb-three-families', 'levels']);
+      const cp = join(scratchDir(`copy-${fixture}`, (d) => cpSync(join(FIXTURES, fixture), join(d, 'checkpoint_epoch_1'), { recursive: true })), 'checkpoint_epoch_1');
+      familiesOf[fixture] ??= (await (async () => {
+        const s = await lib.openCheckpoint([cp]);
+        try {
+          return (await s.listTables()).map((t) => t.name);
+        } finally {
+          await s.close();
+        }
+      })());
+      const tables = [rng.pick(familiesOf[fixture])];
+      const expected = await undamaged(cp, tables);
+      const victim = rng.pick(readdirSync(cp).filter((f) => f.endsWith('.sst') || (rng() < 0.1 && /^(MANIFEST|OPTIONS|CURRENT)/.test(f))));
+      const how = rng.pick(['delete', 'truncate', 'zero', 'flip', 'append']);
+      return withDamaged(
+        cp,
+        victim,
+        (bytes) => {
+          if (how === 'delete') return null;
+          if (how === 'truncate') return bytes.subarray(0, rng.int(bytes.length));
+          if (how === 'zero') return new Uint8Array(bytes.length);
+          if (how === 'append') return Buffer.concat([bytes, Buffer.from(rng.bytes(1 + rng.int(64)))]);
+          bytes[rng.int(bytes.length)] ^= 1 << rng.int(8);
+          return bytes;
+        },
+        async () => {
+          if (rng() < 1 / 64) return judgeCli(await runCommand(['digest', cp, '--tables', tables[0], '--json'], undefined, { viaMain: true }), expected, `${how} ${victim}`);
+          return judgeLibDigest(cp, tables, 'tolerate-tail', expected, `${how} ${victim}`);
+        },
+      );
+    },
+  },
+
+  /**
+   * Malformed, duplicated, self-contradictory or randomly mutated reports beside two good ones,
+   * through compare's own command code: never AGREE unless the reports say the same thing.
+   */
+  reports: {
+    cli: false,
+    async trial(seed) {
+      const rng = prng(seed);
+      const good = await goodReportOnce();
+      const dir = scratchDir('reports', () => undefined);
+      const kind = rng.pick(['empty-array', 'empty-object', 'not-report', 'duplicate-conflict', 'self-contradiction', 'duplicate-identical', 'text-mutation', 'text-mutation', 'field-mutation', 'field-mutation']);
+      const texts = [JSON.stringify(good), JSON.stringify({ ...good, node: { ...good.node, name: 'b' } })];
+      let equivalent = false; // may compare count the third input as agreeing?
+      if (kind === 'empty-array') texts.push('[]');
+      if (kind === 'empty-object') texts.push('{}');
+      if (kind === 'not-report') texts.push(JSON.stringify({ digest: good.digest, epoch: good.epoch }));
+      if (kind === 'duplicate-conflict') texts.push(JSON.stringify({ ...good, tables: good.tables.map((t, i) => (i === 0 ? { ...t, digest: '0'.repeat(16) } : t)) }));
+      if (kind === 'self-contradiction') texts.push(JSON.stringify({ ...good, node: { ...good.node, name: 'c' }, tables: good.tables.map((t, i) => (i === 0 ? { ...t, entries: String(BigInt(t.entries) + 1n) } : t)) }));
+      if (kind === 'duplicate-identical') texts.push(texts[0], texts[0]);
+      if (kind === 'text-mutation' || kind === 'field-mutation') {
+        const third = { ...good, node: { ...good.node, name: 'c' } };
+        let text;
+        if (kind === 'text-mutation') {
+          const b = Buffer.from(JSON.stringify(third, null, rng() < 0.5 ? 2 : 0));
+          const at = rng.int(b.length);
+          const op = rng.pick(['flip', 'delete', 'insert']);
+          text = op === 'flip' ? Buffer.concat([b.subarray(0, at), Buffer.from([b[at] ^ (1 << rng.int(7))]), b.subarray(at + 1)]).toString() : op === 'delete' ? Buffer.concat([b.subarray(0, at), b.subarray(at + 1 + rng.int(4))]).toString() : `${b.subarray(0, at)}${rng.pick(['0', '1', '"', ',', '}', ' ', 'a', '\\n', '-', '9'])}${b.subarray(at)}`;
+        } else {
+          text = JSON.stringify(mutateField(third, rng));
+        }
+        texts.push(text);
+        try {
+          equivalent = comparable(lib.validateReport(JSON.parse(text), 'x')) === comparable(good);
+        } catch {
+          equivalent = false;
+        }
       }
-      return { outcome: 'accepted' };
+      const files = texts.map((t, i) => {
+        const f = join(dir, `r${i}.json`);
+        writeFileSync(f, t);
+        return f;
+      });
+      const json = rng() < 0.3;
+      const r = await runCommand(['compare', ...files, ...(json ? ['--json'] : [])], { report: files, json }, { viaMain: rng() < 1 / 64 });
+      const bad = failureOf(r);
+      if (bad) return bad;
+      if (kind === 'duplicate-identical' || equivalent) return r.code === 0 ? { outcome: 'accepted', detail: kind } : r.code === 1 || r.code === 2 || r.code === 3 ? rejected(r) : { outcome: 'wrong', detail: `${kind}: exit ${r.code}` };
+      return r.code === 0 ? { outcome: 'wrong', detail: `${kind}: AGREE: ${texts[2]?.slice(0, 400)}` } : rejected(r);
     },
   },
 
@@ -281,29 +592,6 @@ export const CLASSES = {
     },
   },
 
-  /** A flipped bit in a real WAL: an error, or the undamaged digest, or the damage reported. */
-  'wal-bitflip': {
-    cli: true,
-    async trial(seed) {
-      const rng = prng(seed);
-      return inCopyOf('wal-only', async (cp) => {
-        const expected = JSON.parse(readFileSync(join(cp, 'expected.json'), 'utf8'));
-        const tables = Object.keys(expected.tables).join(',');
-        const base = await cli(['digest', cp, '--tables', tables, '--json']);
-        if (base.code !== 0) return failureOf(base) ?? rejected(base);
-        const log = readdirSync(cp).find((f) => f.endsWith('.log'));
-        const bytes = readFileSync(join(cp, log));
-        const at = rng() < 0.7 ? rng.int(Math.min(bytes.length, 7 * 50)) : rng.int(bytes.length); // headers are 7 bytes: favour the first records
-        bytes[at] ^= 1 << rng.int(8);
-        writeFileSync(join(cp, log), bytes);
-        const before = fingerprint(cp);
-        const r = await cli(['digest', cp, '--tables', tables, '--json']);
-        if (fingerprint(cp) !== before) return { outcome: 'wrong', detail: 'the checkpoint changed' };
-        return judgeDigest(r, JSON.parse(base.stdout).digest, `bit ${at}`);
-      });
-    },
-  },
-
   /** A FIFO or device where the tool reads: refused, never a hang. */
   'special-inputs': {
     cli: true,
@@ -321,57 +609,6 @@ export const CLASSES = {
     },
   },
 
-  /** A deleted, truncated or zeroed table file of an unselected family: an error (item 8: exit 3) or the undamaged digest. */
-  'unselected-damage': {
-    cli: true,
-    async trial(seed) {
-      const rng = prng(seed);
-      return inCopyOf('ldb-three-families', async (cp) => {
-        const listed = await cli(['digest', cp]);
-        const families = [...listed.stderr.matchAll(/^ {2}(\S+)\s+~/gm)].map((m) => m[1]);
-        const selected = families[0];
-        const base = await cli(['digest', cp, '--tables', selected, '--json']);
-        if (base.code !== 0) return failureOf(base) ?? rejected(base);
-        const ssts = readdirSync(cp).filter((f) => f.endsWith('.sst'));
-        const victim = join(cp, rng.pick(ssts));
-        const how = rng.pick(['delete', 'truncate', 'zero']);
-        if (how === 'delete') rmSync(victim);
-        else if (how === 'truncate') writeFileSync(victim, readFileSync(victim).subarray(0, rng.int(statSync(victim).size)));
-        else writeFileSync(victim, Buffer.alloc(statSync(victim).size));
-        const r = await cli(['digest', cp, '--tables', selected, '--json']);
-        return judgeDigest(r, JSON.parse(base.stdout).digest, how);
-      });
-    },
-  },
-
-  /** Malformed, duplicated or self-contradictory reports: compare never says AGREE about them. */
-  reports: {
-    cli: true,
-    async trial(seed) {
-      const rng = prng(seed);
-      return inScratch('reports', async (dir) => {
-        const good = JSON.parse((await cli(['digest', DUMP, '--tables', 'storage_pool_info,aggregate_blob_info', '--json', '--node', 'a'])).stdout);
-        const kind = rng.pick(['empty-array', 'empty-object', 'not-report', 'duplicate-conflict', 'self-contradiction', 'duplicate-identical']);
-        const reports = [good, { ...good, node: { ...good.node, name: 'b' } }];
-        if (kind === 'empty-array') reports.push([]);
-        if (kind === 'empty-object') reports.push({});
-        if (kind === 'not-report') reports.push({ digest: good.digest, epoch: good.epoch });
-        if (kind === 'duplicate-conflict') reports.push({ ...good, tables: good.tables.map((t, i) => (i === 0 ? { ...t, digest: '0'.repeat(16) } : t)) });
-        if (kind === 'self-contradiction') reports.push({ ...good, node: { ...good.node, name: 'c' }, tables: good.tables.map((t, i) => (i === 0 ? { ...t, entries: String(BigInt(t.entries) + 1n) } : t)) });
-        if (kind === 'duplicate-identical') reports.push(good, good);
-        const files = reports.map((r, i) => {
-          const f = join(dir, `r${i}.json`);
-          writeFileSync(f, JSON.stringify(r));
-          return f;
-        });
-        const r = await cli(['compare', ...files]);
-        const bad = failureOf(r);
-        if (bad) return bad;
-        if (kind === 'duplicate-identical') return r.code === 0 ? { outcome: 'accepted' } : { outcome: 'wrong', detail: `identical copies: exit ${r.code}` };
-        return r.code === 0 ? { outcome: 'wrong', detail: `${kind}: AGREE` } : rejected(r);
-      });
-    },
-  },
 };
 
 /** Runs `fn` on a scratch copy of a RocksDB fixture checkpoint (named checkpoint_epoch_1), then removes it. */
@@ -393,8 +630,41 @@ async function inScratch(tag, fn) {
   }
 }
 
+const familiesOf = {};
+
+/** Replaces one value somewhere in a report (a field, an array element) by another plausible one, or removes it. */
+function mutateField(report, rng) {
+  const copy = JSON.parse(JSON.stringify(report));
+  const paths = [];
+  const walk = (v, path) => {
+    if (path.length > 0) paths.push(path);
+    if (v !== null && typeof v === 'object') for (const k of Object.keys(v)) walk(v[k], [...path, k]);
+  };
+  walk(copy, []);
+  const path = rng.pick(paths);
+  let parent = copy;
+  for (const k of path.slice(0, -1)) parent = parent[k];
+  const last = path[path.length - 1];
+  const old = parent[last];
+  const replacement = rng.pick([
+    () => undefined,
+    () => null,
+    () => (typeof old === 'string' && /^[0-9a-f]+$/.test(old) ? old.slice(0, -1) + (old.endsWith('0') ? '1' : '0') : 'ffffffffffffffff'),
+    () => (typeof old === 'string' && /^\d+$/.test(old) ? String(BigInt(old) + BigInt(rng.pick([1, -1, 1000]))) : '1'),
+    () => (typeof old === 'number' ? old + rng.pick([1, -1]) : 7),
+    () => rng.pick(['', 'a', '18446744073709551616', '-1', '0x10', ' 1']),
+    () => [],
+    () => ({}),
+  ])();
+  if (replacement === undefined) {
+    if (Array.isArray(parent)) parent.splice(last, 1);
+    else delete parent[last];
+  } else parent[last] = replacement;
+  return copy;
+}
+
 /** exit 0 must mean the undamaged digest, or a digest with the damage reported in the report. */
-function judgeDigest(r, undamaged, what) {
+function judgeCli(r, undamaged, what) {
   const bad = failureOf(r);
   if (bad) return bad;
   if (r.code !== 0) return rejected(r);
@@ -427,11 +697,28 @@ export function tinyDisk() {
   };
 }
 
-/** Runs one trial and never throws: an exception of the harness itself counts as a crash. */
+/** An in-process trial longer than this is a hang; a process RSS above IN_PROCESS_RSS_LIMIT_MB after a trial is over memory. */
+export const IN_PROCESS_TIME_LIMIT_MS = 10_000;
+export const IN_PROCESS_RSS_LIMIT_MB = 1024;
+
+/**
+ * Runs one trial and never throws: an exception of the harness itself counts as a crash. An
+ * in-process trial that does not settle in time is a hang (its scratch copies are dropped, since
+ * it may still hold them); one after which this process holds more than the limit is over memory.
+ */
 export async function runTrial(name, seed, context = {}) {
+  const cls = CLASSES[name];
+  let timer;
   try {
-    return await CLASSES[name].trial(seed, context);
+    const run = cls.trial(seed, context);
+    const r = cls.cli ? await run : await Promise.race([run, new Promise((resolve) => (timer = setTimeout(() => resolve({ outcome: 'hang', detail: `no answer in ${IN_PROCESS_TIME_LIMIT_MS} ms` }), IN_PROCESS_TIME_LIMIT_MS)))]);
+    if (r.outcome === 'hang' && !cls.cli) scratch.clear();
+    const rssMB = process.memoryUsage.rss() / 2 ** 20;
+    if (!cls.cli && rssMB > IN_PROCESS_RSS_LIMIT_MB) return { outcome: 'over-memory', detail: `${rssMB.toFixed(0)} MB after the trial` };
+    return r;
   } catch (e) {
     return { outcome: 'crash', detail: `harness: ${String(e?.stack ?? e).slice(0, 300)}` };
+  } finally {
+    clearTimeout(timer);
   }
 }

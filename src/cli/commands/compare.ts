@@ -210,9 +210,9 @@ async function loadFromRepository(args: CompareArgs, epoch: string | undefined, 
   try {
     const minReports = quorum?.kind === 'count' ? quorum.count : 2;
     const r = await loadRepositoryReports(store, { ...(epoch !== undefined ? { epoch } : {}), minReports });
-    if (r.garbage.length > 0) io.stderr(`snapshot-verify: ignored ${r.garbage.length} object(s) the repository layout does not define: ${r.garbage.slice(0, 5).map((k) => store.where(k)).join(', ')}${r.garbage.length > 5 ? ', …' : ''}\n`);
+    if (r.garbage.length > 0) io.stderr(`snapshot-verify: ignored ${r.garbage.length} object(s) the repository layout does not define: ${r.garbage.slice(0, 5).map((k) => escapeText(store.where(k))).join(', ')}${r.garbage.length > 5 ? ', …' : ''}\n`);
     if (r.epoch === undefined) throw new SnapshotError('NOT_FOUND', `no epoch holds ${minReports} or more reports`, { file: store.url });
-    if (epoch === undefined) io.stderr(`snapshot-verify: comparing epoch ${r.epoch} (${r.reports.length + r.failures.length} report(s) in ${store.url})\n`);
+    if (epoch === undefined) io.stderr(`snapshot-verify: comparing epoch ${r.epoch} (${r.reports.length + r.failures.length} report(s) in ${escapeText(store.url)})\n`);
     return r;
   } finally {
     store.close();

@@ -15,6 +15,7 @@ import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { loadMergeOperators, mergeOperatorOption } from '../merge-operators.js';
 import { renderDiff, type DiffInput, type DiffRenderOptions } from '../render/diff.js';
+import { escapeText } from '../render/escape.js';
 
 interface DiffArgs {
   a: string;
@@ -122,8 +123,8 @@ async function listTables(args: DiffArgs, a: Source, b: Source, io: CliIo): Prom
     [
       'snapshot-verify: diff of two checkpoints needs the tables to compare: --tables a,b,c or --anchor FILE',
       '(a checkpoint also holds node-local tables that differ between honest nodes).',
-      `  ${args.a}: ${na.join(', ') || 'no tables'}`,
-      `  ${args.b}: ${nb.join(', ') || 'no tables'}`,
+      `  ${escapeText(args.a)}: ${na.map(escapeText).join(', ') || 'no tables'}`,
+      `  ${escapeText(args.b)}: ${nb.map(escapeText).join(', ') || 'no tables'}`,
       '',
     ].join('\n'),
   );

@@ -7,6 +7,7 @@ import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { parseU64 } from '../parse.js';
 import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { escapeText } from '../render/escape.js';
 
 interface FetchArgs extends RepositoryArgs {
   url: string;
@@ -47,7 +48,7 @@ export const fetchCommand = defineCommand<FetchArgs>({
       store = await openRepository(args.url, args);
       const r = await fetchSnapshot(store, { epoch, node: args.node, out: args.out, concurrency: args.parallel, ...(args['anchor-id'] !== undefined ? { anchorId: args['anchor-id'] } : {}) });
       const summary = { out: r.out, report: r.reportUrl, digest: r.report.digest, chunks: r.files.length, downloaded: r.downloaded, reused: r.reused, refetched: r.refetched, bytesDownloaded: r.bytesDownloaded };
-      io.stdout(args.json ? `${JSON.stringify({ fetched: summary }, null, 2)}\n` : `${r.report.digest}  ${r.out}  (node ${r.report.node.name}, epoch ${r.report.epoch}, ${r.files.length} chunk(s): ${r.downloaded} downloaded, ${r.reused} already verified, ${r.refetched} re-fetched)\n`);
+      io.stdout(args.json ? `${JSON.stringify({ fetched: summary }, null, 2)}\n` : `${r.report.digest}  ${escapeText(r.out)}  (node ${escapeText(r.report.node.name)}, epoch ${r.report.epoch}, ${r.files.length} chunk(s): ${r.downloaded} downloaded, ${r.reused} already verified, ${r.refetched} re-fetched)\n`);
       return ExitCode.OK;
     } catch (e) {
       return reportError(e, io, args.json);

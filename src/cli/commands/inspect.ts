@@ -55,7 +55,7 @@ async function inspectWalrus(file: string, json: boolean, io: CliIo): Promise<nu
   const { loadWalrusSchemas } = await import('../../presets/walrus/schema.js');
   const summary = await verifyWalrusSnapshot(file);
   const view = walrusView(summary, (await loadWalrusSchemas()).toBase58, { files: [file] });
-  io.stdout(json ? `${JSON.stringify(view, null, 2)}\n` : `snapshot ${file} (verified: framing, order, counts, every value's BCS)\n${renderWalrus(view)}`);
+  io.stdout(json ? `${JSON.stringify(view, null, 2)}\n` : `snapshot ${escapeText(file)} (verified: framing, order, counts, every value's BCS)\n${renderWalrus(view)}`);
   return ExitCode.OK;
 }
 

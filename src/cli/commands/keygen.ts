@@ -8,6 +8,7 @@ import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { readSmallFile } from '../trust-input.js';
+import { escapeText } from '../render/escape.js';
 
 interface KeygenArgs {
   out: string;
@@ -49,7 +50,7 @@ export const keygenCommand = defineCommand<KeygenArgs>({
       io.stdout(
         args.json
           ? `${JSON.stringify({ privateKey: args.out, publicKeyFile: pub, publicKey: pair.publicKey, fingerprint: fp }, null, 2)}\n`
-          : `wrote ${args.out} (private, mode 0600) and ${pub}\npublic key ${pair.publicKey}\nfingerprint ${fp}\n`,
+          : `wrote ${escapeText(args.out)} (private, mode 0600) and ${escapeText(pub)}\npublic key ${pair.publicKey}\nfingerprint ${fp}\n`,
       );
       return ExitCode.OK;
     } catch (e) {

@@ -5,6 +5,7 @@ import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { escapeText } from '../render/escape.js';
 
 interface PruneArgs extends RepositoryArgs {
   url: string;
@@ -37,7 +38,7 @@ export const pruneCommand = defineCommand<PruneArgs>({
         if (r.pruned.length === 0) lines.push('nothing to delete');
         if (r.garbage.length > 0) lines.push(`not epochs, left alone: ${r.garbage.join(', ')}`);
         if (r.dryRun && r.pruned.length > 0) lines.push('dry run: nothing deleted; run again with --yes to delete');
-        io.stdout(`${lines.join('\n')}\n`);
+        io.stdout(`${lines.map(escapeText).join('\n')}\n`); // object keys are the repository's: escaped
       }
       return ExitCode.OK;
     } catch (e) {

@@ -11,6 +11,7 @@ import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
 import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { escapeText } from '../render/escape.js';
 
 interface PublishArgs extends RepositoryArgs {
   url: string;
@@ -69,7 +70,7 @@ export function printPublished(r: PublishResult, json: boolean, io: CliIo): void
     return;
   }
   const chunks = r.chunksCreated + r.chunksExisting === 0 ? 'no chunks' : `${r.chunksCreated} chunk(s) uploaded (${r.bytesUploaded} bytes), ${r.chunksExisting} already there`;
-  io.stderr(`published ${r.reportUrl}: report ${r.report === 'created' ? 'written' : 'already published for this snapshot (kept)'}; ${chunks}\n`);
+  io.stderr(`published ${escapeText(r.reportUrl)}: report ${r.report === 'created' ? 'written' : 'already published for this snapshot (kept)'}; ${chunks}\n`);
 }
 
 async function readReportFile(file: string): Promise<{ report: DigestReport; bytes: Uint8Array }> {

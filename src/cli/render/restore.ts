@@ -3,6 +3,7 @@ import { toHex } from '../../format/bytes.js';
 import type { SnapshotSummary } from '../../format/encoder.js';
 import type { RestoreReport } from '../../restore/restore.js';
 import { count } from './digest.js';
+import { escapeText } from './escape.js';
 
 /** The `digest` command line that reproduces the snapshot digest from the restored database. */
 export function digestCommandFor(r: RestoreReport): string {
@@ -33,7 +34,11 @@ export function restoreJson(r: RestoreReport, summary: SnapshotSummary | undefin
   };
 }
 
-/** Human output of `restore`: one summary line, a line per table, then how to check or ingest. */
+/**
+ * Human output of `restore`: one summary line, a line per table, then how to check or ingest.
+ * The directory and table names come from the user and the snapshot: each line is escaped, so
+ * that a name can neither forge a line nor hide part of one (`--json` carries them as they are).
+ */
 export function renderRestore(r: RestoreReport, summary: SnapshotSummary | undefined): string {
   const digests = tableDigests(summary);
   const what = r.mode === 'database' ? 'RocksDB database' : 'SST files for IngestExternalFile';
@@ -51,5 +56,5 @@ export function renderRestore(r: RestoreReport, summary: SnapshotSummary | undef
       for (const f of t.files) lines.push(`ingest ${t.name}: ldb --db=DB --column_family=${t.name} ingest_extern_sst ${r.dir}/${f}`);
     }
   }
-  return `${lines.join('\n')}\n`;
+  return `${lines.map(escapeText).join('\n')}\n`;
 }
