@@ -48,8 +48,8 @@ export async function runRepositoryBench() {
     const s3 = await import('@aws-sdk/client-s3');
     // A client configured as the store configures its own: plain uploads and downloads of the same objects.
     const client = new s3.S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    const results = { publish: [], upload: [], fetch: [], download: [] };
-    const cpu = { publish: [], upload: [], fetch: [], download: [] };
+    const results = { publish: [], upload: [], fetch: [], fetchInline: [], download: [] };
+    const cpu = { publish: [], upload: [], fetch: [], fetchInline: [], download: [] };
     const timed = async (what, fn) => {
       const c = process.cpuUsage();
       const t0 = performance.now();
@@ -78,6 +78,10 @@ export async function runRepositoryBench() {
       // Fetch: download, verify each chunk on arrival and the whole in order, place atomically.
       const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL }));
       if (r.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
+      // The same fetch with the in-order decode on the main thread (before issue 11's worker), for comparison.
+      const ri = await timed('fetchInline', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `outi${run}`), concurrency: PARALLEL, verifyInWorker: false }));
+      if (ri.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
+      await rm(join(work, `outi${run}`), { recursive: true });
       st.close();
       await rm(dl, { recursive: true });
       await rm(join(work, `out${run}`), { recursive: true });
@@ -143,9 +147,10 @@ export function repositorySection(r) {
     row('plain upload (PutObject of each chunk file)', 'upload'),
     row('publish (every chunk checked against the report, HEAD + write-once PUT, report last)', 'publish'),
     row('plain download (GetObject of each chunk into a file)', 'download'),
-    row('fetch (each chunk checked on arrival, fsynced, the whole decoded in order, placed by rename)', 'fetch'),
+    row('fetch (each chunk checked on arrival, fsynced, the whole decoded in order on a worker thread, placed by rename)', 'fetch'),
+    row('fetch, the in-order decode on the main thread instead (verifyInWorker: false)', 'fetchInline'),
     '',
-    `Publish runs at **${ratio('publish', 'upload')}×** the speed of the plain upload; fetch + verify at **${ratio('fetch', 'download')}×** the plain download (target ≥ 0.8× each).`,
+    `Publish runs at **${ratio('publish', 'upload')}×** the speed of the plain upload; fetch + verify at **${ratio('fetch', 'download')}×** the plain download (target ≥ 0.8× each); with the decode on the main thread ${ratio('fetchInline', 'download')}×.`,
     '',
     NOTE,
     END,

@@ -64,7 +64,7 @@ export const fetchCommand = defineCommand<FetchArgs>({
           ...(args.node !== undefined ? { node: args.node } : {}),
           ...(check !== undefined ? { certified: check.statement } : {}),
           ...(args['anchor-id'] !== undefined && check === undefined ? { anchorId: args['anchor-id'] } : {}),
-          onFallback: (node, e) => io.stderr(`snapshot-verify: ${escapeText(`${e.describe()}`)}\nsnapshot-verify: node ${escapeText(JSON.stringify(node))} failed; trying the next certified node\n`),
+          onFallback: (_node, e) => io.stderr(`snapshot-verify: ${escapeText(e.describe())}; trying another certified node\n`),
         });
         const summary = {
           out: r.out,
