@@ -15,6 +15,8 @@ import { verifyChunkFiles } from './verify-in-order.js';
 export const FETCH_CONCURRENCY = 4;
 /** Downloads of one chunk before it is named corrupt: the first and one re-fetch. */
 export const FETCH_ATTEMPTS = 2;
+/** Chunk files fsynced at once before the rename: the writeback of all of them overlaps. */
+const SYNC_CONCURRENCY = 8;
 /** The base name of the chunk files in the output directory: snapshot.000000, snapshot.000001, … */
 export const SNAPSHOT_BASE = 'snapshot';
 
@@ -221,6 +223,14 @@ async function fetchReported(store: ObjectStore, stored: StoredReport, options: 
       throw new SnapshotError('CHECKSUM_MISMATCH', `table ${t.name}: the snapshot holds ${got === undefined ? 'no such table' : `${got.entries} entries, digest ${formatDigest(got.digest)}`}, the report says ${t.entries} entries, digest ${t.digest}`, { file: store.where(stored.key) });
     }
   });
+  await forEachLimited(expected.keys(), SYNC_CONCURRENCY, async (i) => {
+    const h = await open(chunkFileName(base, i), 'r+');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  });
   await syncDirectory(staging);
   await rename(staging, out);
   await syncDirectory(dirname(out));
@@ -306,7 +316,8 @@ async function downloadChunk(store: ObjectStore, key: string, part: string, expe
     }
     const problem = chunkProblem(check, expected);
     if (problem !== undefined) return problem;
-    await h.sync();
+    // No fsync here: a chunk kept after a crash is re-hashed before use, never trusted; the
+    // chunks are made durable together before the staging directory is renamed into place.
     await h.close();
     h = undefined;
     return position;
