@@ -27,10 +27,7 @@ export const certifyCommand = defineCommand<CertifyArgs>({
     )
       .demandOption('trust')
       .epilogue(
-        'The reports are read and compared as compare URL --trust reads them; when a quorum of trusted weight signed one content, its\n' +
-          'certificate (compare --certificate) is written to v1/epochs/<epoch>/certificates/<anchor-id>.json (spec/REPOSITORY.md). Written\n' +
-          'once: the identical certificate already there is fine (exit as compare), a different one is CONFLICT (exit 1). No quorum: nothing\n' +
-          'is written, exit 2 unless compare found worse. fetch --certificate-from-repo uses it.\n',
+        'The reports are read and compared as compare URL --trust reads them; when a quorum of trusted weight signed one content, its certificate (compare --certificate) is written to v1/epochs/<epoch>/certificates/<anchor-id>.json (spec/REPOSITORY.md). Written once: the identical certificate already there is fine (exit as compare), a different one is CONFLICT (exit 1). No quorum: nothing is written, exit 2 unless compare found worse. fetch --certificate-from-repo uses it.\n',
       ) as unknown as Argv<CertifyArgs>,
   run: (args, io) => compareCommand.run({ ...args, report: [args.url], 'publish-certificate': true }, io),
 });

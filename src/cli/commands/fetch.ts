@@ -33,9 +33,7 @@ export const fetchCommand = defineCommand<FetchArgs>({
         .option('parallel', { type: 'number', default: 4, describe: 'chunks downloaded at once' }),
       'fetch the snapshot this quorum certificate certifies (compare --certificate), checked with --trust first: from any node whose report attests exactly the certified content, the next one if its chunks are missing or stay corrupt',
     ).epilogue(
-      'Each chunk is checked on arrival against the report (size, trailer, digest, chain link) and downloaded once more if damaged; then named\n' +
-        '(node, chunk index, key). An interrupted fetch, run again with the same --out, keeps the chunks it verified. With a certificate the\n' +
-        'result must have the certified digest (NOT_CERTIFIED, exit 1); a certificate without a trusted quorum is NO_QUORUM or BAD_CERTIFICATE (exit 3).\n',
+      'Each chunk is checked on arrival against the report (size, trailer, digest, chain link) and downloaded once more if damaged; then named (node, chunk index, key). An interrupted fetch, run again with the same --out, keeps the chunks it verified. With a certificate the result must have the certified digest (NOT_CERTIFIED, exit 1); a certificate without a trusted quorum is NO_QUORUM or BAD_CERTIFICATE (exit 3).\n',
     ) as unknown as Argv<FetchArgs>,
   run: (args, io) =>
     withRepository(
