@@ -2,24 +2,34 @@ import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHa
 import { basename, dirname, join } from 'node:path';
 import { formatDigest, loadHasher } from '../format/digest.js';
 import { SnapshotError } from '../format/errors.js';
-import { verifySnapshot } from '../format/reader.js';
 import { chunkFileName, syncDirectory } from '../format/sinks.js';
+import { attestedContentKey, statementOf, type Statement } from '../report/identity/statement.js';
 import type { DigestReport } from '../report/schema.js';
 import { ChunkCheck, chunkProblem, checkFileRange, expectedChunks, type ExpectedChunk } from './chunks.js';
-import { chunkKey, encodeNodeName, epochPrefix, parseKey, reportKey, REPORT_NAME } from './layout.js';
+import { anchorId, chunkKey, encodeNodeName, epochPrefix, parseKey, reportKey, REPORT_NAME } from './layout.js';
 import { readStoredReport, scanRepository, type StoredReport } from './reports.js';
 import { forEachLimited, type ObjectStore } from './store.js';
+import { verifyChunkFiles } from './verify-in-order.js';
 
 /** Chunks downloaded at once. Defaults to 4. */
 export const FETCH_CONCURRENCY = 4;
 /** Downloads of one chunk before it is named corrupt: the first and one re-fetch. */
 export const FETCH_ATTEMPTS = 2;
+/** Chunk files fsynced at once before the rename: the writeback of all of them overlaps. */
+const SYNC_CONCURRENCY = 8;
 /** The base name of the chunk files in the output directory: snapshot.000000, snapshot.000001, … */
 export const SNAPSHOT_BASE = 'snapshot';
 
 export type FetchOptions = Readonly<{
   epoch: string;
-  node: string;
+  /** Whose snapshot; with `certified`, the node tried first. */
+  node?: string;
+  /**
+   * The content a checked quorum certificate certifies (CertificateCheck.statement): fetch from a
+   * node whose report attests exactly this content, falling back to the next such node when one's
+   * chunks are missing or stay corrupt; the result must have the certified digest.
+   */
+  certified?: Statement;
   /** Which anchor, when the node published several for the epoch. */
   anchorId?: string;
   /** The directory to create: report.json and the chunk files, placed atomically (renamed) when all verified. */
@@ -28,6 +38,10 @@ export type FetchOptions = Readonly<{
   attempts?: number;
   /** Called as each chunk is settled (tests and progress). */
   onChunk?: (index: number, outcome: 'reused' | 'downloaded') => void;
+  /** Called when a certified node's snapshot could not be fetched and another certified node is tried next. */
+  onFallback?: (node: string, error: SnapshotError) => void;
+  /** Decode on a worker thread (when built). Defaults to true. */
+  verifyInWorker?: boolean;
 }>;
 
 export interface FetchResult {
@@ -41,6 +55,8 @@ export interface FetchResult {
   /** Downloads repeated because a chunk arrived damaged or the transfer failed. */
   readonly refetched: number;
   readonly bytesDownloaded: number;
+  /** With a certificate: the certified nodes tried before this one, and why each failed. */
+  readonly fallbacks: readonly { readonly node: string; readonly code: string; readonly message: string }[];
 }
 
 /**
@@ -54,12 +70,66 @@ export interface FetchResult {
  */
 export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): Promise<FetchResult> {
   await loadHasher();
+  if (await stat(options.out).then(() => true, () => false)) throw new SnapshotError('INVALID_ARGUMENT', `--out ${options.out} already exists; fetch creates it`);
+  if (options.certified === undefined) {
+    if (options.node === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'give --node NAME, or a certificate');
+    return fetchReported(store, await findReport(store, options.epoch, options.node, options.anchorId), options, []);
+  }
+  const certified = options.certified;
+  if (certified.epoch !== options.epoch) throw new SnapshotError('INVALID_ARGUMENT', `the certificate certifies epoch ${certified.epoch}, not ${options.epoch}`);
+  const fallbacks: { node: string; code: string; message: string }[] = [];
+  let last: SnapshotError | undefined;
+  for await (const stored of certifiedReports(store, certified, options.node)) {
+    // Said only once there is another node to try; the last failure is the error itself.
+    if (last !== undefined) options.onFallback?.(fallbacks[fallbacks.length - 1]!.node, last);
+    try {
+      return await fetchReported(store, stored, options, fallbacks);
+    } catch (e) {
+      if (!(e instanceof SnapshotError) || !CHUNK_UNAVAILABLE.has(e)) throw e;
+      last = e;
+      fallbacks.push({ node: stored.report.node.name, code: e.code, message: e.message });
+    }
+  }
+  if (last !== undefined) throw new SnapshotError(last.code, `no certified node's snapshot could be fetched (${fallbacks.length} tried); the last: ${last.message}`, { ...(last.file !== undefined ? { file: last.file } : {}), cause: last });
+  throw new SnapshotError('NOT_FOUND', `no report in the repository attests the certified snapshot (epoch ${certified.epoch}, digest ${certified.digest}, anchor ${anchorId(certified)})`, { file: store.where(`${epochPrefix(certified.epoch)}${anchorId(certified)}/`) });
+}
+
+/**
+ * The reports of the certificate's epoch and anchor that attest exactly the certified content
+ * (digest, tables, chunks, ranges: the statement's attested bytes), read one at a time, `preferred`
+ * first, then by key. Reports that are corrupt or attest something else are skipped.
+ */
+async function* certifiedReports(store: ObjectStore, certified: Statement, preferred: string | undefined): AsyncGenerator<StoredReport> {
+  const anchor = anchorId(certified);
+  const want = attestedContentKey(certified);
+  const keys = (await scanRepository(store, `${epochPrefix(certified.epoch)}${anchor}/`)).epochs.get(certified.epoch)?.reports ?? [];
+  keys.sort();
+  if (preferred !== undefined) {
+    const first = reportKey(certified.epoch, anchor, preferred);
+    const at = keys.indexOf(first);
+    if (at < 0) throw new SnapshotError('NOT_FOUND', `no report of node ${JSON.stringify(preferred)} for the certified anchor`, { file: store.where(first) });
+    keys.unshift(...keys.splice(at, 1));
+  }
+  for (const key of keys) {
+    const stored = await readStoredReport(store, key).catch(() => undefined);
+    if (stored === undefined) continue;
+    if (attestedContentKey(statementOf(stored.report, certified.publicKey)) !== want) {
+      if (preferred !== undefined && key === keys[0]) throw new SnapshotError('NOT_CERTIFIED', `node ${JSON.stringify(preferred)} published another snapshot (digest ${stored.report.digest}) than the certified one (${certified.digest})`, { file: store.where(key) });
+      continue;
+    }
+    yield stored;
+  }
+}
+
+/** Errors that name a chunk a node's repository copy cannot deliver: another certified node may. */
+const CHUNK_UNAVAILABLE = new WeakSet<SnapshotError>();
+
+/** Fetches the snapshot of one report (see fetchSnapshot). */
+async function fetchReported(store: ObjectStore, stored: StoredReport, options: FetchOptions, fallbacks: FetchResult['fallbacks']): Promise<FetchResult> {
   const { out } = options;
-  if (await stat(out).then(() => true, () => false)) throw new SnapshotError('INVALID_ARGUMENT', `--out ${out} already exists; fetch creates it`);
-  const stored = await findReport(store, options);
   const { report } = stored;
   const staging = join(dirname(out), `.${basename(out)}.fetching`);
-  await prepareStaging(staging, stored.bytes);
+  await prepareStaging(staging, stored.bytes, report);
   const base = join(staging, SNAPSHOT_BASE);
   const expected = expectedChunks(report);
   const eventIdBytes = report.cursor.eventIdHex.length / 2;
@@ -123,29 +193,20 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
       await getChunk(i);
       placed[i]!.resolve();
     } catch (e) {
+      if (e instanceof SnapshotError && e !== STOPPED) CHUNK_UNAVAILABLE.add(e);
       placed[i]!.reject(e);
       throw e;
     }
   }).finally(() => {
     for (const p of placed) p.reject(STOPPED);
   });
-  const inOrder = async function* (): AsyncGenerator<Uint8Array> {
+  const inOrder = async function* (): AsyncGenerator<string> {
     for (let i = 0; i < expected.length; i++) {
       await placed[i]!.promise;
-      const h = await open(chunkFileName(base, i), 'r');
-      try {
-        for (;;) {
-          const buffer = new Uint8Array(1 << 20);
-          const { bytesRead } = await h.read(buffer, 0, buffer.length, null);
-          if (bytesRead === 0) break;
-          yield buffer.subarray(0, bytesRead);
-        }
-      } finally {
-        await h.close();
-      }
+      yield chunkFileName(base, i);
     }
   };
-  const verifying = verifySnapshot(inOrder()).catch((e: unknown) => {
+  const verifying = verifyChunkFiles(inOrder(), { inWorker: options.verifyInWorker ?? true }).catch((e: unknown) => {
     stopped = true;
     throw e === STOPPED ? e : locateInChunks(e, expected, name, (i) => store.where(keyOf(i)));
   });
@@ -155,6 +216,9 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
   if (v.status === 'rejected') throw v.reason;
   if (d.status === 'rejected') throw d.reason;
   const summary = v.value;
+  if (options.certified !== undefined && formatDigest(summary.digest) !== options.certified.digest) {
+    throw new SnapshotError('NOT_CERTIFIED', `the fetched snapshot's digest ${formatDigest(summary.digest)} is not the certified ${options.certified.digest}`, { file: store.where(stored.key) });
+  }
   if (formatDigest(summary.digest) !== report.digest) {
     throw new SnapshotError('CHECKSUM_MISMATCH', `the fetched snapshot's digest ${formatDigest(summary.digest)} is not the report's ${report.digest}`, { file: stored.key });
   }
@@ -162,6 +226,17 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
     const got = summary.tables[i];
     if (got === undefined || formatDigest(got.digest) !== t.digest || String(got.entries) !== t.entries) {
       throw new SnapshotError('CHECKSUM_MISMATCH', `table ${t.name}: the snapshot holds ${got === undefined ? 'no such table' : `${got.entries} entries, digest ${formatDigest(got.digest)}`}, the report says ${t.entries} entries, digest ${t.digest}`, { file: store.where(stored.key) });
+    }
+  });
+  await forEachLimited(expected.keys(), SYNC_CONCURRENCY, async (i) => {
+    const file = chunkFileName(base, i);
+    const h = await open(file, 'r+');
+    try {
+      await h.sync().catch((e: unknown) => {
+        throw writeError(file, e);
+      });
+    } finally {
+      await h.close();
     }
   });
   await syncDirectory(staging);
@@ -176,44 +251,59 @@ export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): 
     downloaded,
     refetched,
     bytesDownloaded,
+    fallbacks,
   };
 }
 
 /** The node's report for the epoch: under the given anchor id, or the only anchor holding one. */
-async function findReport(store: ObjectStore, options: FetchOptions): Promise<StoredReport> {
-  const node = encodeNodeName(options.node);
+async function findReport(store: ObjectStore, epoch: string, name: string, anchorId: string | undefined): Promise<StoredReport> {
+  const node = encodeNodeName(name);
   const anchors: string[] = [];
-  if (options.anchorId !== undefined) anchors.push(options.anchorId);
+  if (anchorId !== undefined) anchors.push(anchorId);
   else {
-    const keys = (await scanRepository(store, epochPrefix(options.epoch))).epochs.get(options.epoch);
+    const keys = (await scanRepository(store, epochPrefix(epoch))).epochs.get(epoch);
     for (const key of keys?.reports ?? []) {
       const parsed = parseKey(key);
-      if (parsed?.node === node) anchors.push(parsed.anchorId);
+      if (parsed?.kind === 'report' && parsed.node === node) anchors.push(parsed.anchorId);
     }
   }
   const found: StoredReport[] = [];
   for (const a of anchors) {
-    const r = await readStoredReport(store, reportKey(options.epoch, a, options.node));
+    const r = await readStoredReport(store, reportKey(epoch, a, name));
     if (r !== undefined) found.push(r);
   }
-  if (found.length === 0) throw new SnapshotError('NOT_FOUND', `no report of node ${JSON.stringify(options.node)} for epoch ${options.epoch}${options.anchorId !== undefined ? ` and anchor ${options.anchorId}` : ''}`, { file: store.where(epochPrefix(options.epoch)) });
+  if (found.length === 0) throw new SnapshotError('NOT_FOUND', `no report of node ${JSON.stringify(name)} for epoch ${epoch}${anchorId !== undefined ? ` and anchor ${anchorId}` : ''}`, { file: store.where(epochPrefix(epoch)) });
   if (found.length > 1) {
-    throw new SnapshotError('INVALID_ARGUMENT', `node ${JSON.stringify(options.node)} published epoch ${options.epoch} under ${found.length} anchors; choose one with --anchor-id: ${found.map((r) => r.key.split('/')[3]).join(', ')}`);
+    throw new SnapshotError('INVALID_ARGUMENT', `node ${JSON.stringify(name)} published epoch ${epoch} under ${found.length} anchors; choose one with --anchor-id: ${found.map((r) => r.key.split('/')[3]).join(', ')}`);
   }
   const r = found[0]!;
   if (r.report.chunks.length > 0 && r.report.chunks.some((c) => !Number.isSafeInteger(c.bytes))) throw new SnapshotError('BAD_REPORT', 'chunk sizes beyond 2^53', { file: store.where(r.key) });
   return r;
 }
 
-/** Creates the staging directory, or resumes it if it holds the same report; a stale one is emptied. */
-async function prepareStaging(staging: string, reportBytes: Uint8Array): Promise<void> {
+/**
+ * Creates the staging directory, or resumes it when it holds a report of the same snapshot (the
+ * same chunks: the same report, or another certified node's after a fallback); a stale one is
+ * emptied. Chunks kept are re-hashed before use, never trusted.
+ */
+async function prepareStaging(staging: string, reportBytes: Uint8Array, report: DigestReport): Promise<void> {
   const previous = await readFile(join(staging, REPORT_NAME)).catch(() => undefined);
-  if (previous === undefined || !Buffer.from(reportBytes).equals(previous)) {
+  if (previous !== undefined && Buffer.from(reportBytes).equals(previous)) return;
+  if (previous === undefined || !sameChunks(previous, report)) {
     await rm(staging, { recursive: true, force: true });
     await mkdir(staging, { recursive: true });
-    await writeFile(join(staging, REPORT_NAME), reportBytes).catch((e: unknown) => {
-      throw writeError(join(staging, REPORT_NAME), e);
-    });
+  }
+  await writeFile(join(staging, REPORT_NAME), reportBytes).catch((e: unknown) => {
+    throw writeError(join(staging, REPORT_NAME), e);
+  });
+}
+
+function sameChunks(previousBytes: Uint8Array, report: DigestReport): boolean {
+  try {
+    const p = JSON.parse(new TextDecoder().decode(previousBytes)) as Partial<DigestReport>;
+    return p.cursor?.eventIdHex === report.cursor.eventIdHex && JSON.stringify(p.chunks) === JSON.stringify(report.chunks);
+  } catch {
+    return false;
   }
 }
 
@@ -248,9 +338,8 @@ async function downloadChunk(store: ObjectStore, key: string, part: string, expe
     }
     const problem = chunkProblem(check, expected);
     if (problem !== undefined) return problem;
-    await h.sync().catch((e: unknown) => {
-      throw writeError(part, e);
-    });
+    // No fsync here: a chunk kept after a crash is re-hashed before use, never trusted; the
+    // chunks are made durable together before the staging directory is renamed into place.
     await h.close();
     h = undefined;
     return position;

@@ -62,6 +62,14 @@ export function chunkKey(epoch: string, anchor: string, node: string, index: num
   return `${nodePrefix(epoch, anchor, node)}chunks/${String(index).padStart(6, '0')}-${digest}`;
 }
 
+/** The folder of an epoch's quorum certificates: `certificates` is never an anchor id (32 hex digits). */
+export const CERTIFICATES = 'certificates';
+
+/** Where the quorum certificate of one anchor of an epoch is kept (spec section 2a). */
+export function certificateKey(epoch: string, anchor: string): string {
+  return `${epochPrefix(epoch)}${CERTIFICATES}/${anchor}.json`;
+}
+
 /** Where a report belongs: its epoch, anchor id and node. */
 export function reportKeyOf(r: DigestReport): string {
   return reportKey(r.epoch, anchorId(r), r.node.name);
@@ -70,6 +78,7 @@ export function reportKeyOf(r: DigestReport): string {
 /** What a key under v1/epochs/ is; undefined for anything the layout does not define (garbage). */
 export type ParsedKey =
   | { readonly kind: 'report'; readonly epoch: string; readonly anchorId: string; readonly node: string }
+  | { readonly kind: 'certificate'; readonly epoch: string; readonly anchorId: string }
   | { readonly kind: 'chunk'; readonly epoch: string; readonly anchorId: string; readonly node: string; readonly index: number; readonly digest: string };
 
 const EPOCH = /^(0|[1-9]\d{0,19})$/;
@@ -82,6 +91,10 @@ export function parseKey(key: string): ParsedKey | undefined {
   const parts = key.slice(LAYOUT_ROOT.length).split('/');
   const [epoch, anchor, node] = parts;
   if (epoch === undefined || anchor === undefined || node === undefined) return undefined;
+  if (parts.length === 3 && anchor === CERTIFICATES && EPOCH.test(epoch) && BigInt(epoch) <= 0xffff_ffff_ffff_ffffn) {
+    const id = node.endsWith('.json') ? node.slice(0, -'.json'.length) : '';
+    return ANCHOR_ID.test(id) ? { kind: 'certificate', epoch, anchorId: id } : undefined;
+  }
   if (!EPOCH.test(epoch) || BigInt(epoch) > 0xffff_ffff_ffff_ffffn || !ANCHOR_ID.test(anchor) || !NODE.test(node) || node.length > MAX_NODE_PART) return undefined;
   if (parts.length === 4 && parts[3] === REPORT_NAME) return { kind: 'report', epoch, anchorId: anchor, node };
   if (parts.length === 5 && parts[3] === 'chunks') {

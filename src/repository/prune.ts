@@ -16,6 +16,7 @@ export type PruneOptions = Readonly<{
 export interface PrunedEpoch {
   readonly epoch: string;
   readonly reports: number;
+  readonly certificates: number;
   /** Chunks, orphans, garbage and temporary files under the epoch. */
   readonly others: number;
 }
@@ -32,7 +33,7 @@ export interface PruneResult {
 /**
  * Retention (spec/REPOSITORY.md section 7): keeps the K newest epochs holding a report, and of
  * every older epoch deletes the reports first, then everything else under it, so that no reader
- * ever finds a report whose chunks are gone. Newer epochs without reports (a publish in progress)
+ * ever finds a report (or certificate) whose chunks are gone. Newer epochs without reports (a publish in progress)
  * and kept epochs are never touched.
  */
 export async function pruneRepository(store: ObjectStore, options: PruneOptions): Promise<PruneResult> {
@@ -54,15 +55,15 @@ export async function pruneRepository(store: ObjectStore, options: PruneOptions)
   for (const e of doomed) {
     const s = scan.epochs.get(e)!;
     const others = [...s.chunks, ...s.garbage];
-    pruned.push({ epoch: e, reports: s.reports.length, others: others.length });
+    pruned.push({ epoch: e, reports: s.reports.length, certificates: s.certificates.length, others: others.length });
     if (!options.delete) continue;
-    // Reports first: once they are gone no reader starts on this epoch's chunks.
-    await remove(s.reports);
+    // Reports and certificates first: once they are gone no reader starts on this epoch's chunks.
+    await remove([...s.reports, ...s.certificates]);
     await remove(others);
     // Anything written meanwhile (a late publish) goes too, reports first again.
     const late = (await scanRepository(store, epochPrefix(e))).epochs.get(e);
     if (late !== undefined) {
-      await remove(late.reports);
+      await remove([...late.reports, ...late.certificates]);
       await remove([...late.chunks, ...late.garbage]);
     }
   }

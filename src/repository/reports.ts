@@ -40,6 +40,8 @@ export async function readStoredReport(store: ObjectStore, key: string): Promise
 /** The keys of one epoch, sorted by what the layout says they are. */
 export interface EpochKeys {
   readonly reports: string[];
+  /** Quorum certificates (one per certified anchor). */
+  readonly certificates: string[];
   readonly chunks: string[];
   /** Keys under the epoch that the layout does not define (partial uploads' temporaries, strays). */
   readonly garbage: string[];
@@ -62,10 +64,11 @@ export async function scanRepository(store: ObjectStore, prefix = LAYOUT_ROOT): 
       continue;
     }
     let keys = epochs.get(epoch);
-    if (keys === undefined) epochs.set(epoch, (keys = { reports: [], chunks: [], garbage: [] }));
+    if (keys === undefined) epochs.set(epoch, (keys = { reports: [], certificates: [], chunks: [], garbage: [] }));
     const parsed = o.kind === 'object' ? parseKey(o.key) : undefined;
     if (parsed?.kind === 'report') keys.reports.push(o.key);
     else if (parsed?.kind === 'chunk') keys.chunks.push(o.key);
+    else if (parsed?.kind === 'certificate') keys.certificates.push(o.key);
     else keys.garbage.push(o.key);
   }
   return { epochs, garbage };

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startS3 } from './servers.js';
 
 /**
@@ -17,6 +17,8 @@ export interface Backend {
   /** Writes or overwrites an object, bypassing the tool's write-once rule. */
   putRaw(key: string, bytes: Uint8Array): Promise<void>;
   removeRaw(key: string): Promise<void>;
+  /** An object's bytes, read behind the tool's back. */
+  getRaw(key: string): Promise<Uint8Array>;
   keys(): Promise<string[]>;
   stop(): Promise<void>;
 }
@@ -41,6 +43,7 @@ export async function fileBackend(): Promise<Backend> {
       await writeFile(join(root, key), bytes);
     },
     removeRaw: (key) => unlink(join(root, key)),
+    getRaw: async (key) => new Uint8Array(await readFile(join(root, key))),
     keys: async () => (await walk(root)).sort(),
     stop: () => rm(root, { recursive: true, force: true }),
   };
@@ -60,6 +63,10 @@ export async function s3Backend(): Promise<Backend> {
     },
     async removeRaw(key) {
       await client.send(new DeleteObjectCommand({ Bucket: server.bucket, Key: `${prefix}/${key}` }));
+    },
+    async getRaw(key) {
+      const o = await client.send(new GetObjectCommand({ Bucket: server.bucket, Key: `${prefix}/${key}` }));
+      return o.Body!.transformToByteArray();
     },
     async keys() {
       const out: string[] = [];

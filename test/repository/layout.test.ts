@@ -8,7 +8,7 @@ import { loadHasher } from '../../src/format/digest.js';
 import { encodeSnapshot } from '../../src/format/memory.js';
 import { ChunkCheck, chunkProblem, expectedChunks } from '../../src/repository/chunks.js';
 import { openFileStore } from '../../src/repository/file-store.js';
-import { anchorId, anchorText, chunkKey, encodeNodeName, parseKey, reportKey } from '../../src/repository/layout.js';
+import { anchorId, anchorText, certificateKey, chunkKey, encodeNodeName, parseKey, reportKey } from '../../src/repository/layout.js';
 import { getObject } from '../../src/repository/store.js';
 
 const SPEC_VECTOR = 'snapshot-verify anchor 1\nformat 1\nepoch 42\ncursor 0 \nmax-chunk-bytes 0\ntable 1 "aggregate_blob_info"\ntable 2 "per_object_blob_info"\n';
@@ -66,7 +66,13 @@ describe('repository layout (spec/REPOSITORY.md)', () => {
     const id = anchorId(anchor as never);
     expect(parseKey(reportKey('42', id, 'node 7'))).toEqual({ kind: 'report', epoch: '42', anchorId: id, node: 'node%207' });
     expect(parseKey(chunkKey('42', id, 'n', 12, '00112233445566ff'))).toEqual({ kind: 'chunk', epoch: '42', anchorId: id, node: 'n', index: 12, digest: '00112233445566ff' });
+    expect(certificateKey('42', id)).toBe(`v1/epochs/42/certificates/${id}.json`);
+    expect(parseKey(certificateKey('42', id))).toEqual({ kind: 'certificate', epoch: '42', anchorId: id });
     for (const garbage of [
+      `v1/epochs/42/certificates/${id}.json.tmp`,
+      `v1/epochs/42/certificates/${id.slice(1)}.json`,
+      `v1/epochs/042/certificates/${id}.json`,
+      `v1/epochs/42/certificates/${id}/report.json`,
       `v1/epochs/042/${id}/n/report.json`, // not canonical decimal
       `v1/epochs/18446744073709551616/${id}/n/report.json`, // beyond u64
       `v1/epochs/42/${id.toUpperCase()}/n/report.json`,

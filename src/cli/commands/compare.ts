@@ -33,6 +33,7 @@ interface CompareArgs extends RepositoryArgs {
   epoch?: string;
   trust?: string;
   certificate?: string;
+  'publish-certificate'?: boolean;
   anchor?: string;
   'prom-textfile'?: string;
 }
@@ -82,6 +83,7 @@ export const compareCommand = defineCommand<CompareArgs>({
       .option('quorum', { type: 'string', describe: 'what makes a group authoritative: a weight N (nodes, without --trust), a fraction of the total weight P/Q, or more than one >P/Q (default: more than half: of the trust set\'s weight with --trust, else of the compared nodes)' })
       .option('trust', { type: 'string', describe: 'count only signed reports (digest --sign-key) of these keys: a directory of <node-name>.pub files (weight 1 each) or a JSON trust file with weights (spec/STATEMENT.md)' })
       .option('certificate', { type: 'string', describe: 'with --trust: when a quorum agrees, write a quorum certificate to this file (atomically); never written otherwise' })
+      .option('publish-certificate', { type: 'boolean', default: false, describe: 'with --trust and a repository URL: when a quorum agrees, write the certificate into the repository, write-once (what certify does)' })
       .option('epoch', { type: 'string', describe: 'compare the reports of this epoch (default: the largest group of reports with one anchor; ties to the higher epoch)' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON document (verdict, groups, minority, divergent tables and ranges, incomparable and bad reports)' })
       .option('anchor', { type: 'string', describe: 'anchor file (docs/ANCHOR.md): compare the reports made with it; name nodes that used another anchor file' })
@@ -105,7 +107,10 @@ export const compareCommand = defineCommand<CompareArgs>({
   async run(args, io) {
     try {
       const quorum = args.quorum === undefined ? undefined : parseQuorum(String(args.quorum));
-      if (args.certificate !== undefined && args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--certificate needs --trust: a certificate holds signed votes of trusted keys');
+      const publishCertificate = args['publish-certificate'] === true;
+      if ((args.certificate !== undefined || publishCertificate) && args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', `${publishCertificate ? 'certify' : '--certificate'} needs --trust: a certificate holds signed votes of trusted keys`);
+      if (publishCertificate && args.certificate !== undefined) throw new SnapshotError('INVALID_ARGUMENT', 'give --certificate FILE or --publish-certificate, not both');
+      if (publishCertificate && !(args.report.length === 1 && isRepositoryUrl(args.report[0]!))) throw new SnapshotError('INVALID_ARGUMENT', '--publish-certificate writes into the repository compared: give one repository URL');
       const anchorFile = args.anchor === undefined ? undefined : await readAnchorFile(args.anchor);
       if (anchorFile?.epoch !== undefined && args.epoch !== undefined) {
         throw new SnapshotError('INVALID_ARGUMENT', `--epoch conflicts with --anchor ${args.anchor}, which sets the epoch: drop one`);
@@ -131,8 +136,8 @@ export const compareCommand = defineCommand<CompareArgs>({
       const verdict = verdictOf(result);
       let exitCode: number = compareExitCode(verdict);
       let certificate: CertificateOutcome | undefined;
-      if (args.certificate !== undefined) {
-        certificate = await writeCertificate(result, trust!, quorum, args.certificate);
+      if (args.certificate !== undefined || publishCertificate) {
+        certificate = await writeCertificate(result, trust!, quorum, publishCertificate ? { repository: args.report[0]!, args } : { file: args.certificate! });
         // A certificate was asked for and none exists: never exit 0.
         if (!certificate.written && exitCode === ExitCode.OK) exitCode = ExitCode.INCOMPARABLE;
       }
@@ -150,25 +155,42 @@ export const compareCommand = defineCommand<CompareArgs>({
 
 /** What `--certificate` did: written to `path` with its signers, or not, and why. */
 export interface CertificateOutcome {
+  /** The file, or the object's URL in the repository. */
   readonly path: string;
   readonly written: boolean;
+  /** The repository already held exactly this certificate (certify run again). */
+  readonly existing?: boolean;
   readonly signers: readonly string[];
   readonly reason?: string;
 }
 
 /**
- * Writes the certificate when a quorum of trusted weight agrees on one content; otherwise writes
- * nothing (the file keeps what it held) and says why.
+ * Writes the certificate when a quorum of trusted weight agrees on one content: to a file
+ * (atomically), or into the repository compared (write-once under the anchor's certificate key,
+ * spec/REPOSITORY.md 2a: identical bytes already there are fine, different ones CONFLICT).
+ * Otherwise writes nothing (a file keeps what it held) and says why.
  */
-async function writeCertificate(r: CompareResult, trust: TrustSet, quorum: ReturnType<typeof parseQuorum> | undefined, path: string): Promise<CertificateOutcome> {
+async function writeCertificate(r: CompareResult, trust: TrustSet, quorum: ReturnType<typeof parseQuorum> | undefined, to: { file: string } | { repository: string; args: RepositoryArgs }): Promise<CertificateOutcome> {
   const weight = r.certifiable.reduce((w, s) => w + s.weight, 0);
+  const where = 'file' in to ? to.file : to.repository;
   if (r.authoritativeDigest === null || r.certifiable.length === 0 || weight < r.rule.required) {
     const reason = r.authoritativeDigest === null ? `no group of trusted signers reaches the quorum (${r.rule.spec}: weight ${r.rule.required} of ${trust.totalWeight})` : `the agreeing signers attest different range digests (digest --ranges); those with one content weigh ${weight}, the quorum needs ${r.rule.required}`;
-    return { path, written: false, signers: [], reason };
+    return { path: where, written: false, signers: [], reason };
   }
   const certificate = buildCertificate(r.certifiable, quorum ?? MAJORITY, trust.totalWeight);
-  await writeFileAtomic(path, certificateText(certificate));
-  return { path, written: true, signers: certificate.signers.map((s) => s.node) };
+  const signers = certificate.signers.map((s) => s.node);
+  if ('file' in to) {
+    await writeFileAtomic(to.file, certificateText(certificate));
+    return { path: to.file, written: true, signers };
+  }
+  const { publishCertificate } = await import('../../repository/certificates.js');
+  const store = await openRepository(to.repository, to.args);
+  try {
+    const published = await publishCertificate(store, certificate, certificateText(certificate));
+    return { path: published.url, written: true, signers, ...(published.outcome === 'exists' ? { existing: true } : {}) };
+  } finally {
+    store.close();
+  }
 }
 
 /** The anchor fields an anchor file sets, as compareReports matches them (report/compare.ts anchorOf). */

@@ -4,48 +4,36 @@ import { SnapshotError } from '../../format/errors.js';
 import { validateReport, reportValues, MAX_REPORT_BYTES } from '../../report/validate.js';
 import type { DigestReport } from '../../report/schema.js';
 import { publishSnapshot, type PublishResult } from '../../repository/publish.js';
-import type { ObjectStore } from '../../repository/store.js';
 import { snapshotFiles } from '../../sources/open.js';
 import { defineCommand } from '../command.js';
-import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../io.js';
-import { openRepository, repositoryOptions, type RepositoryArgs } from '../repository-options.js';
+import { openRepository, repositoryCommandOptions, withRepository, type RepositoryArgs, type RepositoryCommandArgs } from '../repository-options.js';
 import { escapeText } from '../render/escape.js';
 
-interface PublishArgs extends RepositoryArgs {
-  url: string;
+interface PublishArgs extends RepositoryCommandArgs {
   report: string;
   snapshot?: string[];
-  json: boolean;
 }
 
 export const publishCommand = defineCommand<PublishArgs>({
   command: 'publish <url>',
   describe: 'Publish a node\'s digest --json report (and its snapshot\'s chunks) to a repository: s3://BUCKET/PREFIX or file:///PATH',
   builder: (y: Argv) =>
-    repositoryOptions(
-      y
-        .positional('url', { type: 'string', demandOption: true, describe: 'the repository: s3://BUCKET/PREFIX or file:///PATH' })
-        .option('report', { type: 'string', demandOption: true, describe: 'the report file (digest --json output)' })
-        .option('snapshot', { type: 'string', array: true, describe: 'also publish the snapshot: its file, its chunk files in order, or their base path (<path>.000000, …)' })
-        .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }),
-    ).epilogue('The chunks are checked against the report and uploaded first, write-once; the report goes last (the commit marker).\nA report already published for the same snapshot is kept (exit 0); a different one for the same node and anchor is refused (CONFLICT, exit 1).\nLayout: spec/REPOSITORY.md.\n') as unknown as Argv<PublishArgs>,
-  async run(args, io) {
-    let store: ObjectStore | undefined;
-    try {
-      const { report, bytes } = await readReportFile(args.report);
-      const files = args.snapshot === undefined ? undefined : args.snapshot.length === 1 ? await snapshotFiles(args.snapshot[0]!) : args.snapshot;
-      store = await openRepository(args.url, args);
-      const result = await publishSnapshot(store, { report, reportBytes: bytes, ...(files !== undefined ? { snapshotFiles: files } : {}) });
-      printPublished(result, args.json, io);
-      return ExitCode.OK;
-    } catch (e) {
-      return reportError(e, io, args.json);
-    } finally {
-      store?.close();
-    }
-  },
+    repositoryCommandOptions(y)
+      .option('report', { type: 'string', demandOption: true, describe: 'the report file (digest --json output)' })
+      .option('snapshot', { type: 'string', array: true, describe: 'also publish the snapshot: its file, its chunk files in order, or their base path (<path>.000000, …)' })
+      .epilogue('The chunks are checked against the report and uploaded first, write-once; the report goes last (the commit marker).\nA report already published for the same snapshot is kept (exit 0); a different one for the same node and anchor is refused (CONFLICT, exit 1).\nLayout: spec/REPOSITORY.md.\n') as unknown as Argv<PublishArgs>,
+  run: (args, io) =>
+    withRepository(
+      args,
+      io,
+      async () => ({ ...(await readReportFile(args.report)), files: args.snapshot === undefined ? undefined : args.snapshot.length === 1 ? await snapshotFiles(args.snapshot[0]!) : args.snapshot }),
+      async (store, { report, bytes, files }) => {
+        printPublished(await publishSnapshot(store, { report, reportBytes: bytes, ...(files !== undefined ? { snapshotFiles: files } : {}) }), args.json, io);
+        return ExitCode.OK;
+      },
+    ),
 });
 
 /**

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import type { SnapshotSummary } from '../../format/encoder.js';
 import { SnapshotError } from '../../format/errors.js';
 import { snapshotFiles } from '../../sources/open.js';
+import { certificateOptions, type CertificateArgs } from '../certificate-options.js';
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
@@ -22,7 +23,7 @@ async function certifiedSnapshotDigest(args: RestoreArgs, input: readonly string
   return check.content.digest;
 }
 
-interface RestoreArgs {
+interface RestoreArgs extends CertificateArgs {
   snapshot: string[];
   to: string;
   'sst-only': boolean;
@@ -30,26 +31,23 @@ interface RestoreArgs {
   compression: string;
   'max-sst-bytes'?: string;
   json: boolean;
-  certificate?: string;
-  trust?: string;
-  quorum?: string;
 }
 
 export const restoreCommand = defineCommand<RestoreArgs>({
   command: 'restore <snapshot..>',
   describe: 'Verify a snapshot, then write it as a RocksDB database (or SST files to ingest), atomically',
   builder: (y: Argv) =>
-    y
-      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot file (or base path of chunk files), or its chunk files in order' })
-      .option('to', { type: 'string', demandOption: true, describe: 'directory to create (must not exist, or be empty)' })
-      .option('sst-only', { type: 'boolean', default: false, describe: 'write only SST files (one or more per table) for IngestExternalFile / ldb ingest_extern_sst' })
-      .option('tables', { type: 'string', describe: 'restore only these tables: a,b,c (default: all)' })
-      .option('compression', { type: 'string', default: 'none', choices: ['none', 'zlib'], describe: 'data block compression' })
-      .option('max-sst-bytes', { type: 'string', describe: 'cut SST files at this size (e.g. 256MiB); default 64MiB' })
-      .option('certificate', { type: 'string', describe: 'restore only a snapshot this quorum certificate certifies (compare --certificate), checked with --trust; otherwise NOT_CERTIFIED and nothing is written' })
-      .option('trust', { type: 'string', describe: 'with --certificate: the trust set (directory of <node>.pub, or JSON trust file)' })
-      .option('quorum', { type: 'string', describe: 'with --certificate: weight N, P/Q or >P/Q of the trust set (default: more than half)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }) as unknown as Argv<RestoreArgs>,
+    certificateOptions(
+      y
+        .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot file (or base path of chunk files), or its chunk files in order' })
+        .option('to', { type: 'string', demandOption: true, describe: 'directory to create (must not exist, or be empty)' })
+        .option('sst-only', { type: 'boolean', default: false, describe: 'write only SST files (one or more per table) for IngestExternalFile / ldb ingest_extern_sst' })
+        .option('tables', { type: 'string', describe: 'restore only these tables: a,b,c (default: all)' })
+        .option('compression', { type: 'string', default: 'none', choices: ['none', 'zlib'], describe: 'data block compression' })
+        .option('max-sst-bytes', { type: 'string', describe: 'cut SST files at this size (e.g. 256MiB); default 64MiB' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' }),
+      'restore only a snapshot this quorum certificate certifies (compare --certificate), checked with --trust; otherwise NOT_CERTIFIED and nothing is written',
+    ) as unknown as Argv<RestoreArgs>,
   async run(args, io) {
     try {
       const { restoreSnapshot } = await import('../../restore/restore.js');

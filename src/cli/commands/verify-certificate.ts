@@ -40,6 +40,19 @@ export async function verifyWithCertificate(args: VerifyCertificateArgs, io: Cli
 }
 
 /**
+ * The certificate alone, before any snapshot is read (shared by verify, restore and fetch): its
+ * signatures against the trust set at `trust`, and the quorum rule (default: more than half of the
+ * trust set's weight). `text` is the certificate's content when it was not read from the file
+ * `certificate` (one read from a repository; `certificate` then names it in errors).
+ */
+export async function checkCertificate(args: { readonly certificate: string; readonly text?: string; readonly trust: string; readonly quorum?: string }): Promise<CertificateCheck> {
+  const rule = args.quorum === undefined ? MAJORITY : parseQuorum(args.quorum);
+  const trust = await loadTrust(args.trust);
+  const text = args.text ?? (await readSmallFile(args.certificate, 'BAD_CERTIFICATE', MAX_CERTIFICATE_BYTES));
+  return verifyCertificate(text, trust, rule, args.certificate);
+}
+
+/**
  * The check itself, shared by `verify --certificate` and `restore --certificate`: returns the
  * certificate's verdict when the snapshot (read and verified whole) is exactly the certified one;
  * throws NOT_CERTIFIED, BAD_CERTIFICATE, NO_QUORUM or the snapshot's own error otherwise.
@@ -49,9 +62,7 @@ export async function checkSnapshotCertificate(args: Omit<VerifyCertificateArgs,
   try {
     if (args.trust === undefined) throw new SnapshotError('INVALID_ARGUMENT', '--certificate needs --trust PATH: a certificate is only as good as the keys it is checked against');
     if (!args.chunks && args.snapshot.length !== 1) throw new SnapshotError('INVALID_ARGUMENT', '--certificate checks one snapshot (its chunk files with --chunks)');
-    const rule = args.quorum === undefined ? MAJORITY : parseQuorum(args.quorum);
-    const trust = await loadTrust(args.trust);
-    const check = verifyCertificate(await readSmallFile(args.certificate, 'BAD_CERTIFICATE', MAX_CERTIFICATE_BYTES), trust, rule, args.certificate);
+    const check = await checkCertificate({ certificate: args.certificate, trust: args.trust, ...(args.quorum !== undefined ? { quorum: args.quorum } : {}) });
 
     const files = args.chunks ? [...args.snapshot] : await snapshotFiles(args.snapshot[0]!);
     source = await openCheckpoint(files);

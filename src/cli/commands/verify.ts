@@ -7,22 +7,20 @@ import { snapshotFiles } from '../../sources/open.js';
 import type { SourceWarning } from '../../sources/source.js';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { certificateOptions, type CertificateArgs } from '../certificate-options.js';
 import { defineCommand } from '../command.js';
 import { verifyWithCertificate } from './verify-certificate.js';
 import { fromSystemError } from '../errors.js';
 import { exitCodeForError, ExitCode } from '../exit-codes.js';
 import { escapeText } from '../render/escape.js';
 
-interface VerifyArgs {
+interface VerifyArgs extends CertificateArgs {
   snapshot: string[];
   chunks: boolean;
   'each-chunk': boolean;
   json: boolean;
   'wal-recovery': 'tolerate-tail' | 'absolute';
   'allow-live': boolean;
-  certificate?: string;
-  trust?: string;
-  quorum?: string;
 }
 
 interface VerifyResult {
@@ -43,16 +41,16 @@ export const verifyCommand = defineCommand<VerifyArgs>({
   command: 'verify <snapshot..>',
   describe: 'Verify snapshots (structure, order, limits, table digests, every chunk trailer) or RocksDB checkpoint directories (every block of every table file, every WAL record)',
   builder: (y: Argv) =>
-    y
-      .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files, or chunk-set files written by --chunk-files (or base paths of chunk files <path>.000000, … of earlier versions), or RocksDB checkpoint directories; each is verified on its own' })
-      .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
-      .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one; entries counts each chunk\'s own' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
-      .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
-      .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' })
-      .option('certificate', { type: 'string', describe: 'also check the snapshot against this quorum certificate (compare --certificate): exit 0 only if a quorum of --trust keys signed exactly this snapshot\'s anchor and content' })
-      .option('trust', { type: 'string', describe: 'with --certificate: the trust set (directory of <node>.pub, or JSON trust file)' })
-      .option('quorum', { type: 'string', describe: 'with --certificate: weight N, P/Q or >P/Q of the trust set (default: more than half)' }) as unknown as Argv<VerifyArgs>,
+    certificateOptions(
+      y
+        .positional('snapshot', { type: 'string', array: true, demandOption: true, describe: 'snapshot files, or chunk-set files written by --chunk-files (or base paths of chunk files <path>.000000, … of earlier versions), or RocksDB checkpoint directories; each is verified on its own' })
+        .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
+        .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one; entries counts each chunk\'s own' })
+        .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
+        .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
+        .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' }),
+      'also check the snapshot against this quorum certificate (compare --certificate): exit 0 only if a quorum of --trust keys signed exactly this snapshot\'s anchor and content',
+    ) as unknown as Argv<VerifyArgs>,
   async run(args, io) {
     if (args.certificate !== undefined) return verifyWithCertificate({ ...args, certificate: args.certificate }, io);
     const groups = args.chunks ? [args.snapshot] : args.snapshot.map((s) => [s]);

@@ -204,7 +204,7 @@ export function renderCompare(r: CompareResult, certificate?: CertificateOutcome
     for (const f of r.failures) lines.push(`  ${f.file}: ${f.code}${f.offset === null ? '' : ` at offset ${f.offset}`}: ${f.message}`);
   }
   if (certificate !== undefined) {
-    lines.push(certificate.written ? `certificate: ${certificate.path}, signed by ${certificate.signers.join(', ')}` : `certificate: not written (${certificate.reason})`);
+    lines.push(certificate.written ? `certificate: ${certificate.path}${certificate.existing === true ? ' (already there, identical)' : ''}, signed by ${certificate.signers.join(', ')}` : `certificate: not written (${certificate.reason})`);
   }
   // Names are data: a control character in one never prints as a fake line or an escape sequence.
   return `${lines.map(escapeText).join('\n')}\n`;
