@@ -1,4 +1,4 @@
-import type { Entry } from '../sources/source.js';
+import type { Entry } from './entry.js';
 import { SnapshotDecoder, type DecoderEvents, type DecoderOptions } from './decoder.js';
 import { loadHasher } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
