@@ -6,7 +6,7 @@
  * O_NONBLOCK (which makes opening a FIFO return at once) and fstat the handle, which closes the
  * race of a file replaced between the stat and the open.
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SnapshotError } from './errors.js';
 
@@ -76,6 +76,35 @@ export async function openRegularFile(path: string): Promise<RegularFile> {
     return { handle, size: s.size };
   } catch (e) {
     await handle.close().catch(() => undefined);
+    throw fileSystemError(path, e);
+  }
+}
+
+/**
+ * The same checks as openRegularFile with synchronous calls, returning a file descriptor: for
+ * readers that open thousands of small files in a row (4 KiB chunk files), where an async
+ * stat, open, fstat, read and close per file cost several times the decoding.
+ */
+export function openRegularFileSync(path: string): { readonly fd: number; readonly size: number } {
+  let before: Stats;
+  try {
+    before = statSync(path);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  if (!before.isFile()) throw notRegularFile(path, before);
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw notRegularFile(path, s);
+    return { fd, size: s.size };
+  } catch (e) {
+    closeSync(fd);
     throw fileSystemError(path, e);
   }
 }
