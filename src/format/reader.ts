@@ -18,8 +18,12 @@ export type SnapshotEvent =
 /** Bytes to read: files read in order as one stream (chunk files or one file), or any byte stream. */
 export type SnapshotInput = string | readonly string[] | AsyncIterable<Uint8Array>;
 
-/** Bytes asked of the file system per read: large reads keep throughput near disk speed. */
-const READ_BYTES = 1 << 20;
+/**
+ * Bytes asked of the file system per read: large enough to amortize a call, small enough that the
+ * buffer stays in the L2 cache while it is decoded and hashed (1 MiB reads cost 3x the CPU of
+ * 128 KiB ones on a 223 MB file: the copy from the page cache and the decoding missed the cache).
+ */
+const READ_BYTES = 128 << 10;
 
 /**
  * Reads and verifies a snapshot as a stream of events. Everything is validated; a SnapshotError
