@@ -5,6 +5,7 @@ import { loadHasher } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
+import type { PackedEntries } from './packed.js';
 import { openRegularFileSync } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
@@ -30,11 +31,28 @@ const READ_BYTES = 128 << 10;
  * carries the code, the file and the offset within that file. Entries of a chunk are yielded
  * before its trailer is checked: only the final `end` event means the whole snapshot verified.
  */
-export async function* readSnapshot(input: SnapshotInput, options: DecoderOptions = {}): AsyncGenerator<SnapshotEvent> {
+export function readSnapshot(input: SnapshotInput, options: DecoderOptions = {}): AsyncGenerator<SnapshotEvent> {
+  return readEvents(input, options, false) as AsyncGenerator<SnapshotEvent>;
+}
+
+/** A run of entries as ENTRY records (packed.ts): what `readSnapshotPacked` yields besides SnapshotEvent. */
+export type PackedEntriesEvent = { readonly kind: 'packed'; readonly tableIndex: number; readonly packed: PackedEntries };
+
+/**
+ * `readSnapshot`, except that runs of entries the decoder checked in bulk come as `packed`
+ * events (their records, no object per entry), for a consumer that appends records as they are
+ * (a writer's `addPacked`); the other entries come as `entries` events, in stream order. The
+ * records stay valid as `entries` do.
+ */
+export function readSnapshotPacked(input: SnapshotInput, options: DecoderOptions = {}): AsyncGenerator<SnapshotEvent | PackedEntriesEvent> {
+  return readEvents(input, options, true);
+}
+
+async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed: boolean): AsyncGenerator<SnapshotEvent | PackedEntriesEvent> {
   await loadHasher();
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
   const spans: { file: string; start: number }[] = [];
-  let events: SnapshotEvent[] = [];
+  let events: (SnapshotEvent | PackedEntriesEvent)[] = [];
   let batch: Entry[] = [];
   let batchTable = -1;
   const flushBatch = (): void => {
@@ -52,6 +70,14 @@ export async function* readSnapshot(input: SnapshotInput, options: DecoderOption
         batchTable = tableIndex;
         batch.push({ key, value });
       },
+      ...(packed
+        ? {
+            entryRecords: (tableIndex: number, records: Uint8Array, count: number) => {
+              flushBatch();
+              events.push({ kind: 'packed', tableIndex, packed: { bytes: records, count } });
+            },
+          }
+        : {}),
       tableEnd: (table) => {
         flushBatch();
         events.push({ kind: 'tableEnd', table });
