@@ -114,28 +114,28 @@ export function openRegularFileSync(path: string): { readonly fd: number; readon
  * opening it: for files that are listed or checked, not read. Returns undefined when missing.
  */
 export async function statRegularFile(path: string): Promise<Stats | undefined> {
-  let s: Stats;
-  try {
-    s = await stat(path);
-  } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw fileSystemError(path, e);
-  }
-  if (!s.isFile()) throw notRegularFile(path, s);
-  return s;
+  return regularStat(path, await stat(path).catch((e: unknown) => statFailure(path, e)));
 }
 
 /** statRegularFile with a synchronous stat: for checking thousands of chunk files a set names. */
 export function statRegularFileSync(path: string): Stats | undefined {
-  let s: Stats;
+  let s: Stats | undefined;
   try {
     s = statSync(path);
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw fileSystemError(path, e);
+    s = statFailure(path, e);
   }
-  if (!s.isFile()) throw notRegularFile(path, s);
+  return regularStat(path, s);
+}
+
+/** A missing file is undefined; any other failure is thrown as NOT_FOUND or IO_ERROR. */
+function statFailure(path: string, e: unknown): undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw fileSystemError(path, e);
+}
+
+function regularStat(path: string, s: Stats | undefined): Stats | undefined {
+  if (s !== undefined && !s.isFile()) throw notRegularFile(path, s);
   return s;
 }
