@@ -15,12 +15,22 @@ import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError, type FormatErrorCode } from './errors.js';
 import { decodeChunkHeader, sameAnchor, type ChunkHeader } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
+import { SCAN_MAX_PREVIOUS_KEY, scanEntries, scanKernel, type ScanResult } from './wasm/scan-entries.js';
+
+/** Below this many bytes left in the head piece, one WebAssembly call costs more than it saves. */
+const SCAN_MIN_BYTES = 256;
 
 /** What a decoder reports, in stream order. Views passed to `entry` stay valid (never reused). */
 export interface DecoderEvents {
   /** A chunk header was read and checked against the chain (each chunk, the first included). */
   header?(header: ChunkHeader, offset: number): void;
   entry?(tableIndex: number, key: Uint8Array, value: Uint8Array): void;
+  /**
+   * When given, a run of ENTRY records whole in one input piece comes here as its bytes (the
+   * layout of packed.ts: records back to back) instead of one `entry` call per record; entries
+   * outside such runs still come to `entry`. The view stays valid as `entry`'s do.
+   */
+  entryRecords?(tableIndex: number, records: Uint8Array, count: number): void;
   /** A TABLE_END matched the entries read: count and digest verified. */
   tableEnd?(table: TableSummary): void;
   /** A chunk's trailer verified. */
@@ -90,6 +100,7 @@ export class SnapshotDecoder {
   #bytesRead = 0;
   readonly #tables: TableSummary[] = [];
   #summary: SnapshotSummary | undefined;
+  readonly #scan: ScanResult = { end: 0, count: 0, bytes: 0, lastKeyAt: 0, lastKeyLength: 0 };
 
   constructor(events: DecoderEvents = {}, options: DecoderOptions = {}) {
     this.#events = events;
@@ -202,6 +213,7 @@ export class SnapshotDecoder {
     const tag = tagView[0]!;
     const tables = this.#chunk!.tables;
     if (tag === TAG_ENTRY) {
+      if (this.#scanRun(tables.length)) return true;
       let keyLength: number;
       let valueLength: number;
       const piece = q.headPiece!;
@@ -302,6 +314,55 @@ export class SnapshotDecoder {
       return true;
     }
     return this.#fail('BAD_RECORD', at, `unknown record tag 0x${tag.toString(16).padStart(2, '0')}`);
+  }
+
+  /**
+   * The fast path: a run of ENTRY records whole in the head piece, checked by the WebAssembly
+   * scanner (wasm/scan-entries.wat), which accepts exactly the records the code below would and
+   * stops before any other. False when it accepted none: the record is read below, and any error
+   * is reported there. Not for a chunk's first record after chunk 0 (the cut rule is checked below).
+   */
+  #scanRun(tableCount: number): boolean {
+    const q = this.#q;
+    const piece = q.headPiece!;
+    const pos = q.headPos;
+    if (piece.length - pos < SCAN_MIN_BYTES || !scanKernel.enabled || this.#tableIndex >= tableCount || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
+    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0) return false;
+    // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
+    const max = this.#maxChunk;
+    const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
+    const r = scanEntries(piece, pos, piece.length, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
+    if (r.count === 0) return false;
+    scanKernel.runs++;
+    if (!this.#tableHashing) {
+      q.setTableHasher(this.#tableHasher);
+      this.#tableHashing = true;
+    }
+    const consumed = r.end - pos;
+    q.skip(consumed);
+    if (r.lastKeyLength > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(r.lastKeyLength, this.#lastKey.length * 2));
+    this.#lastKey.set(piece.subarray(r.lastKeyAt, r.lastKeyAt + r.lastKeyLength));
+    this.#lastKeyLength = r.lastKeyLength;
+    this.#tableEntries += r.count;
+    this.#tableBytes += r.bytes;
+    this.#entriesRead += r.count;
+    this.#bytesRead += r.bytes;
+    this.#chunkUsed += consumed;
+    this.#chunkRecords += r.count;
+    const entry = this.#events.entry;
+    if (this.#events.entryRecords !== undefined) {
+      this.#events.entryRecords(this.#tableIndex, piece.subarray(pos, r.end), r.count);
+    } else if (entry !== undefined) {
+      // The accepted records lie whole in the piece: their keys and values are views into it.
+      for (let p = pos; p < r.end; ) {
+        const k = p + ENTRY_PREFIX_BYTES;
+        const keyLength = (piece[p + 1]! | (piece[p + 2]! << 8) | (piece[p + 3]! << 16)) + piece[p + 4]! * 0x1000000;
+        const valueLength = (piece[p + 5]! | (piece[p + 6]! << 8) | (piece[p + 7]! << 16)) + piece[p + 8]! * 0x1000000;
+        p = k + keyLength + valueLength;
+        entry(this.#tableIndex, piece.subarray(k, k + keyLength), piece.subarray(k + keyLength, p));
+      }
+    }
+    return true;
   }
 
   #stopTableHashing(): void {

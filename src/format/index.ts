@@ -2,6 +2,7 @@
 export * from './constants.js';
 export { compareBytes, toHex } from './bytes.js';
 export { formatDigest, loadHasher, newHasher, parseDigest, xxh64, type Hasher64 } from './digest.js';
+export type { Entry } from './entry.js';
 export { decodeError, SnapshotDecoder, type DecoderEvents, type DecoderOptions } from './decoder.js';
 export {
   SnapshotEncoder,

@@ -1,4 +1,4 @@
-import type { Entry } from '../sources/source.js';
+import type { Entry } from './entry.js';
 import { loadHasher } from './digest.js';
 import { SnapshotEncoder, type EncoderOptions, type SnapshotSummary } from './encoder.js';
 import type { SnapshotAnchor } from './header.js';

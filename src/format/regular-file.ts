@@ -6,7 +6,7 @@
  * O_NONBLOCK (which makes opening a FIFO return at once) and fstat the handle, which closes the
  * race of a file replaced between the stat and the open.
  */
-import { constants, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SnapshotError } from './errors.js';
 
@@ -81,18 +81,61 @@ export async function openRegularFile(path: string): Promise<RegularFile> {
 }
 
 /**
+ * The same checks as openRegularFile with synchronous calls, returning a file descriptor: for
+ * readers that open thousands of small files in a row (4 KiB chunk files), where an async
+ * stat, open, fstat, read and close per file cost several times the decoding.
+ */
+export function openRegularFileSync(path: string): { readonly fd: number; readonly size: number } {
+  let before: Stats;
+  try {
+    before = statSync(path);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  if (!before.isFile()) throw notRegularFile(path, before);
+  let fd: number;
+  try {
+    fd = openSync(path, READ_FLAGS);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  try {
+    const s = fstatSync(fd);
+    if (!s.isFile()) throw notRegularFile(path, s);
+    return { fd, size: s.size };
+  } catch (e) {
+    closeSync(fd);
+    throw fileSystemError(path, e);
+  }
+}
+
+/**
  * Stats `path` (following symbolic links) and refuses anything but a regular file, without
  * opening it: for files that are listed or checked, not read. Returns undefined when missing.
  */
 export async function statRegularFile(path: string): Promise<Stats | undefined> {
-  let s: Stats;
+  return regularStat(path, await stat(path).catch((e: unknown) => statFailure(path, e)));
+}
+
+/** statRegularFile with a synchronous stat: for checking thousands of chunk files a set names. */
+export function statRegularFileSync(path: string): Stats | undefined {
+  let s: Stats | undefined;
   try {
-    s = await stat(path);
+    s = statSync(path);
   } catch (e) {
-    const code = (e as { code?: unknown } | null)?.code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw fileSystemError(path, e);
+    s = statFailure(path, e);
   }
-  if (!s.isFile()) throw notRegularFile(path, s);
+  return regularStat(path, s);
+}
+
+/** A missing file is undefined; any other failure is thrown as NOT_FOUND or IO_ERROR. */
+function statFailure(path: string, e: unknown): undefined {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+  throw fileSystemError(path, e);
+}
+
+function regularStat(path: string, s: Stats | undefined): Stats | undefined {
+  if (s !== undefined && !s.isFile()) throw notRegularFile(path, s);
   return s;
 }

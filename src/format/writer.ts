@@ -1,4 +1,4 @@
-import type { Entry } from '../sources/source.js';
+import type { Entry } from './entry.js';
 import { SnapshotEncoder, type ChunkSummary, type EncoderOptions, type SnapshotSummary, type TableSummary } from './encoder.js';
 import { loadHasher } from './digest.js';
 import { SnapshotError } from './errors.js';

@@ -3,13 +3,11 @@
  * into the selected tables as sorted key/value streams. Sources know nothing of the snapshot
  * format or the CLI: the writer frames whatever a source yields.
  */
+import type { Entry } from '../format/entry.js';
 import type { PackedEntries } from '../format/packed.js';
 
-/** One key/value pair of a table. */
-export interface Entry {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array;
-}
+// The pair type belongs to the format (the writer frames it, the reader yields it); sources re-export it.
+export type { Entry };
 
 /** Anchor fields a checkpoint records about itself. */
 export interface RecordedAnchor {

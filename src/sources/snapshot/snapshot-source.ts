@@ -1,4 +1,5 @@
-import { readSnapshot, type SnapshotEvent } from '../../format/reader.js';
+import { packEntries, unpackEntries, type PackedEntries } from '../../format/packed.js';
+import { readSnapshot, readSnapshotPacked, type PackedEntriesEvent, type SnapshotEvent } from '../../format/reader.js';
 import { SnapshotError } from '../../format/errors.js';
 import type { ChunkHeader } from '../../format/header.js';
 import type { Entry, Source, TableInfo } from '../source.js';
@@ -6,24 +7,27 @@ import type { Entry, Source, TableInfo } from '../source.js';
 /**
  * A snapshot file (or its chunk files, in order) as a source: verified while it is read, so a
  * corrupt snapshot fails with its code and offset. Tables read in catalog order share one pass;
- * a table asked out of order costs a fresh pass from the start.
+ * a table asked out of order costs a fresh pass from the start. Offers packed entries: the
+ * records the decoder checked in bulk go to the writer as they are, no object per entry.
  */
 export async function openSnapshotFiles(files: readonly string[]): Promise<Source> {
   const header = await readFirstHeader(files);
   const summaries = new Map<string, TableInfo>();
-  let pass: { events: AsyncGenerator<SnapshotEvent>; nextTable: number } | undefined;
+  let pass: { events: AsyncGenerator<SnapshotEvent | PackedEntriesEvent>; nextTable: number } | undefined;
 
-  async function* tableEntries(tableIndex: number): AsyncGenerator<readonly Entry[]> {
+  /** The table's entries as the pass yields them: `entries` batches and `packed` runs, in order. */
+  async function* tableEvents(tableIndex: number): AsyncGenerator<{ entries: readonly Entry[] } | { packed: PackedEntries }> {
     if (pass === undefined || pass.nextTable > tableIndex) {
       await pass?.events.return(undefined);
-      pass = { events: readSnapshot(files), nextTable: 0 };
+      pass = { events: readSnapshotPacked(files), nextTable: 0 };
     }
     const current = pass;
     for (;;) {
       const r = await current.events.next();
       if (r.done === true) throw new SnapshotError('TRUNCATED', 'the snapshot ended before the table did', { file: files[files.length - 1] });
       const ev = r.value;
-      if (ev.kind === 'entries' && ev.tableIndex === tableIndex) yield ev.entries;
+      if (ev.kind === 'entries' && ev.tableIndex === tableIndex) yield { entries: ev.entries };
+      if (ev.kind === 'packed' && ev.tableIndex === tableIndex) yield { packed: ev.packed };
       if (ev.kind === 'tableEnd') {
         current.nextTable = header.tables.findIndex((t) => t.id === ev.table.id) + 1;
         summaries.set(ev.table.name, { name: ev.table.name, estimatedEntries: Number(ev.table.entries) });
@@ -33,6 +37,22 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
         }
       }
     }
+  }
+
+  function tableIndexOf(table: string): number {
+    const index = header.tables.findIndex((t) => t.name === table);
+    if (index < 0) {
+      throw new SnapshotError('UNKNOWN_TABLE', `the snapshot has no table "${table}" (tables: ${header.tables.map((t) => t.name).join(', ') || 'none'})`, { file: files[0] });
+    }
+    return index;
+  }
+
+  async function* tableEntries(tableIndex: number): AsyncGenerator<readonly Entry[]> {
+    for await (const b of tableEvents(tableIndex)) yield 'entries' in b ? b.entries : unpackEntries(b.packed);
+  }
+
+  async function* tablePacked(tableIndex: number): AsyncGenerator<PackedEntries> {
+    for await (const b of tableEvents(tableIndex)) yield 'packed' in b ? b.packed : packEntries(b.entries);
   }
 
   return {
@@ -47,16 +67,15 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
       return [...header.tables].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((t) => summaries.get(t.name) ?? { name: t.name });
     },
     entries(table: string) {
-      const index = header.tables.findIndex((t) => t.name === table);
-      if (index < 0) {
-        throw new SnapshotError('UNKNOWN_TABLE', `the snapshot has no table "${table}" (tables: ${header.tables.map((t) => t.name).join(', ') || 'none'})`, { file: files[0] });
-      }
-      return tableEntries(index);
+      return tableEntries(tableIndexOf(table));
+    },
+    packedEntries(table: string) {
+      return tablePacked(tableIndexOf(table));
     },
     async complete() {
       // Tables not selected and the trailers after them must still verify: a digest of a
       // snapshot never vouches for bytes it did not check.
-      if (pass === undefined) pass = { events: readSnapshot(files), nextTable: 0 };
+      if (pass === undefined) pass = { events: readSnapshotPacked(files), nextTable: 0 };
       await drain(pass.events);
     },
     async close() {
@@ -75,6 +94,6 @@ async function readFirstHeader(files: readonly string[]): Promise<ChunkHeader> {
   throw new SnapshotError('TRUNCATED', 'the snapshot has no complete header', { file: files[0], offset: 0 });
 }
 
-async function drain(events: AsyncGenerator<SnapshotEvent>): Promise<void> {
+async function drain(events: AsyncGenerator<unknown>): Promise<void> {
   for (;;) if ((await events.next()).done === true) return;
 }
