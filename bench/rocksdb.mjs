@@ -42,11 +42,11 @@ export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length
 const mb = (bytes) => (bytes / 1e6).toFixed(1);
 const rate = (n) => `${(n / 1e6).toFixed(2)} M/s`;
 
-/** The generator's options: documented in RESULTS.md as they are. */
-function generatorArgs(db, checkpoint) {
+/** The generator's options: documented in RESULTS.md as they are (bench/codecs.mjs uses fewer keys). */
+export function generatorArgs(db, checkpoint, keysPerCf = KEYS_PER_CF) {
   return [
     '--db', db, '--checkpoint', checkpoint,
-    '--keys', String(KEYS_PER_CF), '--key-size', '32', '--value-size', '100',
+    '--keys', String(keysPerCf), '--key-size', '32', '--value-size', '100',
     // A storage node's keys are blob ids, i.e. hashes: spread uniformly, no shared prefixes.
     // BENCH_SEQUENTIAL_KEYS=1 writes index-ordered keys instead (a 5-byte shared prefix).
     ...(process.env.BENCH_SEQUENTIAL_KEYS === '1' ? [] : ['--hashed-keys']),

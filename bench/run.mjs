@@ -13,6 +13,8 @@ import { existingSection, runRocksDbBench, writeSection } from './rocksdb.mjs';
 import { MERGE_MARKERS, runMergeBench } from './merge-operands.mjs';
 import { existingRestoreSection, runRestoreBench, writeRestoreSection } from './restore.mjs';
 import { existingRepositorySection, repositorySection, runRepositoryBench, writeRepositorySection } from './repository.mjs';
+import { STARTUP_MARKERS, runStartupBench } from './startup.mjs';
+import { CODECS_MARKERS, runCodecsBench } from './codecs.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(HERE);
@@ -303,6 +305,12 @@ async function main() {
   }
   // The repository benchmark (bench/repository.mjs, issue 11) likewise; BENCH_REPOSITORY=0 skips it.
   if (process.env.BENCH_REPOSITORY !== '0') writeRepositorySection(repositorySection(await runRepositoryBench()));
+  // Start-up (bench/startup.mjs) and codecs (bench/codecs.mjs), issue 13; BENCH_STARTUP=0 / BENCH_CODECS=0 skip them.
+  for (const [skip, run, markers] of [['BENCH_STARTUP', runStartupBench, STARTUP_MARKERS], ['BENCH_CODECS', runCodecsBench, CODECS_MARKERS]]) {
+    if (process.env[skip] === '0') continue;
+    const md = await run();
+    if (md !== undefined) writeSection(md, join(HERE, 'RESULTS.md'), markers);
+  }
 }
 
 function writeResults({ env, rss, idle, digests, sizes }) {
@@ -385,7 +393,9 @@ function writeResults({ env, rss, idle, digests, sizes }) {
   const merge = existingSection(path, MERGE_MARKERS);
   const restore = existingRestoreSection(path);
   const repository = existingRepositorySection(path);
-  writeFileSync(path, lines.join('\n') + [rocksdb, merge, restore, repository].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
+  const startup = existingSection(path, STARTUP_MARKERS);
+  const codecs = existingSection(path, CODECS_MARKERS);
+  writeFileSync(path, lines.join('\n') + [rocksdb, merge, restore, repository, startup, codecs].map((s) => (s === undefined ? '' : `\n${s}\n`)).join(''));
   console.log(`wrote ${path}`);
 }
 

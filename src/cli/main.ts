@@ -1,15 +1,37 @@
-import yargs from 'yargs';
 import type { Command } from './command.js';
-import { COMMANDS } from './commands/index.js';
+import { COMMANDS, type CommandEntry } from './commands/index.js';
 import { EXIT_CODES_HELP, ExitCode } from './exit-codes.js';
+import { fastParse } from './fast-parse.js';
 import { processIo, type CliIo } from './io.js';
-import { explainUsageError } from './suggest.js';
 import { TOOL_VERSION } from './version.js';
 import { escapeText } from './render/escape.js';
 
-/** Runs the CLI on `argv` (without node and script) and returns the exit code; never exits. */
-export async function main(argv: readonly string[], io: CliIo = processIo(), commands: readonly Command[] = COMMANDS): Promise<number> {
-  let chosen: { command: Command; args: Record<string, unknown> } | undefined;
+/** The command yargs chose and its validated arguments, thrown out of the handler. */
+class Chosen {
+  constructor(readonly command: Command, readonly args: Record<string, unknown>) {}
+}
+
+/**
+ * Runs the CLI on `argv` (without node and script) and returns the exit code; never exits.
+ * When the first argument names a command (the way every runbook invokes the tool), only that
+ * command's module is loaded, and a valid invocation is parsed without yargs (fast-parse.ts);
+ * help, version and every mistake go through yargs and its messages.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo(), entries: readonly CommandEntry[] = COMMANDS): Promise<number> {
+  const named = entries.find((e) => e.name === argv[0]);
+  if (named !== undefined) {
+    const command = await named.load();
+    const args = fastParse(command, argv);
+    if (args !== undefined) return command.run(args, io);
+    return parseWithYargs(argv, io, [command]);
+  }
+  // `--help`, a typo, options first: yargs needs every command, for the list and suggestions.
+  return parseWithYargs(argv, io, await Promise.all(entries.map((e) => e.load())));
+}
+
+/** yargs parses, validates, prints help and usage errors, then the chosen command runs (exported for tests). */
+export async function parseWithYargs(argv: readonly string[], io: CliIo, commands: readonly Command[]): Promise<number> {
+  const { default: yargs } = await import('yargs');
   let usageError: string | undefined;
   const parser = yargs([...argv])
     .scriptName('snapshot-verify')
@@ -26,17 +48,22 @@ export async function main(argv: readonly string[], io: CliIo = processIo(), com
       usageError = message ?? error?.message ?? 'invalid arguments';
     });
   for (const c of commands) {
-    // The handler only records the choice: the command runs after yargs has validated everything.
+    // The handler only records the choice, by throwing: yargs renders and caches the whole help
+    // text after a handler returns (~80 ms for digest), and a synchronous throw skips that. The
+    // command runs below, after yargs has validated everything.
     parser.command(c.command, c.describe, (y) => c.builder(y).epilogue(EXIT_CODES_HELP), (args) => {
-      chosen = { command: c, args: args as Record<string, unknown> };
+      throw new Chosen(c, args as Record<string, unknown>);
     });
   }
+  let chosen: Chosen | undefined;
   try {
     await parser.parseAsync();
   } catch (e) {
-    usageError ??= e instanceof Error ? e.message : String(e);
+    if (e instanceof Chosen) chosen = e;
+    else usageError ??= e instanceof Error ? e.message : String(e);
   }
   if (usageError !== undefined) {
+    const { explainUsageError } = await import('./suggest.js');
     io.stderr(`snapshot-verify: ${escapeText(explainUsageError(usageError, argv, commands))}\nRun 'snapshot-verify --help' for usage.\n`);
     return ExitCode.USAGE;
   }

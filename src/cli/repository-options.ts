@@ -1,5 +1,4 @@
 import type { Argv } from 'yargs';
-import { openRepositoryStore } from '../repository/open.js';
 import type { ObjectStore } from '../repository/store.js';
 import { reportError } from './errors.js';
 import type { CliIo } from './io.js';
@@ -52,7 +51,9 @@ export async function withRepository<P>(args: RepositoryCommandArgs, io: CliIo, 
 }
 
 /** Opens the repository at `url` with the S3 settings given on the command line. */
-export function openRepository(url: string, args: RepositoryArgs): Promise<ObjectStore> {
+export async function openRepository(url: string, args: RepositoryArgs): Promise<ObjectStore> {
+  // Loaded only when a repository is used: the commands that merely accept these options start faster.
+  const { openRepositoryStore } = await import('../repository/open.js');
   return openRepositoryStore(url, {
     ...(args.endpoint !== undefined ? { endpoint: args.endpoint } : {}),
     ...(args.region !== undefined ? { region: args.region } : {}),

@@ -4,9 +4,6 @@ import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
 import { notRegularFile, statRegularFile, statRegularFileSync } from '../format/regular-file.js';
-import { isDumpDirectory, openDumpDirectory } from './dump/index.js';
-import { openSnapshotFiles } from './snapshot/index.js';
-import { isWalrusSnapshotFile } from '../interop/walrus/detect.js';
 import type { MergeOperator } from './merge-operator.js';
 import type { Source } from './source.js';
 
@@ -65,19 +62,22 @@ export type OpenOptions = Readonly<
  * RocksDB checkpoint directory (CURRENT present) or a dump directory (`*.hex` files).
  */
 export async function openCheckpoint(paths: readonly string[], options: OpenOptions = {}): Promise<Source> {
+  // Each kind's reader is imported only for that kind: start-up is mostly module loading.
+  const openSnapshotFiles = async (files: readonly string[]): Promise<Source> => (await import('./snapshot/index.js')).openSnapshotFiles(files);
   const first = paths[0];
   if (first === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'no checkpoint given');
   if (paths.length > 1) return openSnapshotFiles(paths);
   const s = await stat(first).catch(() => undefined);
   // Walrus's own snapshot files are told apart by their magic (0xB10B1F05).
-  if (s?.isFile() === true && (await isWalrusSnapshotFile(first))) return (await import('../interop/walrus/source.js')).openWalrusSnapshot(first);
+  if (s?.isFile() === true && (await (await import('../interop/walrus/detect.js')).isWalrusSnapshotFile(first))) return (await import('../interop/walrus/source.js')).openWalrusSnapshot(first);
   if (s === undefined || !s.isDirectory()) return openSnapshotFiles(await snapshotFiles(first));
   // CURRENT of any kind makes it a RocksDB checkpoint: a FIFO there is refused by the reader.
   if ((await stat(join(first, 'CURRENT')).catch(() => undefined)) !== undefined) {
     const rocksdb = await import('./rocksdb/index.js');
     return rocksdb.openRocksDbCheckpoint(first, options);
   }
-  if (await isDumpDirectory(first)) return openDumpDirectory(first);
+  const dump = await import('./dump/index.js');
+  if (await dump.isDumpDirectory(first)) return dump.openDumpDirectory(first);
   const listing = await readdir(first).catch(() => [] as string[]);
   throw new SnapshotError(
     'NOT_FOUND',
