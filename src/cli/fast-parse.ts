@@ -53,6 +53,12 @@ function declared(command: Command): Declared {
       define(name, spec);
       positionals.add(name);
     },
+    // `.demandOption(name)` after the option (certify's --trust): the same as declaring it demanded.
+    demandOption: (name: unknown) => {
+      const spec = typeof name === 'string' ? options.get(name) : undefined;
+      if (spec === undefined) throw new NotModelled();
+      options.set(name as string, { ...spec, demandOption: true });
+    },
     parserConfiguration: (c: Record<string, unknown>) => Object.assign(configuration, c),
     epilogue: () => undefined,
   };

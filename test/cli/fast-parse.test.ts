@@ -55,6 +55,7 @@ const VALID: string[][] = [
 
 /** Invocations yargs must see (help, version, mistakes, forms the fast path does not model). */
 const DECLINED: string[][] = [
+  ['certify', 'file:///r', '--epoch', '1'], // --trust demanded by .demandOption('trust')
   ['digest', CP, '--help'],
   ['digest', CP, '--version'],
   ['digest', CP, '-h'],
@@ -92,8 +93,8 @@ describe('fast argument parsing', () => {
       const c = await e.load();
       const needed = c.command.split(' ').slice(1).map((p) => (p.includes('..') ? ['x'] : p.startsWith('<') ? ['x'] : []));
       const argv = [e.name, ...needed.flat()];
-      // keygen, prune, fetch and publish demand options: give them.
-      const extra: Record<string, string[]> = { keygen: ['--out', 'k'], prune: ['--keep-epochs', '2'], fetch: ['--epoch', '1', '--node', 'n', '--out', 'o'], publish: ['--report', 'r'], restore: ['--to', 'd'] };
+      // keygen, prune, fetch, publish, restore and certify demand options: give them.
+      const extra: Record<string, string[]> = { keygen: ['--out', 'k'], prune: ['--keep-epochs', '2'], fetch: ['--epoch', '1', '--node', 'n', '--out', 'o'], publish: ['--report', 'r'], restore: ['--to', 'd'], certify: ['--trust', 't'] };
       const full = [...argv, ...(extra[e.name] ?? [])];
       const fast = fastParse(c, full);
       expect(fast, `${e.name}: ${full.join(' ')}`).toBeDefined();
