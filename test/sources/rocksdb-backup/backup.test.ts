@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../helpers/cli.js';
+import { REPO, runCli } from '../../helpers/cli.js';
 import { cleanup, fingerprint, makeFixture, snapshotErrorOf, tempDir } from '../rocksdb/helpers.js';
 import { digestHere, digestOf, EPOCH, FAMILIES, ldbDigest, walrusShaped } from './fixtures.js';
 
@@ -239,4 +239,14 @@ describe('BackupEngine backups made by the fixture tool', () => {
     expect(usage.code).toBe(64);
     expect(usage.stderr).toContain('--backup-id');
   }, 60_000);
+
+  it('digest --help, the README and the runbook show the backup path beside the checkpoint path', async () => {
+    const help = await runCli(['digest', '--help']);
+    expect(help.stdout).toContain('BackupEngine directory');
+    expect(help.stdout).toContain('--backup-id');
+    expect(help.stdout).toContain('metadata.json');
+    const runbook = readFileSync(join(REPO, 'docs', 'RUNBOOK.md'), 'utf8');
+    expect(runbook).toContain('snapshot-verify digest /var/lib/node/backups --backup-id 12');
+    expect(readFileSync(join(REPO, 'README.md'), 'utf8')).toContain('| `backups <dir>` |');
+  });
 });
