@@ -5,16 +5,13 @@
  * lower levels), digested through the real CLI, and the independent oracle: `ldb scan --hex` of
  * each family (real RocksDB, merges applied) framed from the spec and hashed by xxh64sum.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect } from 'vitest';
 import { formatDigest } from '../../../src/format/digest.js';
 import { digestSource } from '../../../src/report/digest-source.js';
 import { openCheckpoint, type OpenOptions } from '../../../src/sources/open.js';
 import { runCli } from '../../helpers/cli.js';
 import { snapshotDigest, type Rows } from '../../cli/oracle.js';
-import { cleanup, tempDir } from '../rocksdb/helpers.js';
+import { oracleScan } from '../rocksdb/helpers.js';
 
 /** Walrus's deterministic tables (its fourth, aggregate_blob_info, is node-local). */
 export const FAMILIES = ['per_object_blob_info', 'per_object_pooled_blob_info', 'storage_pool_info'] as const;
@@ -37,19 +34,9 @@ export async function digestOf(path: string, tables: readonly string[] = FAMILIE
   return JSON.parse(r.stdout);
 }
 
-/** `ldb scan --hex` of one family, on a throw-away copy (ldb writes to what it opens). */
+/** `ldb scan --hex` of one family (on a throw-away copy: ldb writes to what it opens), as rows. */
 function ldbRows(db: string, family: string): Rows {
-  const copy = tempDir('sv-backup-oracle-');
-  try {
-    cpSync(db, join(copy, 'db'), { recursive: true });
-    const text = execFileSync('ldb', [`--db=${join(copy, 'db')}`, `--column_family=${family}`, 'scan', '--hex'], { maxBuffer: 1 << 28 }).toString();
-    return text.split('\n').filter((l) => l.startsWith('0x')).map((l) => {
-      const [k, v] = l.split(' : ').map((s) => new Uint8Array(Buffer.from(s.slice(2), 'hex'))) as [Uint8Array, Uint8Array];
-      return [k, v] as const;
-    });
-  } finally {
-    cleanup(copy);
-  }
+  return oracleScan(db, family).map(([k, v]) => [new Uint8Array(Buffer.from(k, 'hex')), new Uint8Array(Buffer.from(v, 'hex'))] as const);
 }
 
 /** The snapshot digest of `tables` of the database `db` as real RocksDB reads it (ids by name order, as --tables a,b gives). */
