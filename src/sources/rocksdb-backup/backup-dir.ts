@@ -9,9 +9,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
-import { fileKind, isSpecialFile } from '../../format/regular-file.js';
+import { fileKind, isSpecialFile, openRegularFile } from '../../format/regular-file.js';
 import { corrupt } from '../rocksdb/codec.js';
-import { ioError, ReadOnlyFile, readSmallFile, specialFileIsCorrupt } from '../rocksdb/file-io.js';
+import { ioError, readSmallFile, specialFileIsCorrupt } from '../rocksdb/file-io.js';
 import { crc32cExtend } from '../rocksdb/util/crc32c.js';
 import { parseBackupMeta, type BackupFileEntry, type BackupMeta } from './meta-file.js';
 
@@ -21,7 +21,7 @@ const MAX_META_BYTES = 256 << 20;
 const BACKUP_ID = /^[1-9][0-9]{0,9}$/;
 const MAX_BACKUP_ID = 0xffff_ffff;
 /** Bytes read at a time while checksumming a file. */
-const READ_BYTES = 4 << 20;
+const READ_BYTES = 1 << 20;
 
 /** One backup as `backups` lists it. */
 export interface BackupSummary {
@@ -107,7 +107,8 @@ export async function openBackup(dir: string, id?: number): Promise<VerifiedBack
   const meta = await readBackupMeta(dir, chosen);
   const privateDir = join(dir, 'private', String(chosen));
   await checkPrivateDir(dir, privateDir, chosen, meta);
-  for (const f of meta.files) await verifyFile(dir, f);
+  const buffer = new Uint8Array(READ_BYTES);
+  for (const f of meta.files) await verifyFile(dir, f, buffer);
   const tables = new Map(meta.files.map((f) => [f.dbName, join(dir, f.path)]));
   return { id: chosen, meta, privateDir, tableFilePath: (name) => tables.get(name) ?? join(privateDir, name) };
 }
@@ -150,22 +151,29 @@ async function checkedStat(dir: string, f: BackupFileEntry): Promise<{ path: str
 }
 
 /** Checks a listed file's size and whole-file crc32c against its meta line. */
-async function verifyFile(dir: string, f: BackupFileEntry): Promise<void> {
+async function verifyFile(dir: string, f: BackupFileEntry, buffer: Uint8Array): Promise<void> {
   const { path } = await checkedStat(dir, f);
-  let file: ReadOnlyFile;
+  let opened;
   try {
-    file = await ReadOnlyFile.open(path);
+    opened = await openRegularFile(path);
   } catch (e) {
     throw specialFileIsCorrupt(e);
   }
+  const { handle, size } = opened;
   let crc = 0;
   try {
-    if (f.size !== undefined && file.size !== f.size) throw corrupt(path, Math.min(file.size, f.size), `${f.path} is ${file.size} bytes; the backup records ${f.size}`);
-    for (let at = 0; at < file.size; at += READ_BYTES) {
-      crc = crc32cExtend(crc, await file.read(at, Math.min(READ_BYTES, file.size - at)));
+    if (f.size !== undefined && size !== f.size) throw corrupt(path, Math.min(size, f.size), `${f.path} is ${size} bytes; the backup records ${f.size}`);
+    // One buffer for every file: checksumming a backup allocates nothing per file.
+    for (let at = 0; at < size; ) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+      if (bytesRead === 0) throw new SnapshotError('IO_ERROR', `${path} shrank while being read`, { file: path, offset: at });
+      crc = crc32cExtend(crc, buffer, 0, bytesRead);
+      at += bytesRead;
     }
+  } catch (e) {
+    throw e instanceof SnapshotError ? e : ioError(path, e);
   } finally {
-    await file.close();
+    await handle.close().catch(() => undefined);
   }
   if (f.nameCrc32c !== undefined && f.nameCrc32c !== f.crc32c) {
     throw corrupt(path, 0, `${f.path}: its name says crc32c ${f.nameCrc32c}, the meta file ${f.crc32c}`);
