@@ -91,7 +91,7 @@ export async function openCheckpoint(paths: readonly string[], options: OpenOpti
   const listing = await readdir(first).catch(() => [] as string[]);
   throw new SnapshotError(
     'NOT_FOUND',
-    `${first} is neither a RocksDB checkpoint (no CURRENT file) nor a dump directory (no *.hex files)${listing.length === 0 ? '; it is empty' : ''}`,
+    `${first} is neither a RocksDB checkpoint (no CURRENT file), a BackupEngine directory (no meta/), an exported column family (no metadata.json) nor a dump directory (no *.hex files)${listing.length === 0 ? '; it is empty' : ''}`,
     { file: first },
   );
 }
