@@ -4,6 +4,8 @@ import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
 import { notRegularFile, statRegularFile, statRegularFileSync } from '../format/regular-file.js';
+import { isBackupDirectory } from './rocksdb-backup/detect.js';
+import { isExportDirectory } from './rocksdb-export/detect.js';
 import type { MergeOperator } from './merge-operator.js';
 import type { Source } from './source.js';
 
@@ -53,6 +55,8 @@ export type OpenOptions = Readonly<
     walRecovery: 'tolerate-tail' | 'absolute';
     /** RocksDB: read a database whose LOCK another process holds. Defaults to false (LIVE_DATABASE). */
     allowLive: boolean;
+    /** A BackupEngine directory: which backup. Defaults to the newest. */
+    backupId: number;
   }>
 >;
 
@@ -71,17 +75,23 @@ export async function openCheckpoint(paths: readonly string[], options: OpenOpti
   // Walrus's own snapshot files are told apart by their magic (0xB10B1F05).
   if (s?.isFile() === true && (await (await import('../interop/walrus/detect.js')).isWalrusSnapshotFile(first))) return (await import('../interop/walrus/source.js')).openWalrusSnapshot(first);
   if (s === undefined || !s.isDirectory()) return openSnapshotFiles(await snapshotFiles(first));
+  if (options.backupId !== undefined && !(await isBackupDirectory(first))) {
+    throw new SnapshotError('INVALID_ARGUMENT', `--backup-id applies to a BackupEngine directory (one with meta/); ${first} is not one`);
+  }
   // CURRENT of any kind makes it a RocksDB checkpoint: a FIFO there is refused by the reader.
   if ((await stat(join(first, 'CURRENT')).catch(() => undefined)) !== undefined) {
     const rocksdb = await import('./rocksdb/index.js');
     return rocksdb.openRocksDbCheckpoint(first, options);
   }
+  // A BackupEngine directory (meta/) or an exported column family (metadata.json): docs/BACKUP.md.
+  if (await isBackupDirectory(first)) return (await import('./rocksdb-backup/index.js')).openRocksDbBackup(first, options);
+  if (await isExportDirectory(first)) return (await import('./rocksdb-export/index.js')).openRocksDbExport(first, options);
   const dump = await import('./dump/index.js');
   if (await dump.isDumpDirectory(first)) return dump.openDumpDirectory(first);
   const listing = await readdir(first).catch(() => [] as string[]);
   throw new SnapshotError(
     'NOT_FOUND',
-    `${first} is neither a RocksDB checkpoint (no CURRENT file) nor a dump directory (no *.hex files)${listing.length === 0 ? '; it is empty' : ''}`,
+    `${first} is neither a RocksDB checkpoint (no CURRENT file), a BackupEngine directory (no meta/), an exported column family (no metadata.json) nor a dump directory (no *.hex files)${listing.length === 0 ? '; it is empty' : ''}`,
     { file: first },
   );
 }

@@ -51,14 +51,16 @@ interface DigestArgs extends RepositoryArgs {
   anchor?: string;
   preset?: string;
   format: string;
+  'backup-id'?: string;
 }
 
 export const digestCommand = defineCommand<DigestArgs>({
   command: 'digest <checkpoint..>',
-  describe: 'Digest the selected tables of a checkpoint (RocksDB checkpoint, dump directory, or snapshot file/chunk files)',
+  describe: 'Digest the selected tables of a checkpoint (RocksDB checkpoint, BackupEngine backup, exported column family, dump directory, or snapshot file/chunk files)',
   builder: (y: Argv) =>
     repositoryOptions(mergeOperatorOption(y))
-      .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, or a snapshot file (or its chunk files in order)' })
+      .positional('checkpoint', { type: 'string', array: true, demandOption: true, describe: 'checkpoint directory, BackupEngine directory (meta/, private/, shared*/: read in place, every file verified against its meta file), exported column family directory (SST files + metadata.json), or a snapshot file (or its chunk files in order)' })
+      .option('backup-id', { type: 'string', describe: 'with a BackupEngine directory: the backup to digest (default: the newest; `snapshot-verify backups DIR` lists them)' })
       .option('anchor', { type: 'string', describe: 'anchor file (JSON, docs/ANCHOR.md) every node shares: tables, cursor, max chunk bytes, ranges; replaces those flags' })
       .option('tables', { type: 'string', describe: 'tables to include: a,b,c (ids by bytewise name order) or 1=a,2=b (explicit ids); without it, the tables found are listed' })
       .option('epoch', { type: 'string', describe: 'epoch (u64); default: from a checkpoint_epoch_<N> directory name, or the snapshot header' })
@@ -120,6 +122,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       source = await openCheckpoint(args.checkpoint, {
         walRecovery: args['wal-recovery'],
         allowLive: args['allow-live'],
+        ...(args['backup-id'] !== undefined ? { backupId: parseCount(args['backup-id'], '--backup-id', 1, 0xffff_ffff) } : {}),
         // A plugin named like one of the preset's operators is refused (two operators, one name).
         mergeOperators: [...(await loadMergeOperators(args['merge-operator'])), ...(preset?.mergeOperators ?? [])],
       });

@@ -18,6 +18,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'verify', load: async () => (await import('./verify.js')).verifyCommand },
   { name: 'inspect', load: async () => (await import('./inspect.js')).inspectCommand },
   { name: 'restore', load: async () => (await import('./restore.js')).restoreCommand },
+  { name: 'backups', load: async () => (await import('./backups.js')).backupsCommand },
   { name: 'keygen', load: async () => (await import('./keygen.js')).keygenCommand },
   { name: 'publish', load: async () => (await import('./publish.js')).publishCommand },
   { name: 'certify', load: async () => (await import('./certify.js')).certifyCommand },

@@ -39,6 +39,6 @@
  * than leveldb.BytewiseComparator, two-phase-commit WAL markers, WAL compression, and sequence
  * numbers above 2^53−1. Bad bytes raise CORRUPT_CHECKPOINT with the file and byte offset.
  */
-export { isRocksDbCheckpoint, openRocksDbCheckpoint, type RocksDbSourceOptions } from './rocksdb-source.js';
+export { isRocksDbCheckpoint, openRocksDbCheckpoint, openRocksDbVersion, type RocksDbSourceOptions } from './rocksdb-source.js';
 export { verifyRocksDbCheckpoint, type CheckpointVerification } from './structure.js';
 export { WAL_RECOVERY_MODES, type WalRecoveryMode } from './wal.js';

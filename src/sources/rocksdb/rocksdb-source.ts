@@ -11,7 +11,7 @@ import type { Entry, Source, SourceWarning, TableInfo } from '../source.js';
 import { corrupt, sequenceToNumber, unsupported } from './codec.js';
 import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError, specialFileIsCorrupt } from './file-io.js';
-import { openCheckpointStructure } from './structure.js';
+import { openCheckpointStructure, tableFileName, type TableFilePath } from './structure.js';
 import type { ColumnFamilyVersion, ManifestVersion } from './manifest.js';
 import { checkEntryCounts, guard, MAX_OPEN_TABLES, RangeMerger, toSourceError, type EntryCounts } from './range-merger.js';
 import { cutsInside, largestRun, toRanges } from './range-split.js';
@@ -51,6 +51,12 @@ export type RocksDbSourceOptions = Readonly<
      * so (`live`). Defaults to false: LIVE_DATABASE.
      */
     allowLive: boolean;
+    /**
+     * Where a live table file is, by the name RocksDB gives it (000012.sst): the hook through
+     * which a BackupEngine backup (../rocksdb-backup/) points at its shared files in place.
+     * Defaults to the checkpoint directory.
+     */
+    tableFilePath: TableFilePath;
   }>
 >;
 
@@ -86,7 +92,8 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     }
   }
   const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
-  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false);
+  const tablePath = options.tableFilePath ?? ((name: string) => join(dir, name));
+  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, tablePath);
   const optionsFile = await readCheckpointOptions(dir);
   return new RocksDbSource(dir, version, wals, {
     batchSize,
@@ -95,6 +102,24 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     live,
     mergeOperators,
     optionsFile,
+    tablePath,
+  });
+}
+
+/**
+ * A source over a version described by something other than a MANIFEST: an exported column
+ * family's metadata (../rocksdb-export/). It has no WAL and no OPTIONS file (merge operators come
+ * from the table files' properties or plugins); the caller has checked its table files.
+ */
+export function openRocksDbVersion(dir: string, version: ManifestVersion, options: RocksDbSourceOptions = {}): Source {
+  return new RocksDbSource(dir, version, [], {
+    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
+    rangeBytes: options.rangeBytes ?? DEFAULT_RANGE_BYTES,
+    walRecovery: 'tolerate-tail',
+    live: false,
+    mergeOperators: checkMergeOperators(options.mergeOperators ?? []),
+    optionsFile: undefined,
+    tablePath: options.tableFilePath ?? ((name: string) => join(dir, name)),
   });
 }
 
@@ -117,6 +142,7 @@ class RocksDbSource implements Source {
       readonly live: boolean;
       readonly mergeOperators: readonly MergeOperator[];
       readonly optionsFile: OptionsFile | SnapshotError | undefined;
+      readonly tablePath: TableFilePath;
     },
   ) {
     this.live = options.live;
@@ -317,7 +343,7 @@ class RocksDbSource implements Source {
   }
 
   private async open(f: FileMeta): Promise<TableReader> {
-    const path = join(this.dir, `${String(f.number).padStart(6, '0')}.sst`);
+    const path = this.options.tablePath(tableFileName(f.number));
     try {
       // Ingested external files take their sequence number from the MANIFEST (table-reader.ts).
       return await TableReader.open(path, {

@@ -19,6 +19,9 @@ import type { FileMeta } from './version-edit.js';
 import type { SourceWarning } from '../source.js';
 import { listWalFiles, replayWal, tailWarning, walsToReplay, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
 
+/** Where a checkpoint's table file named `name` (000012.sst) is: in the directory, or elsewhere (a backup's shared files). */
+export type TableFilePath = (name: string) => string;
+
 /** The file name RocksDB gives table file `number`. */
 export function tableFileName(number: number): string {
   return `${String(number).padStart(6, '0')}.sst`;
@@ -66,10 +69,10 @@ export function liveTableFiles(version: ManifestVersion): { cf: ColumnFamilyVers
  * decodes. Throws CORRUPT_CHECKPOINT naming the file otherwise. A footer of a kind this reader
  * does not read (UNSUPPORTED_FEATURE) passes here: that family is refused only when read.
  */
-export async function checkLiveFiles(dir: string, version: ManifestVersion): Promise<void> {
+export async function checkLiveFiles(dir: string, version: ManifestVersion, tablePath: TableFilePath = (name) => join(dir, name)): Promise<void> {
   await loadChecksums();
   for (const { cf, file } of liveTableFiles(version)) {
-    const path = join(dir, tableFileName(file.number));
+    const path = tablePath(tableFileName(file.number));
     const what = `live table file ${file.number} of column family ${JSON.stringify(cf.name)} (level ${file.level})`;
     let s;
     try {
@@ -106,12 +109,12 @@ export interface CheckpointStructure {
  * database (LIVE_DATABASE) unless `allowLive`, refuses special files anywhere in the directory,
  * replays the MANIFEST, checks every live table file (checkLiveFiles), lists the WAL files.
  */
-export async function openCheckpointStructure(dir: string, allowLive: boolean): Promise<CheckpointStructure> {
+export async function openCheckpointStructure(dir: string, allowLive: boolean, tablePath?: TableFilePath): Promise<CheckpointStructure> {
   const holder = await findLockHolder(dir);
   if (holder !== undefined && !allowLive) throw liveDatabase(dir, holder);
   await checkNoSpecialFiles(dir);
   const version = await readManifest(dir);
-  await checkLiveFiles(dir, version);
+  await checkLiveFiles(dir, version, tablePath);
   return { version, wals: await listWalFiles(dir), live: holder !== undefined };
 }
 
