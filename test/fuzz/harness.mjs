@@ -152,7 +152,8 @@ async function runCommand(argv, args, { viaMain = false, stdin = '' } = {}) {
       if (stdin.length > 0) yield Buffer.from(stdin);
     })(),
   };
-  const command = COMMANDS.find((c) => c.command.split(' ')[0] === argv[0]);
+  // Commands are loaded on demand (src/cli/commands/index.ts); the module cache makes this cheap after the first.
+  const command = viaMain ? undefined : await COMMANDS.find((e) => e.name === argv[0]).load();
   let code;
   try {
     code = viaMain ? await cliMain(argv, io) : await command.run(args, io);
