@@ -2,10 +2,7 @@
  * End to end: the RocksDB source applies Walrus's merge operators (the preset) to a real RocksDB
  * database holding Walrus-encoded bases and unmerged operands in two L0 files and the WAL
  * (test/fixtures/rocksdb/walrus/), and digests exactly the values Walrus's unit tests expect.
- *
- * NOT YET ENABLED: it needs the RocksDB reader's merge-operator support (branch `merge`); on a
- * branch without it, operands are UNSUPPORTED_FEATURE. To enable after merging, rename this file
- * to walrus-rocksdb.test.ts (vitest runs test/**\/*.test.ts).
+ * test/sources/rocksdb-backup/walrus-backup.test.ts does the same for a BackupEngine backup of it.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
