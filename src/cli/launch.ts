@@ -1,7 +1,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { Script, constants as vmConstants } from 'node:vm';
+import { Script } from 'node:vm';
+import { lendImport } from '../format/dynamic-import.js';
 import type { main as Main } from './main.js';
 
 /**
@@ -38,9 +39,9 @@ export async function loadCli(options: { useCodeCache?: boolean } = {}): Promise
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(BUNDLE_FILE, 'utf8')}\n})`, {
     filename: BUNDLE_FILE,
     ...(cachedData !== undefined ? { cachedData } : {}),
-    // The bundle keeps `import()` for what it does not contain (the S3 client, operator modules).
-    importModuleDynamically: vmConstants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
+  // What the bundle does not contain it imports through us (src/format/dynamic-import.ts).
+  lendImport((specifier) => import(specifier));
   const exports: { main?: typeof Main } = {};
   const module = { exports };
   (script.runInThisContext() as (...a: unknown[]) => void).call(exports, exports, createRequire(BUNDLE_FILE), module, BUNDLE_FILE, DIST);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
@@ -24,6 +24,7 @@ function launched(dist: string): { via: string; codeCacheUsed?: boolean } {
 
 const CP = join(REPO, 'examples', 'checkpoint_epoch_42');
 const TABLES = 'per_object_blob_info,per_object_pooled_blob_info,storage_pool_info';
+const PLUGIN = join(dir, 'plugin.mjs');
 
 describe('start-up from the bundle', () => {
   it('after the build, the binary runs the bundle and V8 accepts its code cache', () => {
@@ -43,6 +44,10 @@ describe('start-up from the bundle', () => {
       // fetch decodes on a worker thread, which the bundle finds next to the module it came from
       ['fetch', `file://${join(w, 'repo')}`, '--epoch', '42', '--node', 'n1', '--out', join(w, 'fetched')],
       ['verify', join(w, 'fetched', 'snapshot')],
+      // what the bundle does not contain, imported on use: the S3 client (no credentials: IO_ERROR
+      // naming the bucket before any request) and a merge-operator plugin (loaded, exports nothing)
+      ['digest', CP, '--tables', TABLES, '--node', 'n1', '--publish', 's3://bucket/p', '--endpoint', 'http://127.0.0.1:9'],
+      ['digest', CP, '--tables', TABLES, '--merge-operator', `stringappend=${PLUGIN}`],
       ['--version'],
       ['--help'],
       ['digest', '--help'],
@@ -54,6 +59,7 @@ describe('start-up from the bundle', () => {
       const clean = (t: string): string => t.replaceAll(w, 'WORK').replace(/"(startedAt|durationMs)": ("[^"]*"|\d+)/g, '"$1": …');
       return { ...r, stdout: clean(r.stdout), stderr: clean(r.stderr) };
     };
+    writeFileSync(PLUGIN, 'export const unrelated = 1;\n');
     const [b, m] = [join(dir, 'bundle'), join(dir, 'modules')];
     mkdirSync(b);
     mkdirSync(m);
