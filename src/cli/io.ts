@@ -14,7 +14,10 @@ export function processIo(): CliIo {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     stderrIsTTY: process.stderr.isTTY === true,
-    stdin: process.stdin,
+    // A getter: touching process.stdin builds its stream (~20 ms at start-up); few commands read it.
+    get stdin() {
+      return process.stdin;
+    },
     // For tests on a pseudo-terminal, where a run is shorter than the default second.
     ...(process.env['SNAPSHOT_VERIFY_PROGRESS_DELAY_MS'] !== undefined ? { progressDelayMs: Number(process.env['SNAPSHOT_VERIFY_PROGRESS_DELAY_MS']) } : {}),
   };

@@ -18,6 +18,11 @@ class Chosen {
  * help, version and every mistake go through yargs and its messages.
  */
 export async function main(argv: readonly string[], io: CliIo = processIo(), entries: readonly CommandEntry[] = COMMANDS): Promise<number> {
+  // What yargs would print, without loading yargs and every command for it (packaging scripts ask).
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout(`${TOOL_VERSION}\n`);
+    return ExitCode.OK;
+  }
   const named = entries.find((e) => e.name === argv[0]);
   if (named !== undefined) {
     const command = await named.load();

@@ -7,6 +7,7 @@ import type { Writable } from 'node:stream';
 import { chunkSetFileName, chunkSetFilePattern, encodeChunkSet, escapeRegExp, readChunkSet } from './chunk-set.js';
 import type { ChunkSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
+import { dynamicImport } from './dynamic-import.js';
 
 /** Where a writer puts its chunks. Calls come in order; a returned promise is awaited (backpressure). */
 export interface SnapshotSink {
@@ -304,7 +305,7 @@ const SYNC_EACH_MAX = 16;
  */
 async function syncChunkFiles(dir: string, files: readonly string[]): Promise<void> {
   if (files.length > SYNC_EACH_MAX) {
-    const { execFile } = await import('node:child_process');
+    const { execFile } = await dynamicImport<typeof import('node:child_process')>('node:child_process');
     const synced = await new Promise<boolean>((resolve) => execFile('sync', ['--file-system', dir], (e) => resolve(e === null)));
     if (synced) return;
   }

@@ -50,6 +50,8 @@ export interface NodeInfo {
   readonly toolVersion: string;
   /** Present (true) when the source was a live database read with `--allow-live`. */
   readonly live?: boolean;
+  /** `digest BACKUP_DIR`: the id of the backup digested (the newest, unless `--backup-id`). */
+  readonly backupId?: number;
   /** `digest --anchor FILE`: the anchor file's path as given. */
   readonly anchorFile?: string;
 }

@@ -216,6 +216,7 @@ export function validateReport(value: unknown, where: string): DigestReport {
   for (const f of ['source', 'sourceKind', 'startedAt', 'toolVersion'] as const) {
     if (node[f] !== undefined && typeof node[f] !== 'string') bad(`node.${f}`, `expected a string, got ${describe(node[f])}`);
   }
+  if (node['backupId'] !== undefined) int(node['backupId'], 'node.backupId', 0xffff_ffff);
   if (r['signature'] !== undefined) {
     const sig = obj(r['signature'], 'signature');
     if (typeof sig['scheme'] !== 'string') bad('signature.scheme', `expected a string, got ${describe(sig['scheme'])}`);

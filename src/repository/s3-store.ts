@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SnapshotError } from '../format/errors.js';
 import { tooLarge, type ListedObject, type ObjectStore, type PutBody } from './store.js';
+import { dynamicImport } from '../format/dynamic-import.js';
 
 /** How an S3 repository is reached, beyond what its URL says. */
 export type S3Options = Readonly<
@@ -32,7 +33,7 @@ export async function openS3Store(url: string, options: S3Options = {}): Promise
   // The SDK warns on Node 20 that its releases after January 2027 need Node 22; package.json pins
   // a release that supports Node 20, so the warning would only be noise on every command.
   process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
-  const s3 = await import('@aws-sdk/client-s3');
+  const s3 = await dynamicImport<typeof import('@aws-sdk/client-s3')>('@aws-sdk/client-s3');
   const endpoint = options.endpoint ?? process.env['AWS_ENDPOINT_URL_S3'] ?? process.env['AWS_ENDPOINT_URL'];
   const region = options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? (endpoint !== undefined ? 'us-east-1' : undefined);
   const client: S3Client = new s3.S3Client({

@@ -2,13 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO, runCli } from '../helpers/cli.js';
+import { MODULES_BIN, REPO, runCli } from '../helpers/cli.js';
 
 /**
  * Start-up of a digest is mostly module loading (issue 13): the digest of a RocksDB checkpoint
- * must load only what it uses. The real binary runs with a loader hook that lists every module
- * loaded, static and dynamic imports alike (test/helpers/log-modules.mjs). A static import of a
- * heavy dependency anywhere on the digest path fails here.
+ * must load only what it uses. The CLI runs from its compiled modules (the binary runs the same
+ * code bundled, where esbuild keeps each dynamic import a lazy initialiser) with a loader hook that
+ * lists every module loaded, static and dynamic imports alike (test/helpers/log-modules.mjs).
+ * A static import of a heavy dependency anywhere on the digest path fails here.
  */
 
 const dir = mkdtempSync(join(tmpdir(), 'startup-modules-'));
@@ -16,7 +17,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function modulesLoaded(args: string[]): Promise<string[]> {
   const file = join(dir, `${Math.random().toString(16).slice(2)}.txt`);
-  const r = await runCli(args, { env: { LOG_MODULES_FILE: file, NODE_OPTIONS: `--import=${join(REPO, 'test', 'helpers', 'log-modules.mjs')}` } });
+  const r = await runCli(args, { bin: MODULES_BIN, env: { LOG_MODULES_FILE: file, NODE_OPTIONS: `--import=${join(REPO, 'test', 'helpers', 'log-modules.mjs')}` } });
   expect(r.code, r.stderr).toBe(0);
   return readFileSync(file, 'utf8').trim().split('\n');
 }

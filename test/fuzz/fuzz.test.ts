@@ -47,6 +47,8 @@ describe('fuzz: fixed seeds, bounded counts', () => {
         const r = (await runTrial(name, seed, { tinyDisk: disk!.dir })) as { outcome: string; detail?: string };
         seen.add(r.outcome);
         if (!['rejected', 'accepted', 'reported'].includes(r.outcome)) bad.push(`seed ${seed}: ${r.outcome} ${r.detail ?? ''}`);
+        // A rejection names its code (error code or verdict); '?' means output nobody can classify.
+        if (r.outcome === 'rejected' && / \?$/.test(r.detail ?? '')) bad.push(`seed ${seed}: rejected without a code: ${r.detail}`);
       }
       expect(bad).toEqual([]);
       expect(seen.size).toBeGreaterThan(0);

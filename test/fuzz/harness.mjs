@@ -83,15 +83,17 @@ export function failureOf(r) {
   return undefined;
 }
 
-/** rejected with the error code the CLI printed (JSON error, or the stderr line). */
+/** rejected with the error code the CLI printed (JSON error or verdict, or the stderr/stdout line). */
 export function rejected(r) {
   let code = /^snapshot-verify: ([A-Z_]+)/m.exec(r.stderr)?.[1];
   try {
-    code ??= JSON.parse(r.stdout).error?.code;
+    const json = JSON.parse(r.stdout);
+    code ??= json.error?.code ?? json.verdict;
   } catch {
     // not JSON
   }
-  if (code === undefined && /^(FAIL|DIVERGE|INCONSISTENT|CONFLICT)/m.test(r.stdout)) code = 'reported';
+  // verify's FAIL lines; compare's verdicts (DIVERGE, INCONSISTENT, CONFLICTING REPORTS, INCOMPARABLE)
+  code ??= /^(FAIL|DIVERGE|INCONSISTENT|CONFLICTING|INCOMPARABLE)\b/m.exec(r.stdout)?.[1];
   return { outcome: 'rejected', detail: `exit ${r.code} ${code ?? '?'}` };
 }
 

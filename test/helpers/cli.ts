@@ -7,6 +7,8 @@ export const REPO = join(import.meta.dirname, '..', '..');
 export const ROOT = REPO;
 /** The executable shim, as operators run it. */
 export const BIN = join(REPO, 'bin', 'snapshot-verify');
+/** The same CLI loaded as the compiled ES modules, without the bundle (src/cli/launch.ts). */
+export const MODULES_BIN = join(REPO, 'test', 'helpers', 'cli-modules.mjs');
 
 /** What one run of the real binary produced. */
 export interface CliResult {
@@ -25,10 +27,10 @@ export function assertBuilt(): void {
  * Spawns `node bin/snapshot-verify ...args` and captures stdout, stderr and the exit code.
  * `input` is written to stdin (stdin is closed either way, so a command never waits on it).
  */
-export function runCli(args: readonly string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { input?: string | Uint8Array; cwd?: string; env?: NodeJS.ProcessEnv; bin?: string } = {}): Promise<CliResult> {
   assertBuilt();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...options.env } });
+    const child = spawn(process.execPath, [options.bin ?? BIN, ...args], { cwd: options.cwd ?? REPO, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...options.env } });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -158,6 +158,7 @@ export const digestCommand = defineCommand<DigestArgs>({
         durationMs: Date.now() - started.getTime(),
         toolVersion: TOOL_VERSION,
         ...(source.live === true ? { live: true } : {}),
+        ...('backupId' in source && typeof source.backupId === 'number' ? { backupId: source.backupId } : {}),
         ...(args.anchor !== undefined ? { anchorFile: args.anchor } : {}),
       }, anchorFile?.digest);
       const warnings = source.warnings?.() ?? [];

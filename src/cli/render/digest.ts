@@ -28,6 +28,7 @@ export function renderDigest(r: DigestReport): string {
     }
   }
   if (r.chunks.length > 1) lines.push(`  ${r.chunks.length} chunks, last chunk digest = snapshot digest`);
+  if (r.node.backupId !== undefined) lines.push(`  from backup ${r.node.backupId} of ${escapeText(r.node.source)}`);
   if (r.node.live === true) lines.push('  warning LIVE_DATABASE: read while another process held the LOCK (--allow-live); files may have changed under it');
   for (const w of r.warnings ?? []) lines.push(`  warning ${w.code} in ${w.file} at offset ${w.offset}: ${w.message}`);
   return `${lines.join('\n')}\n`;

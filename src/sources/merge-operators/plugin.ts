@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SnapshotError } from '../../format/errors.js';
 import type { MergeOperator } from '../merge-operator.js';
+import { dynamicImport } from '../../format/dynamic-import.js';
 
 /**
  * The operator `name` from the module at `path` (relative to the working directory). Throws
@@ -22,7 +23,7 @@ export async function loadMergeOperator(name: string, path: string): Promise<Mer
   }
   let mod: Record<string, unknown>;
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = await dynamicImport<Record<string, unknown>>(pathToFileURL(file).href);
   } catch (e) {
     throw new SnapshotError('INVALID_ARGUMENT', `merge operator module ${path} failed to load: ${e instanceof Error ? e.message : String(e)}`, { file: path, cause: e });
   }

@@ -47,12 +47,18 @@ describe('ldb backup (Debian rocksdb-tools 7.8.3)', () => {
     const before = fingerprint(backups);
     const latest = await digestOf(backups);
     expect(latest.node.sourceKind).toBe('rocksdb-backup');
+    // The report says which backup it digested: the newest by default, the chosen one with --backup-id.
+    expect(latest.node.backupId).toBe(2);
     expect(latest.digest).toBe(await digestHere(checkpoint));
     expect(latest.digest).toBe(ldbDigest(checkpoint));
     expect(await digestHere(backups, { backupId: 2 })).toBe(latest.digest);
     // Backup 1 predates the put into storage_pool_info: another digest, the same for the other two tables.
     const first = await digestOf(backups, FAMILIES, ['--backup-id', '1']);
     expect(first.digest).not.toBe(latest.digest);
+    expect(first.node.backupId).toBe(1);
+    const text = await runCli(['digest', backups, '--tables', FAMILIES.join(','), '--epoch', String(EPOCH), '--backup-id', '1']);
+    expect(text.stderr).toBe('');
+    expect(text.stdout).toContain(`  from backup 1 of ${backups}\n`);
     expect(first.tables.slice(0, 2)).toEqual(latest.tables.slice(0, 2));
     expect(fingerprint(backups)).toEqual(before);
   });

@@ -27,7 +27,7 @@ export function walrusShaped(seed: number): string[] {
 }
 
 /** The JSON report of `digest PATH` over `tables` at EPOCH; fails the test on a non-zero exit. */
-export async function digestOf(path: string, tables: readonly string[] = FAMILIES, extra: string[] = []): Promise<{ digest: string; tables: { name: string; digest: string }[]; node: { sourceKind: string } }> {
+export async function digestOf(path: string, tables: readonly string[] = FAMILIES, extra: string[] = []): Promise<{ digest: string; tables: { name: string; digest: string }[]; node: { sourceKind: string; backupId?: number } }> {
   const r = await runCli(['digest', path, '--tables', tables.join(','), '--epoch', String(EPOCH), '--json', '--node', 'n', ...extra]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);

@@ -1,0 +1,104 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { main, parseWithYargs } from '../../src/cli/main.js';
+import { type CliResult, MODULES_BIN, REPO, runCli } from '../helpers/cli.js';
+
+/**
+ * The binary starts from one bundled script with V8's code cache (src/cli/launch.ts, made by
+ * scripts/bundle.mjs in `npm run build`). These pin that it does after the README's install, that
+ * V8 accepts the cache, that the bundle answers exactly as the compiled modules do, and that a
+ * stale bundle or cache is never used.
+ */
+
+const dir = mkdtempSync(join(REPO, 'tmp-launch-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** loadCli() of the launch.js under `dist`, in a fresh process: which path it took. */
+function launched(dist: string): { via: string; codeCacheUsed?: boolean } {
+  const code = `const m = await import(${JSON.stringify(join(dist, 'cli', 'launch.js'))}); const c = await m.loadCli(); console.log(JSON.stringify({ via: c.via, codeCacheUsed: c.codeCacheUsed }));`;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8' })) as { via: string; codeCacheUsed?: boolean };
+}
+
+const CP = join(REPO, 'examples', 'checkpoint_epoch_42');
+const TABLES = 'per_object_blob_info,per_object_pooled_blob_info,storage_pool_info';
+const PLUGIN = join(dir, 'plugin.mjs');
+
+describe('start-up from the bundle', () => {
+  it('after the build, the binary runs the bundle and V8 accepts its code cache', () => {
+    expect(launched(join(REPO, 'dist'))).toEqual({ via: 'bundle', codeCacheUsed: true });
+  });
+
+  it('the bundle answers every kind of invocation exactly as the compiled modules do', async () => {
+    // Each side writes under its own folder (publish is write-once); the outputs are compared
+    // with that folder's name, start times and durations masked.
+    const cases = (w: string): string[][] => [
+      ['digest', CP, '--tables', TABLES, '--json', '--node', 'n1'],
+      ['digest', CP, '--preset', 'walrus', '--node', 'n1'],
+      ['digest', CP, '--tables', TABLES, '--node', 'n1', '--out', join(w, 'a.snap'), '--max-chunk-bytes', '64KiB'],
+      ['verify', join(w, 'a.snap'), '--each-chunk'],
+      ['inspect', join(w, 'a.snap')],
+      ['digest', CP, '--tables', TABLES, '--node', 'n1', '--max-chunk-bytes', '64KiB', '--publish', `file://${join(w, 'repo')}`, '--publish-snapshot'],
+      // fetch decodes on a worker thread, which the bundle finds next to the module it came from
+      ['fetch', `file://${join(w, 'repo')}`, '--epoch', '42', '--node', 'n1', '--out', join(w, 'fetched')],
+      ['verify', join(w, 'fetched', 'snapshot')],
+      // what the bundle does not contain, imported on use: the S3 client (no credentials: IO_ERROR
+      // naming the bucket before any request) and a merge-operator plugin (loaded, exports nothing)
+      ['digest', CP, '--tables', TABLES, '--node', 'n1', '--publish', 's3://bucket/p', '--endpoint', 'http://127.0.0.1:9'],
+      ['digest', CP, '--tables', TABLES, '--merge-operator', `stringappend=${PLUGIN}`],
+      ['--version'],
+      ['--help'],
+      ['digest', '--help'],
+      ['digst', CP],
+      ['digest', join(w, 'missing')],
+      ['verify', CP],
+    ];
+    const steady = (r: CliResult, w: string): CliResult => {
+      const clean = (t: string): string => t.replaceAll(w, 'WORK').replace(/"(startedAt|durationMs)": ("[^"]*"|\d+)/g, '"$1": …');
+      return { ...r, stdout: clean(r.stdout), stderr: clean(r.stderr) };
+    };
+    writeFileSync(PLUGIN, 'export const unrelated = 1;\n');
+    const [b, m] = [join(dir, 'bundle'), join(dir, 'modules')];
+    mkdirSync(b);
+    mkdirSync(m);
+    const [bCases, mCases] = [cases(b), cases(m)];
+    for (let i = 0; i < bCases.length; i++) {
+      const bundled = steady(await runCli(bCases[i]!), b);
+      const modules = steady(await runCli(mCases[i]!, { bin: MODULES_BIN }), m);
+      expect(bundled, bCases[i]!.join(' ')).toEqual(modules);
+    }
+    // The fetch really ran: its result verified.
+    expect((await runCli(['verify', join(b, 'fetched', 'snapshot')])).code).toBe(0);
+  }, 120_000);
+
+  it('a bundle older than the compiled modules is not run, nor a code cache older than the bundle', () => {
+    const dist = join(dir, 'dist');
+    cpSync(join(REPO, 'dist'), dist, { recursive: true });
+    const now = Date.now() / 1000;
+    utimesSync(join(dist, 'snapshot-verify.cjs.codecache'), now - 20, now - 20);
+    utimesSync(join(dist, 'snapshot-verify.cjs'), now - 10, now - 10);
+    utimesSync(join(dist, 'cli', 'main.js'), now - 30, now - 30);
+    expect(launched(dist)).toEqual({ via: 'bundle', codeCacheUsed: false });
+    utimesSync(join(dist, 'cli', 'main.js'), now, now); // as after a `tsc` without the bundle step
+    expect(launched(dist)).toEqual({ via: 'modules' });
+    rmSync(join(dist, 'snapshot-verify.cjs'));
+    expect(launched(dist)).toEqual({ via: 'modules' });
+  });
+
+  it('--version alone prints what yargs prints, without yargs', async () => {
+    const out: string[] = [];
+    const io: CliIo = { stdout: (t) => out.push(t), stderr: (t) => out.push(`ERR ${t}`), stderrIsTTY: false, stdin: (async function* () {})() };
+    expect(await main(['--version'], io)).toBe(0);
+    // yargs prints its version with console.log
+    const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await parseWithYargs(['--version'], io, [])).toBe(0);
+      expect(log.mock.calls.map((c) => `${c.join(' ')}\n`)).toEqual(out);
+    } finally {
+      log.mockRestore();
+    }
+    expect(out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
