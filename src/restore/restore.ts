@@ -182,19 +182,10 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     }
   };
 
-  // Entries are not built one by one: consecutive ENTRY records of one table that lie back to
-  // back in one input piece (the usual case) form a run, handed to the table builder in one go
-  // when the run breaks, the table ends, or the piece is done (scanSnapshot keeps entry views
-  // valid until afterPiece). The builder takes the records as they are, prefix included.
-  // A piece's records after its first all lie in that piece (its first may span two pieces and
-  // be assembled elsewhere), so runs start from the second: then one offset comparison per
-  // entry extends a run (reading `.buffer` per entry cost more than building the entry).
-  let runBytes: Uint8Array | undefined;
-  let runTable: TableState | undefined;
-  let runStart = 0;
-  let runEnd = -1;
-  let runCount = 0;
-  let pieceStart = true;
+  // Entries come mostly as runs of ENTRY records the decoder checked in bulk (`entryRecords`,
+  // a view into the input piece): the table builder takes the records as they are, prefix
+  // included, so no JavaScript runs and nothing is allocated per entry. The few entries outside
+  // such runs (a record spanning two pieces, a chunk's first) come one by one (`entry`).
   const addRun = (t: TableState, src: Uint8Array, start: number, end: number, count: number): void => {
     let p = start;
     let added = 0;
@@ -209,11 +200,12 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     // A run is exactly the records the decoder verified, or restore has a bug: never write it.
     if (added !== count || p !== end) throw new Error(`restore: a run of ${count} records was built as ${added}`);
   };
-  const flushRun = (): void => {
-    if (runBytes === undefined) return;
-    addRun(runTable!, runBytes, runStart, runEnd, runCount);
-    runBytes = undefined;
-    runEnd = -1;
+  const tableAt = (tableIndex: number): TableState | undefined => {
+    if (tableIndex !== currentIndex) {
+      currentIndex = tableIndex;
+      currentTable = tables!.get(tableIndex);
+    }
+    return currentTable;
   };
 
   try {
@@ -223,51 +215,19 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
         header: (h) => {
           tables ??= selectTables(h.tables, options.tables);
         },
+        entryRecords: (tableIndex, records, count) => {
+          const t = tableAt(tableIndex);
+          if (t !== undefined) addRun(t, records, 0, records.length, count);
+        },
         entry: (tableIndex, key, value) => {
-          // The hot path: the record follows the run's last one.
-          const start = key.byteOffset - ENTRY_PREFIX_BYTES;
-          if (start === runEnd && tableIndex === currentIndex) {
-            runEnd = value.byteOffset + value.length;
-            runCount++;
-            return;
-          }
-          flushRun();
-          if (tableIndex !== currentIndex) {
-            currentIndex = tableIndex;
-            currentTable = tables!.get(tableIndex);
-          }
-          const t = currentTable;
-          if (t === undefined) return; // a table not selected
-          const bytes = new Uint8Array(key.buffer);
-          const end = value.byteOffset + value.length;
-          if (start >= 0 && value.buffer === key.buffer && value.byteOffset === key.byteOffset + key.length && isEntryRecord(bytes, start, key.length, value.length)) {
-            if (pieceStart) {
-              addRun(t, bytes, start, end, 1);
-            } else {
-              runBytes = bytes;
-              runTable = t;
-              runStart = start;
-              runEnd = end;
-              runCount = 1;
-            }
-          } else {
-            addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length, 1);
-          }
-          pieceStart = false;
+          const t = tableAt(tableIndex);
+          if (t !== undefined) addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length, 1);
         },
-        tableEnd: () => {
-          flushRun();
-          endFile();
-        },
+        tableEnd: endFile,
       },
       options.decoder,
-      () => {
-        flushRun();
-        pieceStart = true;
-        return pending.length > 0 ? flush() : undefined;
-      },
+      () => (pending.length > 0 ? flush() : undefined),
     );
-    flushRun();
     endFile();
     await flush();
     if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
@@ -307,12 +267,6 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     await discardDir(tmp);
     throw e;
   }
-}
-
-/** True when bytes[start, …) is the ENTRY record of a key and value of these lengths. */
-function isEntryRecord(bytes: Uint8Array, start: number, keyLength: number, valueLength: number): boolean {
-  const u32 = (at: number): number => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
-  return bytes[start] === TAG_ENTRY && u32(start + 1) === keyLength && u32(start + 5) === valueLength;
 }
 
 /** The ENTRY record of one entry, for one whose bytes do not lie as a record in its buffer. */
