@@ -24,7 +24,7 @@ const C_NEED = 52;
 const C_ENTRIES = 56;
 const C_RAW_KEY = 64;
 const C_RAW_VALUE = 72;
-const FIXED_BYTES = 128 + 8 * 256 * 4; // control block + CRC tables
+const FIXED_BYTES = 128 + 16 * 256 * 4; // control block + CRC tables (slicing-by-16)
 const PAGE = 65536;
 
 /** Statuses of add() and finishBlock(). */
