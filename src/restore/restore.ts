@@ -170,9 +170,10 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       const path = join(tmp, f.name);
       try {
         f.fd ??= openSync(path, 'wx');
-        const bytes = f.builder.takeOutput();
-        writeAllSync(f.fd, bytes, f.written);
-        f.written += bytes.length;
+        for (const bytes of f.builder.takeOutput()) {
+          writeAllSync(f.fd, bytes, f.written);
+          f.written += bytes.length;
+        }
       } catch (e) {
         throw ioError(e, path, 'write');
       }
