@@ -253,7 +253,6 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     );
     endFile();
     await flush();
-    await closed(0);
     if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
     await options.beforeCommit?.(summary);
     const states = [...tables.values()];
@@ -261,12 +260,14 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     for (const t of states) {
       for (const f of t.files) files.push({ name: f.name, bytes: f.table.fileSize, tableId: t.plan.tableId, entries: f.table.entries });
     }
-    if (!sstOnly) {
-      for (const [name, bytes] of databaseFiles(states, nextNumber, dbId, options.compression ?? 'none')) {
-        await writeNewFile(join(tmp, name), bytes);
-        files.push({ name, bytes: bytes.length });
-      }
-    }
+    // The last SST syncs and the MANIFEST, OPTIONS and IDENTITY (their fsyncs waiting for the disk
+    // together, not one after the other) all complete before CURRENT, written last: only then is
+    // the hidden directory a database.
+    const dbFiles = sstOnly ? [] : databaseFiles(states, nextNumber, dbId, options.compression ?? 'none');
+    const current = dbFiles.pop();
+    await settled([closed(0), ...dbFiles.map(([name, bytes]) => writeNewFile(join(tmp, name), bytes))]);
+    if (current !== undefined) await writeNewFile(join(tmp, current[0]), current[1]);
+    for (const [name, bytes] of current === undefined ? dbFiles : [...dbFiles, current]) files.push({ name, bytes: bytes.length });
     await commitDir(tmp, to);
     return {
       mode: sstOnly ? 'sst' : 'database',
@@ -294,6 +295,11 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     await discardDir(tmp);
     throw e;
   }
+}
+
+/** Waits for all of `work` to finish (none left running), then throws the first failure in order. */
+async function settled(work: readonly Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(work)) if (r.status === 'rejected') throw r.reason;
 }
 
 /** Syncs a complete file (after its background sync) and closes it. */
