@@ -6,8 +6,9 @@
  * OPTIONS and IDENTITY written and the directory renamed into place. docs/RESTORE.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { closeSync, fdatasync as fdatasyncCb, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type { DecoderOptions } from '../format/decoder.js';
 import type { SnapshotSummary } from '../format/encoder.js';
 import { ENTRY_PREFIX_BYTES, TAG_ENTRY } from '../format/constants.js';
@@ -20,7 +21,7 @@ import { TableBuilder, type FinishedTable, type WriterCompression } from '../sou
 import { encodeVersionEdit, type NewFile } from '../sources/rocksdb/version-edit-encoder.js';
 import { planColumnFamilies, type FamilyPlan } from './column-families.js';
 import { renderOptionsFile } from './options-file.js';
-import { checkTarget, commitDir, discardDir, ioError, makeTempDir, removeStaleTempDirs, writeAll, writeNewFile } from './output-dir.js';
+import { checkTarget, commitDir, discardDir, fsync, ioError, makeTempDir, removeStaleTempDirs, writeAllSync, writeNewFile } from './output-dir.js';
 
 /** RocksDB's default target_file_size_base: SST files are cut after this many bytes. */
 export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
@@ -28,9 +29,12 @@ export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
 export const RESTORE_LEVEL = 6;
 /** Bytes written to a table file between background fdatasyncs, so that its final sync has little left. */
 const SYNC_EVERY_BYTES = 32 * 1024 * 1024;
+/** Complete table files whose fsync may be outstanding while the next ones are built. */
+const MAX_CLOSING = 2;
 const MANIFEST_NUMBER = 1;
 const OPTIONS_NUMBER = 2;
 const FIRST_TABLE_FILE_NUMBER = 3;
+const fdatasync = promisify(fdatasyncCb);
 
 export type RestoreOptions = Readonly<{
   /** The directory to create; it must not exist or be empty. */
@@ -86,18 +90,20 @@ export interface RestoreReport {
   readonly bytes: number;
 }
 
-/** An SST file being built; its handle opens when its first output is written. */
+/** An SST file being built; its descriptor opens when its first output is written. */
 interface TableFile {
   readonly name: string;
   readonly number: number;
   readonly builder: TableBuilder;
   readonly table: TableState;
-  handle: FileHandle | undefined;
+  fd: number | undefined;
   written: number;
   /** Bytes written when the last background fdatasync started, and that sync. */
   syncedAt: number;
   syncing: Promise<void> | undefined;
   finished: FinishedTable | undefined;
+  /** The final fsync and close, once the file is complete. */
+  closing: Promise<void> | undefined;
 }
 
 interface TableState {
@@ -144,7 +150,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       compression: options.compression ?? 'none',
       targetFileSize: maxSst,
     });
-    const f: TableFile = { name, number, builder, table: t, handle: undefined, written: 0, syncedAt: 0, syncing: undefined, finished: undefined };
+    const f: TableFile = { name, number, builder, table: t, fd: undefined, written: 0, syncedAt: 0, syncing: undefined, finished: undefined, closing: undefined };
     pending.push(f);
     return f;
   };
@@ -153,48 +159,56 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     current.finished = current.builder.finish();
     current = undefined;
   };
-  const flush = async (): Promise<void> => {
+  // Writes are synchronous: on cached pages a write(2) costs microseconds, where an async one
+  // costs a thread-pool round trip (several times the CPU, measured). Only the syncs, which wait
+  // for the disk, run in the background: a complete file is fsynced and closed while the next is
+  // built, and all are awaited before anything is made visible.
+  const closing: TableFile[] = [];
+  const flush = (): Promise<void> | undefined => {
     while (pending.length > 0) {
       const f = pending[0]!;
       const path = join(tmp, f.name);
       try {
-        const h = (f.handle ??= await open(path, 'wx'));
-        const bytes = f.builder.takeOutput();
-        await writeAll(h, bytes, f.written);
-        f.written += bytes.length;
-        if (f.written - f.syncedAt >= SYNC_EVERY_BYTES) {
-          // Write-back in the background while decoding goes on; awaited before the next one.
-          await f.syncing;
-          f.syncedAt = f.written;
-          f.syncing = h.datasync();
-          f.syncing.catch(() => undefined); // handled where it is awaited
+        f.fd ??= openSync(path, 'wx');
+        for (const bytes of f.builder.takeOutput()) {
+          writeAllSync(f.fd, bytes, f.written);
+          f.written += bytes.length;
         }
-        if (f.finished === undefined) return; // still being built: the next piece adds to it
-        await f.syncing;
-        await h.sync();
-        await h.close();
       } catch (e) {
         throw ioError(e, path, 'write');
       }
-      f.handle = undefined;
+      if (f.finished === undefined) {
+        // Write-back in the background, so that the final sync has little left.
+        if (f.written - f.syncedAt >= SYNC_EVERY_BYTES && f.syncing === undefined) {
+          f.syncedAt = f.written;
+          f.syncing = fdatasync(f.fd).then(
+            () => void (f.syncing = undefined),
+            (e: unknown) => Promise.reject(ioError(e, path, 'sync')),
+          );
+          f.syncing.catch(() => undefined); // handled where it is awaited
+        }
+        return undefined; // still being built: the next piece adds to it
+      }
+      f.closing = closeFile(f, path);
+      f.closing.catch(() => undefined); // handled where it is awaited
+      closing.push(f);
       f.table.files.push({ name: f.name, number: f.number, table: f.finished });
       pending.shift();
     }
+    return closing.length > MAX_CLOSING ? closed(MAX_CLOSING) : undefined;
+  };
+  /** Waits until at most `n` complete files wait for the disk. */
+  const closed = async (n: number): Promise<void> => {
+    while (closing.length > n) {
+      await closing[0]!.closing;
+      closing.shift();
+    }
   };
 
-  // Entries are not built one by one: consecutive ENTRY records of one table that lie back to
-  // back in one input piece (the usual case) form a run, handed to the table builder in one go
-  // when the run breaks, the table ends, or the piece is done (scanSnapshot keeps entry views
-  // valid until afterPiece). The builder takes the records as they are, prefix included.
-  // A piece's records after its first all lie in that piece (its first may span two pieces and
-  // be assembled elsewhere), so runs start from the second: then one offset comparison per
-  // entry extends a run (reading `.buffer` per entry cost more than building the entry).
-  let runBytes: Uint8Array | undefined;
-  let runTable: TableState | undefined;
-  let runStart = 0;
-  let runEnd = -1;
-  let runCount = 0;
-  let pieceStart = true;
+  // Entries come mostly as runs of ENTRY records the decoder checked in bulk (`entryRecords`,
+  // a view into the input piece): the table builder takes the records as they are, prefix
+  // included, so no JavaScript runs and nothing is allocated per entry. The few entries outside
+  // such runs (a record spanning two pieces, a chunk's first) come one by one (`entry`).
   const addRun = (t: TableState, src: Uint8Array, start: number, end: number, count: number): void => {
     let p = start;
     let added = 0;
@@ -209,11 +223,12 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     // A run is exactly the records the decoder verified, or restore has a bug: never write it.
     if (added !== count || p !== end) throw new Error(`restore: a run of ${count} records was built as ${added}`);
   };
-  const flushRun = (): void => {
-    if (runBytes === undefined) return;
-    addRun(runTable!, runBytes, runStart, runEnd, runCount);
-    runBytes = undefined;
-    runEnd = -1;
+  const tableAt = (tableIndex: number): TableState | undefined => {
+    if (tableIndex !== currentIndex) {
+      currentIndex = tableIndex;
+      currentTable = tables!.get(tableIndex);
+    }
+    return currentTable;
   };
 
   try {
@@ -223,51 +238,19 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
         header: (h) => {
           tables ??= selectTables(h.tables, options.tables);
         },
+        entryRecords: (tableIndex, records, count) => {
+          const t = tableAt(tableIndex);
+          if (t !== undefined) addRun(t, records, 0, records.length, count);
+        },
         entry: (tableIndex, key, value) => {
-          // The hot path: the record follows the run's last one.
-          const start = key.byteOffset - ENTRY_PREFIX_BYTES;
-          if (start === runEnd && tableIndex === currentIndex) {
-            runEnd = value.byteOffset + value.length;
-            runCount++;
-            return;
-          }
-          flushRun();
-          if (tableIndex !== currentIndex) {
-            currentIndex = tableIndex;
-            currentTable = tables!.get(tableIndex);
-          }
-          const t = currentTable;
-          if (t === undefined) return; // a table not selected
-          const bytes = new Uint8Array(key.buffer);
-          const end = value.byteOffset + value.length;
-          if (start >= 0 && value.buffer === key.buffer && value.byteOffset === key.byteOffset + key.length && isEntryRecord(bytes, start, key.length, value.length)) {
-            if (pieceStart) {
-              addRun(t, bytes, start, end, 1);
-            } else {
-              runBytes = bytes;
-              runTable = t;
-              runStart = start;
-              runEnd = end;
-              runCount = 1;
-            }
-          } else {
-            addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length, 1);
-          }
-          pieceStart = false;
+          const t = tableAt(tableIndex);
+          if (t !== undefined) addRun(t, entryRecord(key, value), 0, ENTRY_PREFIX_BYTES + key.length + value.length, 1);
         },
-        tableEnd: () => {
-          flushRun();
-          endFile();
-        },
+        tableEnd: endFile,
       },
       options.decoder,
-      () => {
-        flushRun();
-        pieceStart = true;
-        return pending.length > 0 ? flush() : undefined;
-      },
+      () => (pending.length > 0 || closing.length > MAX_CLOSING ? flush() : undefined),
     );
-    flushRun();
     endFile();
     await flush();
     if (tables === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended early');
@@ -277,12 +260,14 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
     for (const t of states) {
       for (const f of t.files) files.push({ name: f.name, bytes: f.table.fileSize, tableId: t.plan.tableId, entries: f.table.entries });
     }
-    if (!sstOnly) {
-      for (const [name, bytes] of databaseFiles(states, nextNumber, dbId, options.compression ?? 'none')) {
-        await writeNewFile(join(tmp, name), bytes);
-        files.push({ name, bytes: bytes.length });
-      }
-    }
+    // The last SST syncs and the MANIFEST, OPTIONS and IDENTITY (their fsyncs waiting for the disk
+    // together, not one after the other) all complete before CURRENT, written last: only then is
+    // the hidden directory a database.
+    const dbFiles = sstOnly ? [] : databaseFiles(states, nextNumber, dbId, options.compression ?? 'none');
+    const current = dbFiles.pop();
+    await settled([closed(0), ...dbFiles.map(([name, bytes]) => writeNewFile(join(tmp, name), bytes))]);
+    if (current !== undefined) await writeNewFile(join(tmp, current[0]), current[1]);
+    for (const [name, bytes] of current === undefined ? dbFiles : [...dbFiles, current]) files.push({ name, bytes: bytes.length });
     await commitDir(tmp, to);
     return {
       mode: sstOnly ? 'sst' : 'database',
@@ -300,19 +285,33 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
       bytes: files.reduce((s, f) => s + f.bytes, 0),
     };
   } catch (e) {
-    for (const f of pending) {
+    // No descriptor is closed while a sync on it runs (its number could be reused meanwhile).
+    for (const f of [...closing, ...pending]) {
+      await f.closing?.catch(() => undefined);
       await f.syncing?.catch(() => undefined);
-      await f.handle?.close().catch(() => undefined);
+      if (f.fd !== undefined) closeSync(f.fd);
+      f.fd = undefined;
     }
     await discardDir(tmp);
     throw e;
   }
 }
 
-/** True when bytes[start, …) is the ENTRY record of a key and value of these lengths. */
-function isEntryRecord(bytes: Uint8Array, start: number, keyLength: number, valueLength: number): boolean {
-  const u32 = (at: number): number => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 0x1000000;
-  return bytes[start] === TAG_ENTRY && u32(start + 1) === keyLength && u32(start + 5) === valueLength;
+/** Waits for all of `work` to finish (none left running), then throws the first failure in order. */
+async function settled(work: readonly Promise<unknown>[]): Promise<void> {
+  for (const r of await Promise.allSettled(work)) if (r.status === 'rejected') throw r.reason;
+}
+
+/** Syncs a complete file (after its background sync) and closes it. */
+async function closeFile(f: TableFile, path: string): Promise<void> {
+  await f.syncing;
+  try {
+    await fsync(f.fd!);
+  } catch (e) {
+    throw ioError(e, path, 'sync');
+  }
+  closeSync(f.fd!);
+  f.fd = undefined;
 }
 
 /** The ENTRY record of one entry, for one whose bytes do not lie as a record in its buffer. */

@@ -67,7 +67,7 @@ const options = (blockSize: number, restartInterval: number, targetFileSize?: nu
 
 function output(b: TableBuilder): Buffer {
   b.finish();
-  return Buffer.from(b.takeOutput());
+  return Buffer.concat(b.takeOutput());
 }
 
 const keyArb = fc.oneof(

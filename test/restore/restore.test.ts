@@ -274,6 +274,33 @@ describe('restore: bad input leaves nothing RocksDB could open', () => {
     }
   });
 
+  it('damaged after many SST files were written and synced: nothing left, no descriptor left open', async () => {
+    // Files complete and are fsynced in the background while the next are built; the damage is
+    // found only at the trailer, when several of those syncs may still be running.
+    const entries = Array.from({ length: 20_000 }, (_, i) => ({ key: Buffer.from(`k${String(i).padStart(8, '0')}`), value: Buffer.alloc(60, i & 0xff) }));
+    const anchor: SnapshotAnchor = { epoch: 1n, cursor: { index: 0n }, maxChunkBytes: 0n, tables: [{ id: 1, name: 't' }] };
+    const good = next('many.snap');
+    await writeSnapshotFile(good, anchor, [entries]);
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const bytes = readFileSync(good);
+    for (const at of [bytes.length - 3, bytes.length >> 1]) {
+      const damaged = Buffer.from(bytes);
+      damaged[at] = damaged[at]! ^ 0x01;
+      const snap = next('many-damaged.snap');
+      writeFileSync(snap, damaged);
+      const to = next('many-damaged-db');
+      const before = fds();
+      const e = await codeOf(restoreSnapshot(snap, { to, maxSstBytes: 16 * 1024 }));
+      expect(['CHECKSUM_MISMATCH', 'UNSORTED_KEYS']).toContain(e.code);
+      expect(fds()).toBe(before);
+      expect(existsSync(to)).toBe(false);
+      expect(leftovers(to)).toEqual([]);
+    }
+    // The same bytes undamaged: many files (so the failures above came after many were complete).
+    const report = await restoreSnapshot(good, { to: next('many-db'), maxSstBytes: 16 * 1024 });
+    expect(report.tables[0]!.files.length).toBeGreaterThan(20);
+  });
+
   it('a truncated snapshot: TRUNCATED, nothing left', async () => {
     const bytes = readFileSync(goldenPath('v1', blobInfo()));
     const snap = next('cut.snap');

@@ -38,10 +38,10 @@ describe('TableBuilder', () => {
         const chunks: Uint8Array[] = [];
         for (const e of entries) {
           builder.add(e.key, e.value);
-          chunks.push(builder.takeOutput().slice());
+          chunks.push(...builder.takeOutput().map((v) => v.slice()));
         }
         const done = builder.finish();
-        chunks.push(builder.takeOutput().slice());
+        chunks.push(...builder.takeOutput().map((v) => v.slice()));
         const file = join(work, `t-${compression}-${blockSize}.sst`);
         writeFileSync(file, Buffer.concat(chunks));
         expect(done.fileSize).toBe(chunks.reduce((s, c) => s + c.length, 0));

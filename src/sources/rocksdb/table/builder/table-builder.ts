@@ -8,7 +8,9 @@
  * docs/RESTORE.md specifies the bytes.
  *
  * The builder is synchronous: `add` appends to an in-memory output that the caller drains with
- * `takeOutput` (and writes) whenever `pendingBytes` grows, so memory stays bounded.
+ * `takeOutput` (and writes) whenever `pendingBytes` grows, so memory stays bounded. Without
+ * compression, data blocks stay in the kernel's memory where they were built until taken (no
+ * copy per block); the index and meta blocks are built here.
  */
 import { deflateRawSync } from 'node:zlib';
 import { BLOCK_TRAILER_SIZE } from '../block-handle.js';
@@ -99,12 +101,12 @@ export class TableBuilder {
 
   /** Bytes of the file so far (written out or pending), not counting the open data block. */
   get fileSize(): number {
-    return this.#flushed + this.#out.length;
+    return this.#flushed + this.pendingBytes;
   }
 
   /** Output not yet taken by `takeOutput`. */
   get pendingBytes(): number {
-    return this.#out.length;
+    return (this.#kernel?.keptBytes ?? 0) + this.#out.length;
   }
 
   /** The file reached `targetFileSize`: finish it; further entries go to the next file. */
@@ -113,14 +115,18 @@ export class TableBuilder {
   }
 
   /**
-   * The output produced since the last call. The view is valid until the next call of any
-   * other method: write it out first.
+   * The output produced since the last call, as views in file order (kept data blocks, then
+   * what was built here). The views are valid until the next call of any other method: write
+   * them out first.
    */
-  takeOutput(): Uint8Array {
-    const v = this.#out.view();
-    this.#flushed += v.length;
+  takeOutput(): Uint8Array[] {
+    const views: Uint8Array[] = [];
+    const kept = this.#kernel?.keptBytes ?? 0;
+    if (kept > 0) views.push(this.#kernel!.output());
+    if (this.#out.length > 0) views.push(this.#out.view());
+    this.#flushed += kept + this.#out.length;
     this.#out.reset();
-    return v;
+    return views;
   }
 
   /** Appends user key `key` → `value`; keys must ascend strictly (bytewise). */
@@ -193,7 +199,6 @@ export class TableBuilder {
       h = this.#writeBlock(block, true);
     } else {
       h = { offset: this.fileSize, size: block.length - BLOCK_TRAILER_SIZE };
-      this.#out.bytes(block);
     }
     // The index separator is the block's last key: every key of the block is <= it and every
     // key of the next block is > it, which is all a binary-search index needs.
@@ -201,7 +206,8 @@ export class TableBuilder {
     w.reset();
     handle(w, h);
     this.#index.add(k.lastKey(), w.view());
-    k.resetBlock();
+    if (this.#zlib) k.resetBlock();
+    else k.keepBlock(); // its bytes stay in the kernel until taken
     this.#dataBlocks++;
   }
 
@@ -226,6 +232,9 @@ export class TableBuilder {
     }
     const rawKeySize = k.rawKeyBytes;
     const rawValueSize = k.rawValueBytes;
+    // The kernel goes back to the pool (the next file may take it before this one's output is
+    // written): its kept blocks, at most one input run's worth, are copied out first.
+    if (k.keptBytes > 0) this.#out.bytes(k.output());
     this.#kernel = undefined;
     k.release();
     const dataSize = this.fileSize;

@@ -1,11 +1,14 @@
 /**
  * Drives the data-block kernel (assembly/blocks.ts, compiled to WebAssembly): lays out its
  * memory, copies runs of snapshot ENTRY records in, and hands back each finished data block.
- * Per entry no JavaScript runs; per block the table builder writes the block and its index entry.
+ * Per entry no JavaScript runs; per block the table builder adds the block's index entry.
+ * Finished blocks can stay where they were built (`keepBlock`), one after the other, so that the
+ * caller writes them to the file straight from the kernel's memory (`output`), copied nowhere.
  *
  * Memory (addresses the kernel reads from the control block; offsets must match the kernel):
  * control block and CRC tables, the restart array, the last key, the input records, and the
- * block buffer last (so that growing it is a memory.grow and nothing moves).
+ * block area last (so that growing it is a memory.grow and nothing moves): kept blocks not yet
+ * taken, then the open block.
  */
 import { BLOCK_KERNEL_WASM_BASE64 } from './block-kernel-wasm.js';
 
@@ -24,7 +27,7 @@ const C_NEED = 52;
 const C_ENTRIES = 56;
 const C_RAW_KEY = 64;
 const C_RAW_VALUE = 72;
-const FIXED_BYTES = 128 + 8 * 256 * 4; // control block + CRC tables
+const FIXED_BYTES = 128 + 16 * 256 * 4; // control block + CRC tables (slicing-by-16)
 const PAGE = 65536;
 
 /** Statuses of add() and finishBlock(). */
@@ -58,6 +61,10 @@ export class BlockKernel {
   #f64: Float64Array;
   #inAt = 0;
   #inCap = 0;
+  /** Start of the block area: kept blocks run from here to the open block. */
+  #outAt = 0;
+  /** The kept blocks were handed out by `output`: drop them before anything else changes. */
+  #outTaken = false;
 
   private constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(BLOCK_KERNEL_WASM_BASE64, 'base64'));
@@ -87,6 +94,8 @@ export class BlockKernel {
     i[C_CRC >> 2] = crc ? 1 : 0;
     i[C_LAST_KEY_LEN >> 2] = 0;
     i[C_BLOCK_LEN >> 2] = 0;
+    if (this.#outAt !== 0) i[C_BLOCK >> 2] = this.#outAt; // no kept block carries over
+    this.#outTaken = false;
     this.#f64[C_ENTRIES >> 3] = 0;
     this.#f64[C_RAW_KEY >> 3] = 0;
     this.#f64[C_RAW_VALUE >> 3] = 0;
@@ -97,18 +106,20 @@ export class BlockKernel {
   }
 
   /**
-   * Places restarts, last key, input and block buffer (growing memory as needed), moving the
-   * open block and the last key when their addresses change. Capacities only grow.
+   * Places restarts, last key, input and block area (growing memory as needed), moving the
+   * kept blocks, the open block and the last key when their addresses change. Capacities only
+   * grow; `blockCap` counts from the open block's start.
    */
   #layout(restartsBytes: number, inCap: number, blockCap: number): void {
     const i = this.#i32;
     const oldLastKey = i[C_LAST_KEY >> 2]!;
-    const oldBlock = i[C_BLOCK >> 2]!;
+    const oldOut = this.#outAt;
+    const kept = oldOut === 0 ? 0 : i[C_BLOCK >> 2]! - oldOut;
     const restarts = FIXED_BYTES;
     const lastKey = restarts + restartsBytes;
     const input = lastKey + align(inCap + 16);
-    const block = input + align(inCap);
-    const need = block + blockCap;
+    const out = input + align(inCap);
+    const need = out + kept + blockCap;
     const have = this.#x.memory.buffer.byteLength;
     if (need > have) {
       this.#x.memory.grow(Math.ceil((need - have) / PAGE));
@@ -117,14 +128,42 @@ export class BlockKernel {
       this.#f64 = new Float64Array(this.#x.memory.buffer, 0, 16);
     }
     const j = this.#i32;
-    if (oldBlock !== 0 && oldBlock !== block) this.#bytes.copyWithin(block, oldBlock, oldBlock + j[C_BLOCK_LEN >> 2]!);
+    if (oldOut !== 0 && oldOut !== out) this.#bytes.copyWithin(out, oldOut, oldOut + kept + j[C_BLOCK_LEN >> 2]!);
     if (oldLastKey !== 0 && oldLastKey !== lastKey) this.#bytes.copyWithin(lastKey, oldLastKey, oldLastKey + j[C_LAST_KEY_LEN >> 2]!);
     j[C_RESTARTS >> 2] = restarts;
     j[C_LAST_KEY >> 2] = lastKey;
-    j[C_BLOCK >> 2] = block;
-    j[C_BLOCK_CAP >> 2] = this.#bytes.length - block;
+    j[C_BLOCK >> 2] = out + kept;
+    j[C_BLOCK_CAP >> 2] = this.#bytes.length - (out + kept);
+    this.#outAt = out;
     this.#inAt = input;
     this.#inCap = inCap;
+  }
+
+  /** Drops the kept blocks `output` handed out: the open block moves to the area's start. */
+  #dropTaken(): void {
+    if (!this.#outTaken) return;
+    this.#outTaken = false;
+    const i = this.#i32;
+    const block = i[C_BLOCK >> 2]!;
+    if (block === this.#outAt) return;
+    this.#bytes.copyWithin(this.#outAt, block, block + i[C_BLOCK_LEN >> 2]!);
+    i[C_BLOCK >> 2] = this.#outAt;
+    i[C_BLOCK_CAP >> 2] = this.#bytes.length - this.#outAt;
+  }
+
+  /** Bytes of kept blocks not yet handed out. */
+  get keptBytes(): number {
+    return this.#outTaken ? 0 : this.#i32[C_BLOCK >> 2]! - this.#outAt;
+  }
+
+  /**
+   * The kept blocks, back to back, handed out once: a view valid until the next call of any
+   * other method (write it out first).
+   */
+  output(): Uint8Array {
+    const v = this.#bytes.subarray(this.#outAt, this.#outAt + this.keptBytes);
+    this.#outTaken = true;
+    return v;
   }
 
   /** Input capacity: runs copied in at once must be at most this long. */
@@ -134,12 +173,14 @@ export class BlockKernel {
 
   /** Makes room for a record of `bytes` bytes in the input. */
   growInput(bytes: number): void {
+    this.#dropTaken();
     const restartsBytes = this.#i32[C_LAST_KEY >> 2]! - FIXED_BYTES;
     this.#layout(restartsBytes, Math.max(bytes, 2 * this.#inCap), this.#i32[C_BLOCK_CAP >> 2]!);
   }
 
   /** Copies records src[start, end) into the input; returns the kernel address of the first. */
   load(src: Uint8Array, start: number, end: number): number {
+    this.#dropTaken();
     this.#bytes.set(start === 0 && end === src.length ? src : src.subarray(start, end), this.#inAt);
     return this.#inAt;
   }
@@ -154,6 +195,7 @@ export class BlockKernel {
    * `pos` is then where it stopped. On Grow the block buffer is grown here and the call retried.
    */
   add(pos: number, end: number): number {
+    this.#dropTaken();
     this.#i32[C_POS >> 2] = pos;
     for (;;) {
       const s = this.#x.add(end);
@@ -174,6 +216,7 @@ export class BlockKernel {
 
   /** Finishes the open block; its bytes are then `block()`. */
   finishBlock(): void {
+    this.#dropTaken();
     this.#x.finishBlock();
   }
 
@@ -183,7 +226,17 @@ export class BlockKernel {
     return this.#bytes.subarray(at, at + this.#i32[C_BLOCK_LEN >> 2]!);
   }
 
+  /** Starts the next block where the finished one was (its bytes were copied out). */
   resetBlock(): void {
+    this.#x.resetBlock();
+  }
+
+  /** Keeps the finished block (for `output`) and starts the next block after it. */
+  keepBlock(): void {
+    const i = this.#i32;
+    const next = i[C_BLOCK >> 2]! + i[C_BLOCK_LEN >> 2]!;
+    i[C_BLOCK >> 2] = next;
+    i[C_BLOCK_CAP >> 2] = this.#bytes.length - next;
     this.#x.resetBlock();
   }
 
