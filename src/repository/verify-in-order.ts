@@ -66,7 +66,7 @@ export type VerifyOutcome = { readonly summary: SnapshotSummary } | { readonly e
  * Verifies a snapshot whose chunk files arrive one by one, in order (the full decoder: structure,
  * key order, limits, table digests, trailers and the chain). With `inWorker` the decoding runs on
  * a worker thread, so that on a machine with a free core it overlaps the downloads and chunk checks
- * of the main thread instead of taking turns with them; memory stays one read buffer per side.
+ * of the main thread instead of taking turns with them; memory stays a few read buffers per side.
  * Without it (or where the compiled worker is not at hand, as when the sources run unbuilt under a
  * test runner) it runs here. Offsets in errors count from the start of the whole stream.
  */
