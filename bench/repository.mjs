@@ -60,6 +60,7 @@ export async function runRepositoryBench() {
     const cpu = Object.fromEntries(rows.map((k) => [k, []]));
     const baseline = BASELINE === undefined ? undefined : { fetch: await import(join(BASELINE, 'repository', 'fetch.js')), publish: await import(join(BASELINE, 'repository', 'publish.js')), s3: await import(join(BASELINE, 'repository', 's3-store.js')) };
     const serverCpu = Object.fromEntries(rows.map((k) => [k, []]));
+    const tails = { fetch: [], fetchBase: [] };
     const timed = async (what, fn) => {
       const s0 = server.cpuMs();
       const c = process.cpuUsage();
@@ -106,7 +107,10 @@ export async function runRepositoryBench() {
       );
       await rm(dls, { recursive: true });
       // Fetch: download, verify each chunk on arrival and the whole in order, place atomically.
-      const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL }));
+      // Also the time from the last chunk's arrival to the return: what is left when the network is done.
+      let last = 0;
+      const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL, onChunk: () => (last = performance.now()) }));
+      tails.fetch.push(performance.now() - last);
       if (r.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
       // The same fetch with the in-order decode on the main thread (before issue 11's worker), for comparison.
       const ri = await timed('fetchInline', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `outi${run}`), concurrency: PARALLEL, verifyInWorker: false }));
@@ -114,7 +118,8 @@ export async function runRepositoryBench() {
       await rm(join(work, `outi${run}`), { recursive: true });
       if (baseline !== undefined) {
         const sb = await baseline.s3.openS3Store(`s3://bench/pub${run}`, { endpoint: server.endpoint });
-        await timed('fetchBase', () => baseline.fetch.fetchSnapshot(sb, { epoch: report.epoch, node: report.node.name, out: join(work, `outb${run}`), concurrency: PARALLEL }));
+        await timed('fetchBase', () => baseline.fetch.fetchSnapshot(sb, { epoch: report.epoch, node: report.node.name, out: join(work, `outb${run}`), concurrency: PARALLEL, onChunk: () => (last = performance.now()) }));
+        tails.fetchBase.push(performance.now() - last);
         sb.close();
         await rm(join(work, `outb${run}`), { recursive: true });
       }
@@ -128,7 +133,8 @@ export async function runRepositoryBench() {
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, med(v)]));
     const mc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, med(v)]));
     const ms = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, med(v)]));
-    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, mc, ms, all: results, mbps, load: loadavg(), baseline: BASELINE };
+    const tail = { fetch: med(tails.fetch), fetchBase: tails.fetchBase.length > 0 ? med(tails.fetchBase) : undefined };
+    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, mc, ms, tail, all: results, mbps, load: loadavg(), baseline: BASELINE };
   } finally {
     server.stop();
     await rm(work, { recursive: true, force: true });
@@ -203,6 +209,7 @@ export function repositorySection(r) {
     ...(base ? [row('fetch, baseline build', 'fetchBase')] : []),
     '',
     `Publish runs at **${ratio('publish', 'upload')}×** the speed of the plain upload; fetch + verify at **${ratio('fetch', 'download')}×** the plain download (target ≥ 0.8× each; ${ratio('fetch', 'downloadSync')}× the download with fsync); with the decode on the main thread ${ratio('fetchInline', 'download')}×.${base ? ` The baseline build: publish ${ratio('publishBase', 'upload')}×, fetch ${ratio('fetchBase', 'download')}×.` : ''}`,
+    `Fetch's time from the last chunk's arrival to its return (the decode still to do, fsyncs, rename), median: ${r.tail.fetch.toFixed(0)} ms${r.tail.fetchBase !== undefined ? ` (baseline build ${r.tail.fetchBase.toFixed(0)} ms)` : ''}.`,
     '',
     NOTE,
     END,
