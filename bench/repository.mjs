@@ -5,11 +5,13 @@
 //   node bench/repository.mjs          # measure, update the repository section of bench/RESULTS.md
 //   BENCH_QUICK=1 node bench/repository.mjs   # small smoke run (not a result)
 //   BENCH_RUNS=N                              # runs per row (default 3)
+//   BENCH_REPOSITORY_BASELINE=/path/to/other/dist # also time that build's fetch and publish, interleaved
+//                                               # (A/B: e.g. a worktree of an older commit, built)
 //
 // Only the section between the repository-bench markers of RESULTS.md is rewritten.
 import { spawn, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -33,6 +35,7 @@ const VALUE_BYTES = 1024;
 const ENTRIES = QUICK ? 20_000 : 190_000; // ~200 MB with 32-byte keys and 1 KiB values
 const CHUNK = 16n << 20n;
 const PARALLEL = 4;
+const BASELINE = process.env.BENCH_REPOSITORY_BASELINE;
 
 export async function runRepositoryBench() {
   const work = await mkdtemp(join(tmpdir(), 'bench-repo-'));
@@ -52,23 +55,34 @@ export async function runRepositoryBench() {
     const s3 = await import('@aws-sdk/client-s3');
     // A client configured as the store configures its own: plain uploads and downloads of the same objects.
     const client = new s3.S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    const results = { publish: [], upload: [], fetch: [], fetchInline: [], download: [] };
-    const cpu = { publish: [], upload: [], fetch: [], fetchInline: [], download: [] };
+    const rows = ['upload', 'publish', 'download', 'downloadSync', 'fetch', 'fetchInline', ...(BASELINE !== undefined ? ['publishBase', 'fetchBase'] : [])];
+    const results = Object.fromEntries(rows.map((k) => [k, []]));
+    const cpu = Object.fromEntries(rows.map((k) => [k, []]));
+    const baseline = BASELINE === undefined ? undefined : { fetch: await import(join(BASELINE, 'repository', 'fetch.js')), publish: await import(join(BASELINE, 'repository', 'publish.js')), s3: await import(join(BASELINE, 'repository', 's3-store.js')) };
+    const serverCpu = Object.fromEntries(rows.map((k) => [k, []]));
+    const tails = { fetch: [], fetchBase: [] };
     const timed = async (what, fn) => {
+      const s0 = server.cpuMs();
       const c = process.cpuUsage();
       const t0 = performance.now();
       const out = await fn();
       results[what].push(performance.now() - t0);
       const d = process.cpuUsage(c);
       cpu[what].push((d.user + d.system) / 1000);
+      serverCpu[what].push(server.cpuMs() - s0);
       return out;
     };
     for (let run = 0; run < RUNS; run++) {
       // Plain upload: PutObject of each chunk file, 4 at a time.
       await timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes }))));
-      // Publish: check every chunk against the report, upload write-once (HEAD + PUT), report last.
+      // Publish: read each chunk once, check it against the report, upload it write-once (HEAD + PUT), report last.
       const st = await store(`pub${run}`);
       await timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
+      if (baseline !== undefined) {
+        const sb = await baseline.s3.openS3Store(`s3://bench/pubbase${run}`, { endpoint: server.endpoint });
+        await timed('publishBase', () => baseline.publish.publishSnapshot(sb, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
+        sb.close();
+      }
       // Plain download of the published objects: GET each into a file, 4 at a time.
       const dl = join(work, `dl${run}`);
       await mkdir(dl);
@@ -79,13 +93,36 @@ export async function runRepositoryBench() {
           await pipeline(o.Body, createWriteStream(join(dl, `c${i}`)));
         }),
       );
+      // The same, each file fsynced once written: what fetch guarantees before its rename.
+      const dls = join(work, `dls${run}`);
+      await mkdir(dls);
+      await timed('downloadSync', () =>
+        limited(keys, PARALLEL, async (k, i) => {
+          const o = await client.send(new s3.GetObjectCommand({ Bucket: 'bench', Key: k }));
+          await pipeline(o.Body, createWriteStream(join(dls, `c${i}`)));
+          const h = await open(join(dls, `c${i}`), 'r+');
+          await h.sync();
+          await h.close();
+        }),
+      );
+      await rm(dls, { recursive: true });
       // Fetch: download, verify each chunk on arrival and the whole in order, place atomically.
-      const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL }));
+      // Also the time from the last chunk's arrival to the return: what is left when the network is done.
+      let last = 0;
+      const r = await timed('fetch', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `out${run}`), concurrency: PARALLEL, onChunk: () => (last = performance.now()) }));
+      tails.fetch.push(performance.now() - last);
       if (r.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
       // The same fetch with the in-order decode on the main thread (before issue 11's worker), for comparison.
       const ri = await timed('fetchInline', () => fetchSnapshot(st, { epoch: report.epoch, node: report.node.name, out: join(work, `outi${run}`), concurrency: PARALLEL, verifyInWorker: false }));
       if (ri.downloaded !== report.chunks.length) throw new Error('fetch did not download every chunk');
       await rm(join(work, `outi${run}`), { recursive: true });
+      if (baseline !== undefined) {
+        const sb = await baseline.s3.openS3Store(`s3://bench/pub${run}`, { endpoint: server.endpoint });
+        await timed('fetchBase', () => baseline.fetch.fetchSnapshot(sb, { epoch: report.epoch, node: report.node.name, out: join(work, `outb${run}`), concurrency: PARALLEL, onChunk: () => (last = performance.now()) }));
+        tails.fetchBase.push(performance.now() - last);
+        sb.close();
+        await rm(join(work, `outb${run}`), { recursive: true });
+      }
       st.close();
       await rm(dl, { recursive: true });
       await rm(join(work, `out${run}`), { recursive: true });
@@ -95,7 +132,9 @@ export async function runRepositoryBench() {
     const mbps = (ms) => bytes / 1e6 / (ms / 1000);
     const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, med(v)]));
     const mc = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, med(v)]));
-    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, mc, all: results, mbps, load: loadavg() };
+    const ms = Object.fromEntries(Object.entries(serverCpu).map(([k, v]) => [k, med(v)]));
+    const tail = { fetch: med(tails.fetch), fetchBase: tails.fetchBase.length > 0 ? med(tails.fetchBase) : undefined };
+    return { bytes, chunks: report.chunks.length, digest: report.digest, runs: RUNS, m, mc, ms, tail, all: results, mbps, load: loadavg(), baseline: BASELINE };
   } finally {
     server.stop();
     await rm(work, { recursive: true, force: true });
@@ -132,36 +171,52 @@ async function startServer(directory) {
     child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (c) => reject(new Error(`s3rver exited ${c}`)));
   });
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  // The server's CPU time (Linux /proc; NaN elsewhere): utime + stime in clock ticks of 10 ms.
+  const cpuMs = () => {
+    try {
+      const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) * 10;
+    } catch {
+      return NaN;
+    }
+  };
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill(), cpuMs };
 }
 
 export function repositorySection(r) {
   const ratio = (a, b) => (r.m[b] / r.m[a]).toFixed(2);
-  const row = (what, k) => `| ${what} | ${(r.m[k] / 1000).toFixed(2)} s | ${r.mbps(r.m[k]).toFixed(0)} MB/s | ${(r.mc[k] / 1000).toFixed(2)} s | ${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')} |`;
+  const cpuS = (x) => (Number.isNaN(x) ? 'n/a' : `${(x / 1000).toFixed(2)} s`);
+  const row = (what, k) => `| ${what} | ${(r.m[k] / 1000).toFixed(2)} s | ${r.mbps(r.m[k]).toFixed(0)} MB/s | ${cpuS(r.mc[k])} | ${cpuS(r.ms[k])} | ${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')} |`;
+  const base = r.baseline !== undefined;
   return [
     BEGIN,
     '## Repository: publish and fetch against a local S3-protocol server (issue 11)',
     '',
     `\`node bench/repository.mjs\` (also run by \`npm run bench\`), ${new Date().toISOString().slice(0, 10)}: one snapshot of ${(r.bytes / 1e6).toFixed(0)} MB in ${r.chunks} chunks of ≤ 16 MiB (digest ${r.digest}),`,
-    `s3rver in its own process on 127.0.0.1, the same @aws-sdk/client-s3 client settings for every row, ${PARALLEL} transfers at a time, median of ${r.runs} runs.`,
-    `Load average at the end: ${r.load.map((x) => x.toFixed(2)).join(' ')} on 2 cores shared with other jobs (8 sessions working at the time): the ratios matter, not the absolute rates.`,
+    `s3rver in its own process on 127.0.0.1, the same @aws-sdk/client-s3 client settings for every row, ${PARALLEL} transfers at a time, median of ${r.runs} runs; the rows of one run are timed one after another, so each comparison is interleaved.`,
+    `Load average at the end: ${r.load.map((x) => x.toFixed(2)).join(' ')} on 2 cores shared with other jobs: the ratios matter, not the absolute rates.`,
+    ...(base ? [`Baseline rows: the same calls from the build at \`${r.baseline}\` (BENCH_REPOSITORY_BASELINE).`] : []),
     '',
-    '| operation | median | rate | client CPU (user+sys) | runs |',
-    '|---|---|---|---|---|',
-    row('plain upload (PutObject of each chunk file)', 'upload'),
-    row('publish (every chunk checked against the report, HEAD + write-once PUT, report last)', 'publish'),
-    row('plain download (GetObject of each chunk into a file)', 'download'),
-    row('fetch (each chunk checked on arrival, fsynced, the whole decoded in order on a worker thread, placed by rename)', 'fetch'),
+    '| operation | median | rate | client CPU (user+sys, all threads) | server CPU | runs |',
+    '|---|---|---|---|---|---|',
+    row('plain upload (PutObject of each chunk file, streamed from it)', 'upload'),
+    row('publish (each chunk read once into memory, checked against the report, HEAD + write-once PUT of those bytes; report last)', 'publish'),
+    ...(base ? [row('publish, baseline build', 'publishBase')] : []),
+    row('plain download (GetObject of each chunk into a file; no fsync)', 'download'),
+    row('plain download, each file fsynced once written', 'downloadSync'),
+    row('fetch (each chunk hashed and checked on arrival and written in batches; fsynced in the background once placed; the whole decoded in order on a worker thread, as each chunk is placed; placed by rename)', 'fetch'),
     row('fetch, the in-order decode on the main thread instead (verifyInWorker: false)', 'fetchInline'),
+    ...(base ? [row('fetch, baseline build', 'fetchBase')] : []),
     '',
-    `Publish runs at **${ratio('publish', 'upload')}×** the speed of the plain upload; fetch + verify at **${ratio('fetch', 'download')}×** the plain download (target ≥ 0.8× each); with the decode on the main thread ${ratio('fetchInline', 'download')}×.`,
+    `Publish runs at **${ratio('publish', 'upload')}×** the speed of the plain upload; fetch + verify at **${ratio('fetch', 'download')}×** the plain download (target ≥ 0.8× each; ${ratio('fetch', 'downloadSync')}× the download with fsync); with the decode on the main thread ${ratio('fetchInline', 'download')}×.${base ? ` The baseline build: publish ${ratio('publishBase', 'upload')}×, fetch ${ratio('fetchBase', 'download')}×.` : ''}`,
+    `Fetch's time from the last chunk's arrival to its return (the decode still to do, fsyncs, rename), median: ${r.tail.fetch.toFixed(0)} ms${r.tail.fetchBase !== undefined ? ` (baseline build ${r.tail.fetchBase.toFixed(0)} ms)` : ''}.`,
     '',
     NOTE,
     END,
   ].join('\n');
 }
 
-const NOTE = "Fetch does more than download: it hashes each chunk on arrival, decodes the whole snapshot in order (structure, key order, table digests) and fsyncs the chunks before the rename (the plain download does none of these): about 1.3 CPU-seconds more for 200 MB. Since issue 11's second round the decode runs on a worker thread (so that it overlaps downloading where a core is free) and the chunks are fsynced together at the end instead of one by one (a chunk kept after a crash is re-hashed anyway). When the cores are saturated by other jobs a second thread cannot run in parallel, so the worker row and the main-thread row differ only by noise; compare them on a quiet machine.";
+const NOTE = "Fetch does more than download: it hashes each chunk as it arrives (to re-fetch a damaged one alone), decodes the whole snapshot in order (structure, key order, table digests, trailers and chain: a second hash of every byte plus the table hashes), and fsyncs the chunks before the rename, none of which the plain download does. Since issue 11's third round: each chunk is fsynced in the background once placed, one at a time, so the disk writes it back during later downloads (at the end, fsyncing all 200 MB had cost 0.5 s of wall time); downloaded pieces are hashed and written behind the socket in batches (writev), not one awaited 64 KiB write each; the decoder reads the chunk files (just written, so from the page cache) 128 KiB at a time into reused buffers. Publish reads each chunk once: the bytes hashed are the bytes sent (before, the file was hashed, then streamed again for the PUT). When the cores are saturated by other jobs a second thread cannot run in parallel, so the worker and main-thread rows differ only by noise; compare on a quiet machine.";
 
 const MARKERS = { begin: BEGIN, end: END, name: 'repository' };
 

@@ -1,13 +1,22 @@
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { loadHasher } from '../format/digest.js';
 import { SnapshotError } from '../format/errors.js';
 import type { DigestReport } from '../report/schema.js';
-import { checkFileRange, expectedChunks } from './chunks.js';
+import { ChunkCheck, chunkProblem, checkFileRange, expectedChunks, type ExpectedChunk } from './chunks.js';
 import { anchorId, chunkKey, reportKeyOf } from './layout.js';
 import { readStoredReport } from './reports.js';
-import { forEachLimited, type ObjectStore } from './store.js';
+import { forEachLimited, type ObjectStore, type PutBody } from './store.js';
 
 /** Chunks uploaded at once. Defaults to 4. */
 export const PUBLISH_CONCURRENCY = 4;
+/**
+ * Chunks of at most this size are read once into memory, checked there and uploaded from the same
+ * bytes (at most PUBLISH_CONCURRENCY of them at a time: 64 MiB); larger ones are hashed from the
+ * file, then streamed from it again. Defaults to 16 MiB.
+ */
+export const IN_MEMORY_CHUNK_BYTES = 16 << 20;
+/** Bytes read from a chunk file at a time, each hashed while it is in the cache. */
+const READ_BYTES = 1 << 20;
 
 export type PublishOptions = Readonly<{
   /** The report and its exact bytes (what `digest --json` printed). */
@@ -16,6 +25,8 @@ export type PublishOptions = Readonly<{
   /** The snapshot: one file per chunk, or one file holding the whole stream. Absent: the report only. */
   snapshotFiles?: readonly string[];
   concurrency?: number;
+  /** Largest chunk read into memory once (see IN_MEMORY_CHUNK_BYTES). Defaults to IN_MEMORY_CHUNK_BYTES. */
+  inMemoryChunkBytes?: number;
 }>;
 
 export interface PublishResult {
@@ -42,18 +53,20 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
   let chunksExisting = 0;
   let bytesUploaded = 0;
   if (options.snapshotFiles !== undefined) {
+    await loadHasher();
     const ranges = await chunkRanges(options.snapshotFiles, report);
     const expected = expectedChunks(report);
     const eventIdBytes = report.cursor.eventIdHex.length / 2;
-    // Each chunk is checked just before its upload (pipelined, so hashing overlaps other uploads):
+    // Each chunk is checked just before its upload, from the bytes it sends (pipelined, so hashing
+    // overlaps other uploads):
     // an object is never written under a digest its bytes do not have. A wrong file stops the
     // publish before the report, leaving at most some valid chunks without a report (orphans,
     // invisible to readers, removed with their epoch by prune).
     await forEachLimited(ranges.keys(), options.concurrency ?? PUBLISH_CONCURRENCY, async (i) => {
       const r = ranges[i]!;
-      const problem = await checkFileRange(r.file, r.start, r.length, expected[i]!, eventIdBytes);
-      if (problem !== undefined) throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${problem}; the report was not published`, { file: r.file, offset: r.start });
-      const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest), r);
+      const checked = await checkedBody(r, expected[i]!, eventIdBytes, options.inMemoryChunkBytes ?? IN_MEMORY_CHUNK_BYTES);
+      if (typeof checked === 'string') throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${checked}; the report was not published`, { file: r.file, offset: r.start });
+      const outcome = await store.putIfAbsent(chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest), checked);
       if (outcome === 'created') {
         chunksCreated++;
         bytesUploaded += r.length;
@@ -72,6 +85,34 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
     }
   }
   return { reportKey: key, reportUrl: store.where(key), report: outcome === 'created' ? 'created' : 'already-published', chunksCreated, chunksExisting, bytesUploaded };
+}
+
+/**
+ * The chunk's bytes as they will be uploaded, checked against the report, or why they are not the
+ * chunk. A chunk up to `inMemoryBytes` is read once: the bytes hashed are the bytes sent,
+ * which also closes the window in which the file could change between the check and the upload.
+ */
+async function checkedBody(r: { file: string; start: number; length: number }, expected: ExpectedChunk, eventIdBytes: number, inMemoryBytes: number): Promise<PutBody | string> {
+  if (r.length > inMemoryBytes) return (await checkFileRange(r.file, r.start, r.length, expected, eventIdBytes)) ?? r;
+  const bytes = Buffer.allocUnsafe(r.length);
+  const check = new ChunkCheck(eventIdBytes);
+  const h = await open(r.file, 'r').catch((e: Error) => {
+    throw new SnapshotError('NOT_FOUND', `cannot read ${r.file}: ${e.message}`, { file: r.file });
+  });
+  try {
+    let filled = 0;
+    while (filled < r.length) {
+      const { bytesRead } = await h.read(bytes, filled, Math.min(READ_BYTES, r.length - filled), r.start + filled).catch((e: Error) => {
+        throw new SnapshotError('IO_ERROR', `cannot read ${r.file}: ${e.message}`, { file: r.file, cause: e });
+      });
+      if (bytesRead === 0) break; // the file shrank since it was measured: the size check below says so
+      check.update(bytes.subarray(filled, filled + bytesRead));
+      filled += bytesRead;
+    }
+  } finally {
+    await h.close();
+  }
+  return chunkProblem(check, expected) ?? { bytes };
 }
 
 /** Where each chunk's bytes are: chunk files one by one, or consecutive ranges of one file. */

@@ -1,7 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { SnapshotError } from '../format/errors.js';
-import { verifySnapshot } from '../format/reader.js';
-import { chunkFilePieces, type VerifyOutcome } from './verify-in-order.js';
+import { decodeChunkFiles, type VerifyOutcome } from './verify-in-order.js';
 
 /**
  * The worker of verifyChunkFiles: receives `{ file }` for each chunk file in order, then `{ end }`,
@@ -26,7 +25,7 @@ async function* arriving(): AsyncGenerator<string> {
 
 let outcome: VerifyOutcome;
 try {
-  outcome = { summary: await verifySnapshot(chunkFilePieces(arriving())) };
+  outcome = { summary: await decodeChunkFiles(arriving()) };
 } catch (e) {
   outcome = { error: e instanceof SnapshotError ? { code: e.code, message: e.message, offset: e.offset, file: e.file } : { internal: String(e) } };
 }
