@@ -186,7 +186,15 @@ export async function scanSnapshot(
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
   const spans: { file: string; start: number }[] = [];
   const pool = new BufferPool(READ_BYTES);
-  const decoder = new SnapshotDecoder(events, { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) });
+  const consumed = options.onPieceConsumed;
+  const decoder = new SnapshotDecoder(events, {
+    ...options,
+    transientEntries: true,
+    onPieceConsumed: (piece) => {
+      consumed?.(piece); // the caller's look at the piece comes before the buffer is reused
+      pool.release(piece);
+    },
+  });
   let total = 0;
   try {
     const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);

@@ -81,6 +81,12 @@ export interface Source {
    */
   verifiedSummary?(): SnapshotSummary | undefined;
   /**
+   * A snapshot file only: when `other` is a snapshot file holding the same bytes, reads this one
+   * in full (verified) and returns its summary; `other`, the same bytes, verifies the same and
+   * holds the same entries. Undefined otherwise (nothing is known: read both as usual).
+   */
+  sameBytesAs?(other: Source): Promise<SnapshotSummary | undefined>;
+  /**
    * What the source tolerated so far (torn WAL tails dropped); complete once the tables read are
    * done. Optional: most sources tolerate nothing.
    */

@@ -4,6 +4,7 @@ import { SnapshotError } from '../../format/errors.js';
 import type { SnapshotSummary } from '../../format/encoder.js';
 import type { ChunkHeader } from '../../format/header.js';
 import type { Entry, Source, TableInfo } from '../source.js';
+import { sameSnapshotBytes } from './same-bytes.js';
 
 /**
  * A snapshot file (or its chunk files, in order) as a source: verified while it is read, so a
@@ -65,7 +66,7 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
     for await (const p of tableEvents(tableIndex)) yield unpackEntries({ bytes: p.bytes.slice(), count: p.count });
   }
 
-  return {
+  const source: Source = {
     kind: 'snapshot',
     recorded: {
       epoch: header.epoch,
@@ -91,11 +92,20 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
     verifiedSummary() {
       return verified;
     },
+    async sameBytesAs(other: Source) {
+      const otherFiles = filesOf.get(other);
+      return otherFiles === undefined ? undefined : sameSnapshotBytes(files, otherFiles);
+    },
     async close() {
       await pass?.events.return(undefined);
     },
   };
+  filesOf.set(source, files);
+  return source;
 }
+
+/** The files of each snapshot source, for sameBytesAs. */
+const filesOf = new WeakMap<Source, readonly string[]>();
 
 async function readFirstHeader(files: readonly string[]): Promise<ChunkHeader> {
   const events = readSnapshot(files);
