@@ -270,6 +270,12 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
     tables.push({ name, presence: 'both', entriesA: String(ca.count), entriesB: String(cb.count), added: String(added), removed: String(removed), changed: String(changed) });
   }
 
+  if (same === undefined) {
+    // What the tables compared did not cover (a snapshot's other tables, its trailers) is still
+    // read and verified: a diff never vouches for an input it did not check.
+    await a.complete?.();
+    await b.complete?.();
+  }
   const identical = total === 0n && tables.every((t) => t.presence === 'both');
   return { identical, tables, first, listed, totalDifferences: String(total), limit, ...(options.keyRange !== undefined ? { keyRange: options.keyRange.text } : {}) };
 }

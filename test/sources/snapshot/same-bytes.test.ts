@@ -94,4 +94,20 @@ describe('diff of snapshot files with the same bytes', () => {
     expect(r.listed.map((d) => [d.table, d.kind, Buffer.from(d.key, 'hex').toString()])).toEqual([['p', 'changed', '0-001234'], ['q', 'changed', '1-001234']]);
     expect(r).toEqual(await diff([a], [b], true));
   });
+
+  it('--tables of the first table only: the rest of each input is still verified (a damaged later table fails)', async () => {
+    const bytes = Uint8Array.from(enc.bytes);
+    bytes[bytes.length - 60]! ^= 1; // in table q
+    const b = write('bad-q.snap', bytes);
+    const sa = await openSnapshotFiles([a]);
+    const sb = await openSnapshotFiles([b]);
+    await expect(diffSources(sa, sb, { tables: ['p'] })).rejects.toMatchObject({ code: 'CHECKSUM_MISMATCH', file: b });
+    await sa.close();
+    await sb.close();
+    const ok = await openSnapshotFiles([a]);
+    const copy = await openSnapshotFiles([write('copy-p.snap', enc.bytes)]);
+    expect((await diffSources(ok, { ...copy }, { tables: ['p'] })).identical).toBe(true);
+    await ok.close();
+    await copy.close();
+  });
 });
