@@ -179,6 +179,44 @@ function firstDifference(a: Uint8Array, b: Uint8Array): number {
   return i;
 }
 
+/** One table's key differences, counted, and noted for the listing, as a merge finds them. */
+class TableTally {
+  #added = 0n;
+  #removed = 0n;
+  #changed = 0n;
+  readonly #name: string;
+  readonly #note: (make: () => KeyDifference) => void;
+
+  constructor(name: string, note: (make: () => KeyDifference) => void) {
+    this.#name = name;
+    this.#note = note;
+  }
+
+  /**
+   * One merge step at a's entry and b's (undefined: that side has ended; not both). Returns the
+   * order of the keys: below 0 a's entry is passed (removed), above 0 b's (added), 0 both.
+   */
+  step(ka: Uint8Array | undefined, va: Uint8Array | undefined, kb: Uint8Array | undefined, vb: Uint8Array | undefined): number {
+    const table = this.#name;
+    const order = ka === undefined ? 1 : kb === undefined ? -1 : compareBytes(ka, kb);
+    if (order < 0) {
+      this.#removed++;
+      this.#note(() => ({ table, kind: 'removed', key: toHex(ka!), keyBytes: ka!.length, a: whole(va!) }));
+    } else if (order > 0) {
+      this.#added++;
+      this.#note(() => ({ table, kind: 'added', key: toHex(kb!), keyBytes: kb!.length, b: whole(vb!) }));
+    } else if (!equalBytes(va!, vb!)) {
+      this.#changed++;
+      this.#note(() => ({ table, kind: 'changed', key: toHex(ka!), keyBytes: ka!.length, a: whole(va!), b: whole(vb!), differsAt: firstDifference(va!, vb!) }));
+    }
+    return order;
+  }
+
+  result(entriesA: number, entriesB: number): TableDiff {
+    return { name: this.#name, presence: 'both', entriesA: String(entriesA), entriesB: String(entriesB), added: String(this.#added), removed: String(this.#removed), changed: String(this.#changed) };
+  }
+}
+
 /** Differences between two sources, table by table (a's order, then b's tables not in a). */
 export async function diffSources(a: Source, b: Source, options: DiffOptions = {}): Promise<DiffResult> {
   const limit = options.limit ?? DEFAULT_DIFF_LIMIT;
@@ -237,37 +275,21 @@ export async function diffSources(a: Source, b: Source, options: DiffOptions = {
     }
     const ca = new EntryCursor(a.entries(name), options.keyRange);
     const cb = new EntryCursor(b.entries(name), options.keyRange);
-    let added = 0n;
-    let removed = 0n;
-    let changed = 0n;
+    const tally = new TableTally(name, note);
     try {
       for (;;) {
         const ea = await ca.peek();
         const eb = await cb.peek();
         if (ea === undefined && eb === undefined) break;
-        const order = ea === undefined ? 1 : eb === undefined ? -1 : compareBytes(ea.key, eb.key);
-        if (order < 0) {
-          removed++;
-          note(() => ({ table: name, kind: 'removed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: whole(ea!.value) }));
-          ca.advance();
-        } else if (order > 0) {
-          added++;
-          note(() => ({ table: name, kind: 'added', key: toHex(eb!.key), keyBytes: eb!.key.length, b: whole(eb!.value) }));
-          cb.advance();
-        } else {
-          if (!equalBytes(ea!.value, eb!.value)) {
-            changed++;
-            note(() => ({ table: name, kind: 'changed', key: toHex(ea!.key), keyBytes: ea!.key.length, a: whole(ea!.value), b: whole(eb!.value), differsAt: firstDifference(ea!.value, eb!.value) }));
-          }
-          ca.advance();
-          cb.advance();
-        }
+        const order = tally.step(ea?.key, ea?.value, eb?.key, eb?.value);
+        if (order <= 0) ca.advance();
+        if (order >= 0) cb.advance();
       }
     } finally {
       await ca.close();
       await cb.close();
     }
-    tables.push({ name, presence: 'both', entriesA: String(ca.count), entriesB: String(cb.count), added: String(added), removed: String(removed), changed: String(changed) });
+    tables.push(tally.result(ca.count, cb.count));
   }
 
   if (same === undefined) {
@@ -393,9 +415,7 @@ function firstDifferingByte(a: Uint8Array, ap: number, b: Uint8Array, bp: number
 async function diffPackedTable(name: string, streamA: AsyncIterable<PackedEntries>, streamB: AsyncIterable<PackedEntries>, note: (make: () => KeyDifference) => void): Promise<TableDiff> {
   const ca = new RecordCursor(streamA);
   const cb = new RecordCursor(streamB);
-  let added = 0n;
-  let removed = 0n;
-  let changed = 0n;
+  const tally = new TableTally(name, note);
   try {
     for (;;) {
       const hasA = await ca.ready();
@@ -428,29 +448,13 @@ async function diffPackedTable(name: string, streamA: AsyncIterable<PackedEntrie
           continue;
         }
       }
-      const order = !hasA ? 1 : !hasB ? -1 : compareBytes(ca.key(), cb.key());
-      if (order < 0) {
-        removed++;
-        note(() => ({ table: name, kind: 'removed', key: toHex(ca.key()), keyBytes: ca.key().length, a: whole(ca.value()) }));
-        ca.skip(ca.size(), 1);
-      } else if (order > 0) {
-        added++;
-        note(() => ({ table: name, kind: 'added', key: toHex(cb.key()), keyBytes: cb.key().length, b: whole(cb.value()) }));
-        cb.skip(cb.size(), 1);
-      } else {
-        const va = ca.value();
-        const vb = cb.value();
-        if (!equalBytes(va, vb)) {
-          changed++;
-          note(() => ({ table: name, kind: 'changed', key: toHex(ca.key()), keyBytes: ca.key().length, a: whole(va), b: whole(vb), differsAt: firstDifference(va, vb) }));
-        }
-        ca.skip(ca.size(), 1);
-        cb.skip(cb.size(), 1);
-      }
+      const order = tally.step(hasA ? ca.key() : undefined, hasA ? ca.value() : undefined, hasB ? cb.key() : undefined, hasB ? cb.value() : undefined);
+      if (order <= 0) ca.skip(ca.size(), 1);
+      if (order >= 0) cb.skip(cb.size(), 1);
     }
   } finally {
     await ca.close();
     await cb.close();
   }
-  return { name, presence: 'both', entriesA: String(ca.count), entriesB: String(cb.count), added: String(added), removed: String(removed), changed: String(changed) };
+  return tally.result(ca.count, cb.count);
 }
