@@ -5,7 +5,8 @@ import { loadHasher } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
-import type { PackedEntries } from './packed.js';
+import { ENTRY_PREFIX_BYTES } from './constants.js';
+import { writeEntryPrefix, type PackedEntries } from './packed.js';
 import { openRegularFileSync } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
@@ -35,17 +36,16 @@ export function readSnapshot(input: SnapshotInput, options: DecoderOptions = {})
   return readEvents(input, options, false) as AsyncGenerator<SnapshotEvent>;
 }
 
-/** A run of entries as ENTRY records (packed.ts): what `readSnapshotPacked` yields besides SnapshotEvent. */
+/** A run of entries as ENTRY records (packed.ts): what `readSnapshotPacked` yields instead of `entries` events. */
 export type PackedEntriesEvent = { readonly kind: 'packed'; readonly tableIndex: number; readonly packed: PackedEntries };
 
 /**
- * `readSnapshot`, except that runs of entries the decoder checked in bulk come as `packed`
- * events (their records, no object per entry), for a consumer that appends records as they are
- * (a writer's `addPacked`); the other entries come as `entries` events, in stream order. The
- * records stay valid as `entries` do.
+ * `readSnapshot` with every entry as ENTRY records (packed.ts), for a consumer that copies or
+ * compares records as they are (a writer's `addPacked`, diff): no object per entry, and the file
+ * is read into a few reused buffers. Records are valid only until the next event is requested.
  */
-export function readSnapshotPacked(input: SnapshotInput, options: DecoderOptions = {}): AsyncGenerator<SnapshotEvent | PackedEntriesEvent> {
-  return readEvents(input, options, true);
+export function readSnapshotPacked(input: SnapshotInput, options: DecoderOptions = {}): AsyncGenerator<Exclude<SnapshotEvent, { kind: 'entries' }> | PackedEntriesEvent> {
+  return readEvents(input, options, true) as AsyncGenerator<Exclude<SnapshotEvent, { kind: 'entries' }> | PackedEntriesEvent>;
 }
 
 async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed: boolean): AsyncGenerator<SnapshotEvent | PackedEntriesEvent> {
@@ -55,10 +55,19 @@ async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed
   let events: (SnapshotEvent | PackedEntriesEvent)[] = [];
   let batch: Entry[] = [];
   let batchTable = -1;
+  // Packed: entries outside the decoder's bulk runs (records spanning pieces) are copied here as
+  // records; a push's records share it, so it is reused only once every event was taken.
+  const loose = packed ? new LooseRecords() : undefined;
   const flushBatch = (): void => {
+    if (loose !== undefined) {
+      const records = loose.take();
+      if (records !== undefined) events.push({ kind: 'packed', tableIndex: batchTable, packed: records });
+      return;
+    }
     if (batch.length > 0) events.push({ kind: 'entries', tableIndex: batchTable, entries: batch });
     batch = [];
   };
+  const pool = packed ? new BufferPool(READ_BYTES) : undefined;
   const decoder = new SnapshotDecoder(
     {
       header: (header) => {
@@ -68,7 +77,8 @@ async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed
       entry: (tableIndex, key, value) => {
         if (tableIndex !== batchTable) flushBatch();
         batchTable = tableIndex;
-        batch.push({ key, value });
+        if (loose !== undefined) loose.push(key, value);
+        else batch.push({ key, value });
       },
       ...(packed
         ? {
@@ -87,14 +97,15 @@ async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed
         events.push({ kind: 'chunkEnd', chunk, last });
       },
     },
-    options,
+    pool === undefined ? options : { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) },
   );
   const located = (e: unknown, total: number): unknown => locate(e, spans, total);
   let total = 0;
   try {
-    const pieces = files !== undefined ? readFiles(files, spans) : (input as AsyncIterable<Uint8Array>);
+    const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);
     for await (const piece of pieces) {
       total += piece.length;
+      loose?.reset();
       decoder.push(piece);
       flushBatch();
       if (events.length > 0) {
@@ -107,6 +118,44 @@ async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed
     yield { kind: 'end', summary };
   } catch (e) {
     throw located(e, total);
+  }
+}
+
+/** ENTRY records appended to one reused buffer; `take` hands over those since the last take. */
+class LooseRecords {
+  #buf = new Uint8Array(4096);
+  #from = 0;
+  #pos = 0;
+  #count = 0;
+
+  /** Starts over: every view handed out before is no longer in use. */
+  reset(): void {
+    this.#from = this.#pos = this.#count = 0;
+  }
+
+  push(key: Uint8Array, value: Uint8Array): void {
+    const size = ENTRY_PREFIX_BYTES + key.length + value.length;
+    if (this.#pos + size > this.#buf.length) {
+      // Views already taken keep the old buffer; the records not yet taken move along.
+      const next = new Uint8Array(Math.max(this.#buf.length * 2, this.#pos - this.#from + size));
+      next.set(this.#buf.subarray(this.#from, this.#pos));
+      this.#buf = next;
+      this.#pos -= this.#from;
+      this.#from = 0;
+    }
+    const k = writeEntryPrefix(this.#buf, this.#pos, key.length, value.length);
+    this.#buf.set(key, k);
+    this.#buf.set(value, k + key.length);
+    this.#pos += size;
+    this.#count++;
+  }
+
+  take(): PackedEntries | undefined {
+    if (this.#count === 0) return undefined;
+    const out = { bytes: this.#buf.subarray(this.#from, this.#pos), count: this.#count };
+    this.#from = this.#pos;
+    this.#count = 0;
+    return out;
   }
 }
 
@@ -137,7 +186,15 @@ export async function scanSnapshot(
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
   const spans: { file: string; start: number }[] = [];
   const pool = new BufferPool(READ_BYTES);
-  const decoder = new SnapshotDecoder(events, { ...options, transientEntries: true, onPieceConsumed: (piece) => pool.release(piece) });
+  const consumed = options.onPieceConsumed;
+  const decoder = new SnapshotDecoder(events, {
+    ...options,
+    transientEntries: true,
+    onPieceConsumed: (piece) => {
+      consumed?.(piece); // the caller's look at the piece comes before the buffer is reused
+      pool.release(piece);
+    },
+  });
   let total = 0;
   try {
     const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);

@@ -3,7 +3,7 @@ import { toHex } from '../format/bytes.js';
 import { formatDigest } from '../format/digest.js';
 import type { EncoderOptions, SnapshotSummary } from '../format/encoder.js';
 import { SnapshotError } from '../format/errors.js';
-import type { SnapshotAnchor } from '../format/header.js';
+import { sameAnchor, type SnapshotAnchor } from '../format/header.js';
 import { nullSink, type SnapshotSink } from '../format/sinks.js';
 import { SnapshotWriter } from '../format/writer.js';
 import type { Source } from '../sources/source.js';
@@ -27,6 +27,8 @@ export interface DigestOptions {
  * when the source offers them).
  */
 export async function digestSource(source: Source, options: DigestOptions): Promise<{ summary: SnapshotSummary; ranges: RangeDigestReport[][] }> {
+  const verbatim = await verbatimDigest(source, options);
+  if (verbatim !== undefined) return verbatim;
   const writer = await SnapshotWriter.create(options.sink ?? nullSink(), options.anchor, options.encoder);
   const ranges: RangeDigestReport[][] = [];
   let entries = 0n;
@@ -61,6 +63,33 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
     await writer.abort();
     throw e;
   }
+}
+
+/**
+ * The digest of a snapshot file with the anchor it records: the snapshot the writer would write
+ * is the file itself, so it is only read and verified (and its entries range-digested), not
+ * re-encoded and hashed again. Undefined when that does not apply (the writer path runs).
+ */
+async function verbatimDigest(source: Source, options: DigestOptions): Promise<{ summary: SnapshotSummary; ranges: RangeDigestReport[][] } | undefined> {
+  const r = source.recorded;
+  if (options.sink !== undefined || options.encoder?.limits !== undefined || source.verifiedSummary === undefined || source.packedEntries === undefined) return undefined;
+  if (r?.epoch === undefined || r.cursor === undefined || r.maxChunkBytes === undefined || r.tables === undefined) return undefined;
+  if (!sameAnchor({ epoch: r.epoch, cursor: r.cursor, maxChunkBytes: r.maxChunkBytes, tables: r.tables }, options.anchor)) return undefined;
+  const ranges: RangeDigestReport[][] = [];
+  let entries = 0n;
+  for (const table of options.anchor.tables) {
+    const digester = options.ranges ? new RangeDigester(options.ranges) : undefined;
+    for await (const packed of source.packedEntries(table.name)) {
+      digester?.addPacked(packed);
+      entries += BigInt(packed.count);
+      options.onProgress?.(entries, table.name);
+    }
+    if (digester !== undefined) ranges.push(digester.finish());
+  }
+  await source.complete?.();
+  const summary = source.verifiedSummary();
+  if (summary === undefined) throw new SnapshotError('TRUNCATED', 'the snapshot ended before its end record');
+  return { summary, ranges };
 }
 
 /** The report of a digest run: comparable fields, plus node-local facts under `node`. */

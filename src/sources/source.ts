@@ -4,6 +4,7 @@
  * format or the CLI: the writer frames whatever a source yields.
  */
 import type { Entry } from '../format/entry.js';
+import type { SnapshotSummary } from '../format/encoder.js';
 import type { PackedEntries } from '../format/packed.js';
 
 // The pair type belongs to the format (the writer frames it, the reader yields it); sources re-export it.
@@ -72,6 +73,19 @@ export interface Source {
    * Optional: most sources verify each table as they read it.
    */
   complete?(): Promise<void>;
+  /**
+   * A snapshot file only: its summary, once `complete()` has returned (the whole file verified).
+   * Given the anchor the file records (`recorded`) and its entries, the writer writes exactly
+   * this file (the format has one encoding, which the reader enforces), so a digest with that
+   * anchor is this summary: no re-encoding needed.
+   */
+  verifiedSummary?(): SnapshotSummary | undefined;
+  /**
+   * A snapshot file only: when `other` is a snapshot file holding the same bytes, reads this one
+   * in full (verified) and returns its summary; `other`, the same bytes, verifies the same and
+   * holds the same entries. Undefined otherwise (nothing is known: read both as usual).
+   */
+  sameBytesAs?(other: Source): Promise<SnapshotSummary | undefined>;
   /**
    * What the source tolerated so far (torn WAL tails dropped); complete once the tables read are
    * done. Optional: most sources tolerate nothing.

@@ -1,33 +1,47 @@
-import { packEntries, unpackEntries, type PackedEntries } from '../../format/packed.js';
+import { unpackEntries, type PackedEntries } from '../../format/packed.js';
 import { readSnapshot, readSnapshotPacked, type PackedEntriesEvent, type SnapshotEvent } from '../../format/reader.js';
 import { SnapshotError } from '../../format/errors.js';
+import type { SnapshotSummary } from '../../format/encoder.js';
 import type { ChunkHeader } from '../../format/header.js';
 import type { Entry, Source, TableInfo } from '../source.js';
+import { sameSnapshotBytes } from './same-bytes.js';
 
 /**
  * A snapshot file (or its chunk files, in order) as a source: verified while it is read, so a
  * corrupt snapshot fails with its code and offset. Tables read in catalog order share one pass;
  * a table asked out of order costs a fresh pass from the start. Offers packed entries: the
- * records the decoder checked in bulk go to the writer as they are, no object per entry.
+ * records go to the writer (or diff) as they are, no object per entry.
  */
 export async function openSnapshotFiles(files: readonly string[]): Promise<Source> {
   const header = await readFirstHeader(files);
   const summaries = new Map<string, TableInfo>();
-  let pass: { events: AsyncGenerator<SnapshotEvent | PackedEntriesEvent>; nextTable: number } | undefined;
+  let pass: { events: AsyncGenerator<Exclude<SnapshotEvent, { kind: 'entries' }> | PackedEntriesEvent>; nextTable: number } | undefined;
+  let verified: SnapshotSummary | undefined;
 
-  /** The table's entries as the pass yields them: `entries` batches and `packed` runs, in order. */
-  async function* tableEvents(tableIndex: number): AsyncGenerator<{ entries: readonly Entry[] } | { packed: PackedEntries }> {
+  /** The pass's next event; its end event (the whole snapshot verified) is kept. */
+  async function next(events: NonNullable<typeof pass>['events']) {
+    const r = await events.next();
+    if (r.done !== true && r.value.kind === 'end') verified = r.value.summary;
+    return r;
+  }
+
+  /** Reads the pass to its end: every later table and trailer is verified. */
+  async function drain(events: NonNullable<typeof pass>['events']): Promise<void> {
+    for (;;) if ((await next(events)).done === true) return;
+  }
+
+  /** The table's entries as the pass yields them, as records valid until the next is asked for. */
+  async function* tableEvents(tableIndex: number): AsyncGenerator<PackedEntries> {
     if (pass === undefined || pass.nextTable > tableIndex) {
       await pass?.events.return(undefined);
       pass = { events: readSnapshotPacked(files), nextTable: 0 };
     }
     const current = pass;
     for (;;) {
-      const r = await current.events.next();
+      const r = await next(current.events);
       if (r.done === true) throw new SnapshotError('TRUNCATED', 'the snapshot ended before the table did', { file: files[files.length - 1] });
       const ev = r.value;
-      if (ev.kind === 'entries' && ev.tableIndex === tableIndex) yield { entries: ev.entries };
-      if (ev.kind === 'packed' && ev.tableIndex === tableIndex) yield { packed: ev.packed };
+      if (ev.kind === 'packed' && ev.tableIndex === tableIndex) yield ev.packed;
       if (ev.kind === 'tableEnd') {
         current.nextTable = header.tables.findIndex((t) => t.id === ev.table.id) + 1;
         summaries.set(ev.table.name, { name: ev.table.name, estimatedEntries: Number(ev.table.entries) });
@@ -48,14 +62,11 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
   }
 
   async function* tableEntries(tableIndex: number): AsyncGenerator<readonly Entry[]> {
-    for await (const b of tableEvents(tableIndex)) yield 'entries' in b ? b.entries : unpackEntries(b.packed);
+    // Entries must outlive the batch: their records are copied out of the reused read buffers.
+    for await (const p of tableEvents(tableIndex)) yield unpackEntries({ bytes: p.bytes.slice(), count: p.count });
   }
 
-  async function* tablePacked(tableIndex: number): AsyncGenerator<PackedEntries> {
-    for await (const b of tableEvents(tableIndex)) yield 'packed' in b ? b.packed : packEntries(b.entries);
-  }
-
-  return {
+  const source: Source = {
     kind: 'snapshot',
     recorded: {
       epoch: header.epoch,
@@ -70,7 +81,7 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
       return tableEntries(tableIndexOf(table));
     },
     packedEntries(table: string) {
-      return tablePacked(tableIndexOf(table));
+      return tableEvents(tableIndexOf(table));
     },
     async complete() {
       // Tables not selected and the trailers after them must still verify: a digest of a
@@ -78,11 +89,23 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
       if (pass === undefined) pass = { events: readSnapshotPacked(files), nextTable: 0 };
       await drain(pass.events);
     },
+    verifiedSummary() {
+      return verified;
+    },
+    async sameBytesAs(other: Source) {
+      const otherFiles = filesOf.get(other);
+      return otherFiles === undefined ? undefined : sameSnapshotBytes(files, otherFiles);
+    },
     async close() {
       await pass?.events.return(undefined);
     },
   };
+  filesOf.set(source, files);
+  return source;
 }
+
+/** The files of each snapshot source, for sameBytesAs. */
+const filesOf = new WeakMap<Source, readonly string[]>();
 
 async function readFirstHeader(files: readonly string[]): Promise<ChunkHeader> {
   const events = readSnapshot(files);
@@ -92,8 +115,4 @@ async function readFirstHeader(files: readonly string[]): Promise<ChunkHeader> {
     await events.return(undefined);
   }
   throw new SnapshotError('TRUNCATED', 'the snapshot has no complete header', { file: files[0], offset: 0 });
-}
-
-async function drain(events: AsyncGenerator<unknown>): Promise<void> {
-  for (;;) if ((await events.next()).done === true) return;
 }

@@ -50,7 +50,8 @@ describe('a snapshot as a source: packed runs and entries give the same content'
         const b: Entry[] = [];
         for await (const batch of source.entries('b')) b.push(...batch);
         const a: Entry[] = [];
-        for await (const packed of source.packedEntries!('a')) a.push(...unpackEntries(packed));
+        // A packed batch is valid until the next is asked for (Source.packedEntries): copied here.
+        for await (const packed of source.packedEntries!('a')) a.push(...unpackEntries({ bytes: packed.bytes.slice(), count: packed.count }));
         await source.complete?.();
         await source.close();
         expect(keysOf(a)).toEqual(keysOf(f.tables[0]!));
