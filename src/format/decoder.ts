@@ -69,10 +69,15 @@ export class SnapshotDecoder {
   readonly #standalone: boolean;
   readonly #reuseScratch: boolean;
   readonly #q = new ByteQueue();
-  #chunkHasher: Hasher64;
   #state: State = 'header';
 
   #first: ChunkHeader | undefined;
+  /**
+   * The first header's bytes: a later chunk's header is these bytes with its index, previous
+   * digest and table position set (what the chain expects). Compared byte for byte, the header
+   * of each 4 KiB chunk is checked without being decoded; any other header is decoded below.
+   */
+  #template: { bytes: Uint8Array; view: DataView; fieldsAt: number } | undefined;
   #chunk: ChunkHeader | undefined;
   #maxChunk = 0;
   #chunkStart = 0;
@@ -108,8 +113,7 @@ export class SnapshotDecoder {
     this.#standalone = options.standaloneChunk ?? false;
     this.#reuseScratch = options.transientEntries ?? false;
     if (options.onPieceConsumed !== undefined) this.#q.onPieceConsumed = options.onPieceConsumed;
-    this.#chunkHasher = newHasher();
-    this.#q.setChunkHasher(this.#chunkHasher);
+    this.#q.startChunkHash();
   }
 
   /** Stream offset of the next byte the decoder will consume. */
@@ -152,6 +156,7 @@ export class SnapshotDecoder {
   }
 
   #readHeader(): boolean {
+    if (this.#template !== undefined && this.#readExpectedHeader()) return true;
     const start = this.#q.offset;
     const r = decodeChunkHeader((n) => this.#q.peek(n), start, this.#limits);
     if (r === undefined) return false;
@@ -167,6 +172,8 @@ export class SnapshotDecoder {
         this.#fail('CHUNK_SEQUENCE', start, `the snapshot starts with chunk ${h.chunkIndex}, not chunk 0`);
       }
       this.#first = h;
+      const bytes = this.#q.peek(r.size)!.slice();
+      this.#template = { bytes, view: new DataView(bytes.buffer), fieldsAt: HEADER_FIXED_PREFIX_BYTES + (h.cursor.eventId?.length ?? 0) };
       this.#tableIndex = h.tablePosition;
       if (this.#standalone && h.chunkIndex > 0) this.#partialTable = h.tablePosition;
     } else {
@@ -182,16 +189,51 @@ export class SnapshotDecoder {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} starts at table ${h.tablePosition}, expected ${this.#tableIndex}`);
       }
     }
-    this.#q.skip(r.size);
+    this.#beginChunk(h, start, r.size, max);
+    return true;
+  }
+
+  /**
+   * The header the chain expects next, if it lies whole in the head piece byte for byte: then
+   * decoding it would find exactly the first header's anchor and the expected index, previous
+   * digest and table position, and every check above would pass. False otherwise (read above).
+   */
+  #readExpectedHeader(): boolean {
+    const { bytes, view, fieldsAt } = this.#template!;
+    const piece = this.#q.headPiece;
+    const pos = this.#q.headPos;
+    const n = bytes.length;
+    if (piece === undefined || pos + n > piece.length) return false;
+    const index = this.#chunks.length;
+    view.setUint32(fieldsAt + 8, index, true);
+    view.setBigUint64(fieldsAt + 12, this.#previousDigest, true);
+    view.setUint32(fieldsAt + 20, this.#tableIndex, true);
+    for (let i = 0; i < n; i++) if (piece[pos + i] !== bytes[i]) return false;
+    const f = this.#first!;
+    const h: ChunkHeader = {
+      formatVersion: f.formatVersion,
+      epoch: f.epoch,
+      cursor: f.cursor,
+      maxChunkBytes: f.maxChunkBytes,
+      chunkIndex: index,
+      previousChunkDigest: this.#previousDigest,
+      tablePosition: this.#tableIndex,
+      tables: f.tables,
+    };
+    this.#beginChunk(h, this.#q.offset, n, this.#maxChunk);
+    return true;
+  }
+
+  #beginChunk(h: ChunkHeader, start: number, size: number, max: number): void {
+    this.#q.skip(size);
     this.#chunk = h;
     this.#maxChunk = max;
     this.#chunkStart = start;
-    this.#chunkUsed = r.size;
+    this.#chunkUsed = size;
     this.#chunkRecords = 0;
     if (this.#tableHasher === undefined && this.#tableIndex < h.tables.length) this.#tableHasher = newHasher();
     this.#events.header?.(h, start);
     this.#state = 'records';
-    return true;
   }
 
   /** Checks a record against the chunk's maximum and the canonical cut rule before it is read. */
@@ -331,7 +373,9 @@ export class SnapshotDecoder {
     // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const max = this.#maxChunk;
     const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
-    const r = scanEntries(piece, pos, piece.length, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
+    // Records it accepts lie within `room` bytes: copying more of a 128 KiB piece per 4 KiB chunk made the copy quadratic.
+    const to = room < piece.length - pos ? pos + room : piece.length;
+    const r = scanEntries(piece, pos, to, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
     if (r.count === 0) return false;
     scanKernel.runs++;
     if (!this.#tableHashing) {
@@ -375,10 +419,8 @@ export class SnapshotDecoder {
   #readTrailer(): boolean {
     const q = this.#q;
     if (q.available < TRAILER_BYTES) return false;
-    q.syncHash();
-    const actual = this.#chunkHasher.digest();
+    const actual = q.endChunkHash(); // the trailer is not part of what it covers
     const at = q.offset;
-    q.setChunkHasher(undefined); // the trailer is not part of what it covers
     const trailer = q.take(TRAILER_BYTES);
     const stored = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES).getBigUint64(0, true);
     if (stored !== actual) {
@@ -393,8 +435,7 @@ export class SnapshotDecoder {
       this.#state = 'done';
       this.#finish(stored);
     } else {
-      this.#chunkHasher = newHasher();
-      q.setChunkHasher(this.#chunkHasher);
+      q.startChunkHash();
       this.#state = 'header';
     }
     return true;

@@ -6,7 +6,7 @@ import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
 import type { PackedEntries } from './packed.js';
-import { openRegularFileSync } from './regular-file.js';
+import { openRegularFileSync, wasStatted } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -203,8 +203,9 @@ function isFileList(input: SnapshotInput): input is readonly string[] {
 
 /**
  * The files' bytes in order, several small files packed into one piece: a piece per 4 KiB chunk
- * file made the per-piece and per-file costs dominate. Each file is stat'ed, opened non-blocking
- * and fstat'ed (regular files only: a FIFO or device is refused, never waited on) and read with
+ * file made the per-piece and per-file costs dominate. Each file is stat'ed (unless the list
+ * was, by checkRegularFilesSync), opened non-blocking and fstat'ed (regular files only: a FIFO
+ * or device is refused, never waited on) and read with
  * synchronous calls, which cost microseconds on cached files where the async ones cost a thread
  * pool round trip each. With a pool, reads go into its buffers (the consumer releases them);
  * without, each piece is a fresh buffer the consumer may keep. Read-only: never creates,
@@ -215,10 +216,11 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
   let start = 0;
   let buffer: Uint8Array | undefined;
   let filled = 0;
+  const statted = wasStatted(files);
   for (const file of files) {
     let opened: { fd: number; size: number };
     try {
-      opened = openRegularFileSync(file);
+      opened = openRegularFileSync(file, statted);
     } catch (e) {
       if (buffer !== undefined && filled > 0) yield buffer.subarray(0, filled);
       buffer = undefined;
