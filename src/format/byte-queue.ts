@@ -21,6 +21,8 @@ export class ByteQueue {
   #chunkHasher: Hasher64 | undefined;
   #tableHasher: Hasher64 | undefined;
   #available = 0;
+  /** A view of the buffer under the head piece, kept while pieces share it (takeU64). */
+  #view: DataView | undefined;
   /** Stream offset of the next unconsumed byte. */
   offset = 0;
   /** Called with each pushed piece once every byte of it is consumed and hashed. */
@@ -53,6 +55,27 @@ export class ByteQueue {
     if (first === undefined) return new Uint8Array(0);
     if (this.#headPos + n <= first.length) return first.subarray(this.#headPos, this.#headPos + n);
     return this.#copy(n, new Uint8Array(n));
+  }
+
+  /** The next byte without consuming it, or -1 when none has arrived (no view: once per record). */
+  peekByte(): number {
+    const first = this.#pieces[this.#head];
+    return first === undefined ? -1 : first[this.#headPos]!; // a head piece always has an unconsumed byte
+  }
+
+  /** Consumes 8 bytes (≤ available) as a little-endian u64: a chunk trailer, without a view of it. */
+  takeU64(): bigint {
+    const first = this.#pieces[this.#head]!;
+    let value: bigint;
+    if (this.#headPos + 8 <= first.length) {
+      if (this.#view?.buffer !== first.buffer) this.#view = new DataView(first.buffer);
+      value = this.#view.getBigUint64(first.byteOffset + this.#headPos, true);
+    } else {
+      const bytes = this.#copy(8, new Uint8Array(8));
+      value = new DataView(bytes.buffer).getBigUint64(0, true);
+    }
+    this.skip(8);
+    return value;
   }
 
   /** The next n bytes (n ≤ available) copied into `scratch` (at least n long); returns the filled part. */

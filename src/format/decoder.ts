@@ -86,7 +86,11 @@ export class SnapshotDecoder {
   #previousChunkUsed = 0;
   #previousDigest = 0n;
   #lastChunk = false;
-  readonly #chunks: ChunkSummary[] = [];
+  /**
+   * Each chunk's size and trailer, compact until the summary is built: an object and a BigInt
+   * kept per 4 KiB chunk, promoted through the young generation, grew the heap by megabytes.
+   */
+  readonly #chunks = new ChunkList();
 
   #tableIndex = 0;
   #tableHasher: Hasher64 | undefined;
@@ -180,7 +184,7 @@ export class SnapshotDecoder {
       if (!sameAnchor(this.#first, h)) {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} belongs to another snapshot (its epoch, cursor, catalog or chunk size differ)`);
       }
-      const expected = this.#chunks.length;
+      const expected = this.#chunks.count;
       if (h.chunkIndex !== expected) this.#fail('CHUNK_SEQUENCE', start, `expected chunk ${expected}, found chunk ${h.chunkIndex}`);
       if (h.previousChunkDigest !== this.#previousDigest) {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} does not follow chunk ${expected - 1}: previous digest ${formatDigest(h.previousChunkDigest)}, expected ${formatDigest(this.#previousDigest)}`);
@@ -204,7 +208,7 @@ export class SnapshotDecoder {
     const pos = this.#q.headPos;
     const n = bytes.length;
     if (piece === undefined || pos + n > piece.length) return false;
-    const index = this.#chunks.length;
+    const index = this.#chunks.count;
     view.setUint32(fieldsAt + 8, index, true);
     view.setBigUint64(fieldsAt + 12, this.#previousDigest, true);
     view.setUint32(fieldsAt + 20, this.#tableIndex, true);
@@ -250,9 +254,8 @@ export class SnapshotDecoder {
   #readRecord(): boolean {
     const q = this.#q;
     const at = q.offset;
-    const tagView = q.peek(1);
-    if (tagView === undefined) return false;
-    const tag = tagView[0]!;
+    const tag = q.peekByte();
+    if (tag < 0) return false;
     const tables = this.#chunk!.tables;
     if (tag === TAG_ENTRY) {
       if (this.#scanRun(tables.length)) return true;
@@ -362,16 +365,22 @@ export class SnapshotDecoder {
    * The fast path: a run of ENTRY records whole in the head piece, checked by the WebAssembly
    * scanner (wasm/scan-entries.wat), which accepts exactly the records the code below would and
    * stops before any other. False when it accepted none: the record is read below, and any error
-   * is reported there. Not for a chunk's first record after chunk 0 (the cut rule is checked below).
+   * is reported there. A chunk's first record after chunk 0 is scanned too once the cut rule holds
+   * for it (else it is read below, which reports NON_CANONICAL): a JavaScript step per chunk
+   * cost as much as a 4 KiB chunk's scan.
    */
   #scanRun(tableCount: number): boolean {
     const q = this.#q;
     const piece = q.headPiece!;
     const pos = q.headPos;
     if (piece.length - pos < SCAN_MIN_BYTES || !scanKernel.enabled || this.#tableIndex >= tableCount || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
-    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0) return false;
-    // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const max = this.#maxChunk;
+    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && max !== 0 && this.#previousChunkUsed > 0) {
+      // The cut rule (#admit): the record must not have fitted in the previous chunk. Its prefix lies in the piece (≥ SCAN_MIN_BYTES left).
+      const size = ENTRY_PREFIX_BYTES + (piece[pos + 1]! | (piece[pos + 2]! << 8) | (piece[pos + 3]! << 16)) + piece[pos + 4]! * 0x1000000 + (piece[pos + 5]! | (piece[pos + 6]! << 8) | (piece[pos + 7]! << 16)) + piece[pos + 8]! * 0x1000000;
+      if (this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= max) return false;
+    }
+    // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
     // Records it accepts lie within `room` bytes: copying more of a 128 KiB piece per 4 KiB chunk made the copy quadratic.
     const to = room < piece.length - pos ? pos + room : piece.length;
@@ -421,16 +430,16 @@ export class SnapshotDecoder {
     if (q.available < TRAILER_BYTES) return false;
     const actual = q.endChunkHash(); // the trailer is not part of what it covers
     const at = q.offset;
-    const trailer = q.take(TRAILER_BYTES);
-    const stored = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES).getBigUint64(0, true);
+    const stored = q.takeU64();
     if (stored !== actual) {
       this.#fail('CHECKSUM_MISMATCH', at, `chunk ${this.#chunk!.chunkIndex} trailer ${formatDigest(stored)} does not match its bytes (${formatDigest(actual)})`);
     }
-    const chunk: ChunkSummary = { index: this.#chunk!.chunkIndex, bytes: q.offset - this.#chunkStart, digest: stored };
-    this.#chunks.push(chunk);
+    const index = this.#chunk!.chunkIndex;
+    const size = q.offset - this.#chunkStart;
+    this.#chunks.add(index, size, stored);
     this.#previousDigest = stored;
     this.#previousChunkUsed = this.#chunkUsed;
-    this.#events.chunkEnd?.(chunk, this.#lastChunk);
+    this.#events.chunkEnd?.({ index, bytes: size, digest: stored }, this.#lastChunk);
     if (this.#lastChunk || this.#standalone) {
       this.#state = 'done';
       this.#finish(stored);
@@ -460,8 +469,37 @@ export class SnapshotDecoder {
       entries,
       bytes,
       tables: this.#tables,
-      chunks: this.#chunks,
+      chunks: this.#chunks.summaries(),
     };
+  }
+}
+
+/** Chunk summaries in typed arrays: indexes run on from the first chunk's. */
+class ChunkList {
+  #first = 0;
+  count = 0;
+  #bytes = new Float64Array(16);
+  #digests = new BigUint64Array(16);
+
+  add(index: number, bytes: number, digest: bigint): void {
+    if (this.count === 0) this.#first = index;
+    if (this.count === this.#bytes.length) {
+      const grown = new Float64Array(this.count * 2);
+      grown.set(this.#bytes);
+      this.#bytes = grown;
+      const digests = new BigUint64Array(this.count * 2);
+      digests.set(this.#digests);
+      this.#digests = digests;
+    }
+    this.#bytes[this.count] = bytes;
+    this.#digests[this.count] = digest;
+    this.count++;
+  }
+
+  summaries(): ChunkSummary[] {
+    const out = new Array<ChunkSummary>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = { index: this.#first + i, bytes: this.#bytes[i]!, digest: this.#digests[i]! };
+    return out;
   }
 }
 
