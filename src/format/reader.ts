@@ -6,7 +6,7 @@ import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
 import type { PackedEntries } from './packed.js';
-import { openCheckedFileSync, openRegularFileSync, regularFileSize, wasStatted } from './regular-file.js';
+import { openCheckedFileSync, openRegularFileSync, regularFileSize, wasChecked } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -219,7 +219,7 @@ async function* readFiles(files: readonly string[], spans: FileSpans, pool?: Buf
   let start = 0;
   let buffer: Uint8Array | undefined;
   let filled = 0;
-  const checked = wasStatted(files);
+  const checked = wasChecked(files);
   for (const file of files) {
     let fd: number;
     // Bytes left to read: the size fstat gave (a file that grew since is read as it was then; one

@@ -147,7 +147,7 @@ export function statRegularFileSync(path: string): Stats | undefined {
 }
 
 /** Lists returned by checkRegularFilesSync: each of their files was checked before it is opened. */
-const statted = new WeakSet<readonly string[]>();
+const checkedLists = new WeakSet<readonly string[]>();
 
 /**
  * Refuses (NOT_REGULAR_FILE) a FIFO, socket, device or directory among `paths` before any is
@@ -156,7 +156,7 @@ const statted = new WeakSet<readonly string[]>();
  * types its listing gives (d_type, no stat: a Stats object per 4 KiB chunk file was the bulk of
  * the memory a chunk set cost); a symbolic link, an entry of unknown type or a special file is
  * stat'ed, for its target or for the kind the message names. The list returned is marked
- * (`wasStatted`), so a reader opens each file with one open and one fstat, without a stat.
+ * (`wasChecked`), so a reader opens and reads each file without a stat (reader.ts, readFiles).
  */
 export function checkRegularFilesSync(paths: readonly string[]): readonly string[] {
   const listed = listedRegularFiles(paths);
@@ -166,13 +166,13 @@ export function checkRegularFilesSync(paths: readonly string[]): readonly string
     statRegularFileSync(paths[i]!);
   }
   const list = [...paths];
-  statted.add(list);
+  checkedLists.add(list);
   return list;
 }
 
 /** True for a list checkRegularFilesSync returned. */
-export function wasStatted(paths: readonly string[]): boolean {
-  return statted.has(paths);
+export function wasChecked(paths: readonly string[]): boolean {
+  return checkedLists.has(paths);
 }
 
 const UNLISTED = 0;
