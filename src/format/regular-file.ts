@@ -4,7 +4,10 @@
  * opened at all. Every input the tool reads (snapshot and chunk files, checkpoint files, dump
  * files) goes through here: stat first (cheap refusal with the kind named), then open with
  * O_NONBLOCK (which makes opening a FIFO return at once) and fstat the handle, which closes the
- * race of a file replaced between the stat and the open.
+ * race of a file replaced between the stat and the open. The chunk files of a set are checked
+ * together by their directory's listing instead (checkRegularFilesSync); the reader then fstats
+ * one only if a read fills its buffer, so a device put in its place since is refused before it
+ * is read on, and a FIFO, opened non-blocking, reads as empty or fails: nothing waits.
  */
 import { closeSync, constants, fstatSync, opendirSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
