@@ -1,11 +1,14 @@
-import type { Hasher64 } from './digest.js';
+import { newHasher, xxh64, type Hasher64 } from './digest.js';
 
 /**
  * Bytes pushed in pieces of any size, consumed front to back. Views are zero-copy when the bytes
  * lie in one piece and copied when they span pieces, so a reader fed 1 byte at a time decodes
- * exactly as one fed whole. Consumed bytes are fed to up to two hashers lazily, a piece span at a
- * time (one wasm call per span, not per record): the chunk hasher, and the table hasher while the
- * decoder reads a table's entries.
+ * exactly as one fed whole. Consumed bytes are hashed lazily, a piece span at a time (one wasm
+ * call per span, not per record): the chunk's bytes, and the table hasher's while the decoder
+ * reads a table's entries. Each is brought up to date only when it is read or changed, so
+ * starting and stopping the table hasher (in every chunk) does not cut the chunk's hashing into
+ * more calls. A chunk that lies in one piece (4 KiB chunks in 128 KiB reads) is hashed in one
+ * one-shot call: no streaming state is created for it.
  */
 export class ByteQueue {
   #pieces: Uint8Array[] = [];
@@ -13,9 +16,13 @@ export class ByteQueue {
   #headPos = 0; // consumed bytes of the head piece
   #chunkFrom = 0; // consumed bytes of the head piece from here on are not yet chunk-hashed
   #tableFrom = 0; // … nor table-hashed
+  #chunkHashing = false;
+  /** Streaming state of the chunk hash, created only when a chunk spans pieces. */
   #chunkHasher: Hasher64 | undefined;
   #tableHasher: Hasher64 | undefined;
   #available = 0;
+  /** A view of the buffer under the head piece, kept while pieces share it (takeU64). */
+  #view: DataView | undefined;
   /** Stream offset of the next unconsumed byte. */
   offset = 0;
   /** Called with each pushed piece once every byte of it is consumed and hashed. */
@@ -48,6 +55,27 @@ export class ByteQueue {
     if (first === undefined) return new Uint8Array(0);
     if (this.#headPos + n <= first.length) return first.subarray(this.#headPos, this.#headPos + n);
     return this.#copy(n, new Uint8Array(n));
+  }
+
+  /** The next byte without consuming it, or -1 when none has arrived (no view: once per record). */
+  peekByte(): number {
+    const first = this.#pieces[this.#head];
+    return first === undefined ? -1 : first[this.#headPos]!; // a head piece always has an unconsumed byte
+  }
+
+  /** Consumes 8 bytes (≤ available) as a little-endian u64: a chunk trailer, without a view of it. */
+  takeU64(): bigint {
+    const first = this.#pieces[this.#head]!;
+    let value: bigint;
+    if (this.#headPos + 8 <= first.length) {
+      if (this.#view?.buffer !== first.buffer) this.#view = new DataView(first.buffer);
+      value = this.#view.getBigUint64(first.byteOffset + this.#headPos, true);
+    } else {
+      const bytes = this.#copy(8, new Uint8Array(8));
+      value = new DataView(bytes.buffer).getBigUint64(0, true);
+    }
+    this.skip(8);
+    return value;
   }
 
   /** The next n bytes (n ≤ available) copied into `scratch` (at least n long); returns the filled part. */
@@ -92,7 +120,7 @@ export class ByteQueue {
       this.#headPos += take;
       n -= take;
       if (this.#headPos === piece.length) {
-        if (this.#chunkHasher !== undefined && piece.length > this.#chunkFrom) this.#chunkHasher.update(piece.subarray(this.#chunkFrom));
+        if (this.#chunkHashing && piece.length > this.#chunkFrom) (this.#chunkHasher ??= newHasher()).update(piece.subarray(this.#chunkFrom));
         if (this.#tableHasher !== undefined && piece.length > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom));
         this.#pieces[this.#head] = EMPTY; // release it for the garbage collector
         this.onPieceConsumed?.(piece);
@@ -108,31 +136,32 @@ export class ByteQueue {
     }
   }
 
-  /** Sets (or clears) the chunk hasher: bytes consumed from now on go to it. */
-  setChunkHasher(hasher: Hasher64 | undefined): void {
-    this.#sync();
-    this.#chunkHasher = hasher;
+  /** Starts the chunk hash: bytes consumed from now on are covered by `endChunkHash`. */
+  startChunkHash(): void {
+    this.#chunkHashing = true;
+    this.#chunkHasher = undefined;
+    this.#chunkFrom = this.#headPos;
+  }
+
+  /** xxhash64 of the bytes consumed since `startChunkHash`; stops the chunk hash. */
+  endChunkHash(): bigint {
+    const piece = this.#pieces[this.#head];
+    const rest = piece === undefined ? EMPTY : piece.subarray(this.#chunkFrom, this.#headPos);
+    const hasher = this.#chunkHasher;
+    this.#chunkHashing = false;
+    this.#chunkHasher = undefined;
+    this.#chunkFrom = this.#headPos;
+    if (hasher === undefined) return xxh64(rest); // the whole chunk lies in the head piece
+    hasher.update(rest);
+    return hasher.digest();
   }
 
   /** Sets (or clears) the table hasher: bytes consumed from now on go to it. */
   setTableHasher(hasher: Hasher64 | undefined): void {
-    this.#sync();
-    this.#tableHasher = hasher;
-  }
-
-  /** Hashes every consumed byte not hashed yet; call before reading a hasher's digest. */
-  syncHash(): void {
-    this.#sync();
-  }
-
-  #sync(): void {
     const piece = this.#pieces[this.#head];
-    if (piece !== undefined) {
-      if (this.#chunkHasher !== undefined && this.#headPos > this.#chunkFrom) this.#chunkHasher.update(piece.subarray(this.#chunkFrom, this.#headPos));
-      if (this.#tableHasher !== undefined && this.#headPos > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom, this.#headPos));
-    }
-    this.#chunkFrom = this.#headPos;
+    if (piece !== undefined && this.#tableHasher !== undefined && this.#headPos > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom, this.#headPos));
     this.#tableFrom = this.#headPos;
+    this.#tableHasher = hasher;
   }
 }
 

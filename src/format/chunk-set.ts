@@ -47,7 +47,7 @@ export interface ChunkSet {
  * BAD_CHUNK_SET with the offset of the bad line.
  */
 export async function readChunkSet(path: string): Promise<ChunkSet | undefined> {
-  let text: string;
+  let bytes: Buffer;
   const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((e: unknown) => {
     throw new SnapshotError('IO_ERROR', `cannot read ${path}: ${(e as Error).message}`, { file: path, cause: e });
   });
@@ -58,35 +58,75 @@ export async function readChunkSet(path: string): Promise<ChunkSet | undefined> 
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     if (bytesRead < head.length || head.toString('latin1') !== `${CHUNK_SET_MAGIC}\n`) return undefined;
     if (s.size > MAX_SET_FILE_BYTES) throw new SnapshotError('BAD_CHUNK_SET', `${s.size} bytes is too large for a chunk-set file`, { file: path, offset: 0 });
-    text = (await handle.readFile()).toString('utf8');
+    bytes = await handle.readFile();
   } finally {
     await handle.close();
   }
-  return parseChunkSet(path, text);
+  return parseChunkSet(path, bytes);
 }
 
-function parseChunkSet(path: string, text: string): ChunkSet {
-  const lines = text.split('\n'); // a complete file ends with a newline: the last element is ''
-  let line = 0;
-  const bad = (why: string, at = line): never => {
-    const offset = Buffer.byteLength(lines.slice(0, at).map((l) => `${l}\n`).join(''));
-    throw new SnapshotError('BAD_CHUNK_SET', `chunk-set file, line ${at + 1}: ${why}`, { file: path, offset });
+/**
+ * Parses the file's bytes line by line (each line ends with a newline). Each chunk's path is
+ * decoded as one flat string from the directory's bytes and the name's: no array of lines, no
+ * string per line joined to the directory later (at 4 KiB a chunk, those were most of what a
+ * set kept in memory while it was read).
+ */
+function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
+  const NL = 0x0a;
+  let line = 0; // lines read
+  let at = 0; // offset of the next line
+  let lineStart = 0; // offset of the line last read
+  let lineEnd = 0;
+  const bad = (why: string, badLine: number, offset: number): never => {
+    throw new SnapshotError('BAD_CHUNK_SET', `chunk-set file, line ${badLine + 1}: ${why}`, { file: path, offset });
   };
-  const next = (): string => (line < lines.length - 1 ? lines[line++]! : bad('the file ends early'));
+  const next = (): void => {
+    const nl = bytes.indexOf(NL, at);
+    if (nl < 0) bad('the file ends early', line, at);
+    lineStart = at;
+    lineEnd = nl;
+    at = nl + 1;
+    line++;
+  };
+  const text = (): string => bytes.toString('utf8', lineStart, lineEnd);
   next(); // the magic, checked by the caller
-  const digest = parseDigest(/^digest (.*)$/.exec(next())?.[1] ?? '') ?? bad('expected "digest <16 hex digits>"', line - 1);
-  const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(next())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1));
-  if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1);
-  const dir = dirname(path);
-  const files: string[] = [];
+  next();
+  const digest = parseDigest(/^digest (.*)$/.exec(text())?.[1] ?? '') ?? bad('expected "digest <16 hex digits>"', line - 1, lineStart);
+  next();
+  const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(text())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1, lineStart));
+  if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1, lineStart);
+  // join(dir, name) for a plain name is the normalized directory, a separator and the name.
+  const normal = join(dirname(path));
+  const prefix = normal === '.' ? '' : normal.endsWith('/') ? normal : `${normal}/`;
+  const prefixBytes = Buffer.from(prefix, 'utf8');
+  const exact = prefixBytes.toString('utf8') === prefix; // false only for a directory name that is not valid Unicode
+  let scratch = Buffer.alloc(prefixBytes.length + 256);
+  prefixBytes.copy(scratch);
+  const files: string[] = new Array<string>(count);
   for (let i = 0; i < count; i++) {
-    const name = next();
+    next();
+    const n = lineEnd - lineStart;
     // Names stay beside the set file: a set cannot point a reader anywhere else.
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) bad(`chunk ${i} has no file name`, line - 1);
-    files.push(join(dir, name));
+    const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
+    if (n === 0 || dots || hasByte(bytes, lineStart, lineEnd, 0x2f) || hasByte(bytes, lineStart, lineEnd, 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
+    if (!exact) {
+      files[i] = prefix + text();
+      continue;
+    }
+    if (prefixBytes.length + n > scratch.length) {
+      scratch = Buffer.alloc(2 * (prefixBytes.length + n));
+      prefixBytes.copy(scratch);
+    }
+    bytes.copy(scratch, prefixBytes.length, lineStart, lineEnd);
+    files[i] = scratch.toString('utf8', 0, prefixBytes.length + n);
   }
-  if (line !== lines.length - 1) bad('text follows the last chunk name');
+  if (at !== bytes.length) bad('text follows the last chunk name', line, at);
   return { digest, files };
+}
+
+function hasByte(bytes: Uint8Array, from: number, to: number, b: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] === b) return true;
+  return false;
 }
 
 /** `s` matched literally inside a RegExp. */

@@ -69,10 +69,15 @@ export class SnapshotDecoder {
   readonly #standalone: boolean;
   readonly #reuseScratch: boolean;
   readonly #q = new ByteQueue();
-  #chunkHasher: Hasher64;
   #state: State = 'header';
 
   #first: ChunkHeader | undefined;
+  /**
+   * The first header's bytes: a later chunk's header is these bytes with its index, previous
+   * digest and table position set (what the chain expects). Compared byte for byte, the header
+   * of each 4 KiB chunk is checked without being decoded; any other header is decoded below.
+   */
+  #template: { bytes: Uint8Array; view: DataView; fieldsAt: number } | undefined;
   #chunk: ChunkHeader | undefined;
   #maxChunk = 0;
   #chunkStart = 0;
@@ -81,7 +86,11 @@ export class SnapshotDecoder {
   #previousChunkUsed = 0;
   #previousDigest = 0n;
   #lastChunk = false;
-  readonly #chunks: ChunkSummary[] = [];
+  /**
+   * Each chunk's size and trailer, compact until the summary is built: an object and a BigInt
+   * kept per 4 KiB chunk, promoted through the young generation, grew the heap by megabytes.
+   */
+  readonly #chunks = new ChunkList();
 
   #tableIndex = 0;
   #tableHasher: Hasher64 | undefined;
@@ -108,8 +117,7 @@ export class SnapshotDecoder {
     this.#standalone = options.standaloneChunk ?? false;
     this.#reuseScratch = options.transientEntries ?? false;
     if (options.onPieceConsumed !== undefined) this.#q.onPieceConsumed = options.onPieceConsumed;
-    this.#chunkHasher = newHasher();
-    this.#q.setChunkHasher(this.#chunkHasher);
+    this.#q.startChunkHash();
   }
 
   /** Stream offset of the next byte the decoder will consume. */
@@ -152,6 +160,7 @@ export class SnapshotDecoder {
   }
 
   #readHeader(): boolean {
+    if (this.#template !== undefined && this.#readExpectedHeader()) return true;
     const start = this.#q.offset;
     const r = decodeChunkHeader((n) => this.#q.peek(n), start, this.#limits);
     if (r === undefined) return false;
@@ -167,13 +176,15 @@ export class SnapshotDecoder {
         this.#fail('CHUNK_SEQUENCE', start, `the snapshot starts with chunk ${h.chunkIndex}, not chunk 0`);
       }
       this.#first = h;
+      const bytes = this.#q.peek(r.size)!.slice();
+      this.#template = { bytes, view: new DataView(bytes.buffer), fieldsAt: HEADER_FIXED_PREFIX_BYTES + (h.cursor.eventId?.length ?? 0) };
       this.#tableIndex = h.tablePosition;
       if (this.#standalone && h.chunkIndex > 0) this.#partialTable = h.tablePosition;
     } else {
       if (!sameAnchor(this.#first, h)) {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} belongs to another snapshot (its epoch, cursor, catalog or chunk size differ)`);
       }
-      const expected = this.#chunks.length;
+      const expected = this.#chunks.count;
       if (h.chunkIndex !== expected) this.#fail('CHUNK_SEQUENCE', start, `expected chunk ${expected}, found chunk ${h.chunkIndex}`);
       if (h.previousChunkDigest !== this.#previousDigest) {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} does not follow chunk ${expected - 1}: previous digest ${formatDigest(h.previousChunkDigest)}, expected ${formatDigest(this.#previousDigest)}`);
@@ -182,16 +193,51 @@ export class SnapshotDecoder {
         this.#fail('CHUNK_SEQUENCE', start, `chunk ${h.chunkIndex} starts at table ${h.tablePosition}, expected ${this.#tableIndex}`);
       }
     }
-    this.#q.skip(r.size);
+    this.#beginChunk(h, start, r.size, max);
+    return true;
+  }
+
+  /**
+   * The header the chain expects next, if it lies whole in the head piece byte for byte: then
+   * decoding it would find exactly the first header's anchor and the expected index, previous
+   * digest and table position, and every check above would pass. False otherwise (read above).
+   */
+  #readExpectedHeader(): boolean {
+    const { bytes, view, fieldsAt } = this.#template!;
+    const piece = this.#q.headPiece;
+    const pos = this.#q.headPos;
+    const n = bytes.length;
+    if (piece === undefined || pos + n > piece.length) return false;
+    const index = this.#chunks.count;
+    view.setUint32(fieldsAt + 8, index, true);
+    view.setBigUint64(fieldsAt + 12, this.#previousDigest, true);
+    view.setUint32(fieldsAt + 20, this.#tableIndex, true);
+    for (let i = 0; i < n; i++) if (piece[pos + i] !== bytes[i]) return false;
+    const f = this.#first!;
+    const h: ChunkHeader = {
+      formatVersion: f.formatVersion,
+      epoch: f.epoch,
+      cursor: f.cursor,
+      maxChunkBytes: f.maxChunkBytes,
+      chunkIndex: index,
+      previousChunkDigest: this.#previousDigest,
+      tablePosition: this.#tableIndex,
+      tables: f.tables,
+    };
+    this.#beginChunk(h, this.#q.offset, n, this.#maxChunk);
+    return true;
+  }
+
+  #beginChunk(h: ChunkHeader, start: number, size: number, max: number): void {
+    this.#q.skip(size);
     this.#chunk = h;
     this.#maxChunk = max;
     this.#chunkStart = start;
-    this.#chunkUsed = r.size;
+    this.#chunkUsed = size;
     this.#chunkRecords = 0;
     if (this.#tableHasher === undefined && this.#tableIndex < h.tables.length) this.#tableHasher = newHasher();
     this.#events.header?.(h, start);
     this.#state = 'records';
-    return true;
   }
 
   /** Checks a record against the chunk's maximum and the canonical cut rule before it is read. */
@@ -208,9 +254,8 @@ export class SnapshotDecoder {
   #readRecord(): boolean {
     const q = this.#q;
     const at = q.offset;
-    const tagView = q.peek(1);
-    if (tagView === undefined) return false;
-    const tag = tagView[0]!;
+    const tag = q.peekByte();
+    if (tag < 0) return false;
     const tables = this.#chunk!.tables;
     if (tag === TAG_ENTRY) {
       if (this.#scanRun(tables.length)) return true;
@@ -320,18 +365,26 @@ export class SnapshotDecoder {
    * The fast path: a run of ENTRY records whole in the head piece, checked by the WebAssembly
    * scanner (wasm/scan-entries.wat), which accepts exactly the records the code below would and
    * stops before any other. False when it accepted none: the record is read below, and any error
-   * is reported there. Not for a chunk's first record after chunk 0 (the cut rule is checked below).
+   * is reported there. A chunk's first record after chunk 0 is scanned too once the cut rule holds
+   * for it (else it is read below, which reports NON_CANONICAL): a JavaScript step per chunk
+   * cost as much as a 4 KiB chunk's scan.
    */
   #scanRun(tableCount: number): boolean {
     const q = this.#q;
     const piece = q.headPiece!;
     const pos = q.headPos;
     if (piece.length - pos < SCAN_MIN_BYTES || !scanKernel.enabled || this.#tableIndex >= tableCount || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
-    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0) return false;
-    // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const max = this.#maxChunk;
+    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && max !== 0 && this.#previousChunkUsed > 0) {
+      // The cut rule (#admit): the record must not have fitted in the previous chunk. Its prefix lies in the piece (≥ SCAN_MIN_BYTES left).
+      const size = ENTRY_PREFIX_BYTES + (piece[pos + 1]! | (piece[pos + 2]! << 8) | (piece[pos + 3]! << 16)) + piece[pos + 4]! * 0x1000000 + (piece[pos + 5]! | (piece[pos + 6]! << 8) | (piece[pos + 7]! << 16)) + piece[pos + 8]! * 0x1000000;
+      if (this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= max) return false;
+    }
+    // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
-    const r = scanEntries(piece, pos, piece.length, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
+    // Records it accepts lie within `room` bytes: copying more of a 128 KiB piece per 4 KiB chunk made the copy quadratic.
+    const to = room < piece.length - pos ? pos + room : piece.length;
+    const r = scanEntries(piece, pos, to, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
     if (r.count === 0) return false;
     scanKernel.runs++;
     if (!this.#tableHashing) {
@@ -375,26 +428,23 @@ export class SnapshotDecoder {
   #readTrailer(): boolean {
     const q = this.#q;
     if (q.available < TRAILER_BYTES) return false;
-    q.syncHash();
-    const actual = this.#chunkHasher.digest();
+    const actual = q.endChunkHash(); // the trailer is not part of what it covers
     const at = q.offset;
-    q.setChunkHasher(undefined); // the trailer is not part of what it covers
-    const trailer = q.take(TRAILER_BYTES);
-    const stored = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_BYTES).getBigUint64(0, true);
+    const stored = q.takeU64();
     if (stored !== actual) {
       this.#fail('CHECKSUM_MISMATCH', at, `chunk ${this.#chunk!.chunkIndex} trailer ${formatDigest(stored)} does not match its bytes (${formatDigest(actual)})`);
     }
-    const chunk: ChunkSummary = { index: this.#chunk!.chunkIndex, bytes: q.offset - this.#chunkStart, digest: stored };
-    this.#chunks.push(chunk);
+    const index = this.#chunk!.chunkIndex;
+    const size = q.offset - this.#chunkStart;
+    this.#chunks.add(index, size, stored);
     this.#previousDigest = stored;
     this.#previousChunkUsed = this.#chunkUsed;
-    this.#events.chunkEnd?.(chunk, this.#lastChunk);
+    this.#events.chunkEnd?.({ index, bytes: size, digest: stored }, this.#lastChunk);
     if (this.#lastChunk || this.#standalone) {
       this.#state = 'done';
       this.#finish(stored);
     } else {
-      this.#chunkHasher = newHasher();
-      q.setChunkHasher(this.#chunkHasher);
+      q.startChunkHash();
       this.#state = 'header';
     }
     return true;
@@ -419,8 +469,37 @@ export class SnapshotDecoder {
       entries,
       bytes,
       tables: this.#tables,
-      chunks: this.#chunks,
+      chunks: this.#chunks.summaries(),
     };
+  }
+}
+
+/** Chunk summaries in typed arrays: indexes run on from the first chunk's. */
+class ChunkList {
+  #first = 0;
+  count = 0;
+  #bytes = new Float64Array(16);
+  #digests = new BigUint64Array(16);
+
+  add(index: number, bytes: number, digest: bigint): void {
+    if (this.count === 0) this.#first = index;
+    if (this.count === this.#bytes.length) {
+      const grown = new Float64Array(this.count * 2);
+      grown.set(this.#bytes);
+      this.#bytes = grown;
+      const digests = new BigUint64Array(this.count * 2);
+      digests.set(this.#digests);
+      this.#digests = digests;
+    }
+    this.#bytes[this.count] = bytes;
+    this.#digests[this.count] = digest;
+    this.count++;
+  }
+
+  summaries(): ChunkSummary[] {
+    const out = new Array<ChunkSummary>(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = { index: this.#first + i, bytes: this.#bytes[i]!, digest: this.#digests[i]! };
+    return out;
   }
 }
 

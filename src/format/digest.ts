@@ -22,9 +22,8 @@ export function newHasher(): Hasher64 {
 
 /** xxhash64 (seed 0) of a byte string, after `loadHasher()`. */
 export function xxh64(bytes: Uint8Array): bigint {
-  const h = newHasher();
-  h.update(bytes);
-  return h.digest();
+  if (api === undefined) throw new Error('loadHasher() must be awaited before hashing');
+  return api.h64Raw(bytes, DIGEST_SEED); // one call: no streaming state (a chunk's trailer, once per 4 KiB chunk)
 }
 
 /** A digest as written by humans and tools: 16 lowercase hex digits, like `xxh64sum` prints. */

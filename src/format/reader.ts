@@ -7,7 +7,7 @@ import { SnapshotError } from './errors.js';
 import type { ChunkHeader } from './header.js';
 import { ENTRY_PREFIX_BYTES } from './constants.js';
 import { writeEntryPrefix, type PackedEntries } from './packed.js';
-import { openRegularFileSync } from './regular-file.js';
+import { openCheckedFileSync, openRegularFileSync, regularFileSize, wasChecked } from './regular-file.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -51,7 +51,7 @@ export function readSnapshotPacked(input: SnapshotInput, options: DecoderOptions
 async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed: boolean): AsyncGenerator<SnapshotEvent | PackedEntriesEvent> {
   await loadHasher();
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
-  const spans: { file: string; start: number }[] = [];
+  const spans = fileSpans(files);
   let events: (SnapshotEvent | PackedEntriesEvent)[] = [];
   let batch: Entry[] = [];
   let batchTable = -1;
@@ -184,7 +184,7 @@ export async function scanSnapshot(
 ): Promise<SnapshotSummary> {
   await loadHasher();
   const files = typeof input === 'string' ? [input] : isFileList(input) ? input : undefined;
-  const spans: { file: string; start: number }[] = [];
+  const spans = fileSpans(files);
   const pool = new BufferPool(READ_BYTES);
   const consumed = options.onPieceConsumed;
   const decoder = new SnapshotDecoder(events, {
@@ -263,38 +263,46 @@ function isFileList(input: SnapshotInput): input is readonly string[] {
  * file made the per-piece and per-file costs dominate. Each file is stat'ed, opened non-blocking
  * and fstat'ed (regular files only: a FIFO or device is refused, never waited on) and read with
  * synchronous calls, which cost microseconds on cached files where the async ones cost a thread
- * pool round trip each. With a pool, reads go into its buffers (the consumer releases them);
- * without, each piece is a fresh buffer the consumer may keep. Read-only: never creates,
- * truncates or locks. A file that cannot be opened or read fails only after the bytes before it
- * were handed on, so an error in those bytes is reported first, as when files were read one by one.
+ * pool round trip each. Files of a list checkRegularFilesSync returned were checked before: each
+ * is opened and read until a read returns less than asked (the end of a regular file), so a
+ * 4 KiB chunk file costs an open, a read and a close; one that fills the buffer (a long file, or
+ * a device put in its place since) is fstat'ed as above. With a pool, reads go into its buffers
+ * (the consumer releases them); without, each piece is a fresh buffer the consumer may keep.
+ * Read-only: never creates, truncates or locks. A file that cannot be opened or read fails only
+ * after the bytes before it were handed on, so an error in those bytes is reported first, as when
+ * files were read one by one.
  */
-async function* readFiles(files: readonly string[], spans: { file: string; start: number }[], pool?: BufferPool): AsyncGenerator<Uint8Array> {
+async function* readFiles(files: readonly string[], spans: FileSpans, pool?: BufferPool): AsyncGenerator<Uint8Array> {
   let start = 0;
   let buffer: Uint8Array | undefined;
   let filled = 0;
+  const checked = wasChecked(files);
   for (const file of files) {
-    let opened: { fd: number; size: number };
+    let fd: number;
+    // Bytes left to read: the size fstat gave (a file that grew since is read as it was then; one
+    // that shrank ends where a read returns 0), or undefined for a checked file not fstat'ed.
+    let left: number | undefined;
     try {
-      opened = openRegularFileSync(file);
+      if (checked) fd = openCheckedFileSync(file);
+      else ({ fd, size: left } = openRegularFileSync(file));
     } catch (e) {
       if (buffer !== undefined && filled > 0) yield buffer.subarray(0, filled);
       buffer = undefined;
       throw e;
     }
-    spans.push({ file, start });
+    spans.starts.push(start);
     try {
-      // The size fstat gave is the end: no extra read per file. (A file that grew since is read
-      // as it was then; one that shrank ends where the read returns 0.)
-      let left = opened.size;
-      while (left > 0) {
+      let fileRead = 0;
+      while (left === undefined || left > 0) {
         if (buffer === undefined) {
           // Unpooled, a single file gets a buffer of its size, a file list full ones (files are packed).
-          buffer = pool?.take() ?? new Uint8Array(files.length === 1 ? Math.min(READ_BYTES, left) : READ_BYTES);
+          buffer = pool?.take() ?? new Uint8Array(files.length === 1 ? Math.min(READ_BYTES, left ?? READ_BYTES) : READ_BYTES);
           filled = 0;
         }
+        const want = left === undefined ? buffer.length - filled : Math.min(buffer.length - filled, left);
         let bytesRead: number;
         try {
-          bytesRead = readSync(opened.fd, buffer, filled, Math.min(buffer.length - filled, left), null);
+          bytesRead = readSync(fd, buffer, filled, want, null);
         } catch (e) {
           if (filled > 0) yield buffer.subarray(0, filled);
           buffer = undefined;
@@ -302,8 +310,11 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
         }
         if (bytesRead === 0) break;
         filled += bytesRead;
-        left -= bytesRead;
+        fileRead += bytesRead;
         start += bytesRead;
+        if (left !== undefined) left -= bytesRead;
+        else if (bytesRead < want) break; // a checked regular file ended
+        else left = Math.max(0, regularFileSize(file, fd) - fileRead); // it filled the buffer: fstat it
         if (filled === buffer.length) {
           const full = buffer;
           buffer = undefined;
@@ -311,7 +322,7 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
         }
       }
     } finally {
-      closeSync(opened.fd);
+      closeSync(fd);
     }
   }
   if (buffer !== undefined) {
@@ -320,12 +331,22 @@ async function* readFiles(files: readonly string[], spans: { file: string; start
   }
 }
 
+/** Where each file opened so far starts in the stream (files[i] at starts[i]): numbers, no object per file. */
+interface FileSpans {
+  readonly files: readonly string[];
+  readonly starts: number[];
+}
+
+function fileSpans(files: readonly string[] | undefined): FileSpans {
+  return { files: files ?? [], starts: [] };
+}
+
 /** Turns a stream offset into a file and an offset within it. */
-function locate(e: unknown, spans: readonly { file: string; start: number }[], total: number): unknown {
-  if (!(e instanceof SnapshotError) || e.offset === undefined || e.file !== undefined || spans.length === 0) return e;
+function locate(e: unknown, spans: FileSpans, total: number): unknown {
+  if (!(e instanceof SnapshotError) || e.offset === undefined || e.file !== undefined || spans.starts.length === 0) return e;
   const offset = Math.min(e.offset, total);
-  let span = spans[0]!;
-  for (const s of spans) if (s.start <= offset) span = s;
+  let span = 0;
+  for (let i = 0; i < spans.starts.length; i++) if (spans.starts[i]! <= offset) span = i;
   // An offset at a file's very end (TRUNCATED) belongs to that file, not the next empty one.
-  return new SnapshotError(e.code, e.message, { offset: offset - span.start, file: span.file, cause: e.cause });
+  return new SnapshotError(e.code, e.message, { offset: offset - spans.starts[span]!, file: spans.files[span]!, cause: e.cause });
 }

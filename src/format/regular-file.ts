@@ -4,9 +4,12 @@
  * opened at all. Every input the tool reads (snapshot and chunk files, checkpoint files, dump
  * files) goes through here: stat first (cheap refusal with the kind named), then open with
  * O_NONBLOCK (which makes opening a FIFO return at once) and fstat the handle, which closes the
- * race of a file replaced between the stat and the open.
+ * race of a file replaced between the stat and the open. The chunk files of a set are checked
+ * together by their directory's listing instead (checkRegularFilesSync); the reader then fstats
+ * one only if a read fills its buffer, so a device put in its place since is refused before it
+ * is read on, and a FIFO, opened non-blocking, reads as empty or fails: nothing waits.
  */
-import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, opendirSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SnapshotError } from './errors.js';
 
@@ -93,20 +96,38 @@ export function openRegularFileSync(path: string): { readonly fd: number; readon
     throw fileSystemError(path, e);
   }
   if (!before.isFile()) throw notRegularFile(path, before);
-  let fd: number;
+  const fd = openCheckedFileSync(path);
   try {
-    fd = openSync(path, READ_FLAGS);
-  } catch (e) {
-    throw fileSystemError(path, e);
-  }
-  try {
-    const s = fstatSync(fd);
-    if (!s.isFile()) throw notRegularFile(path, s);
-    return { fd, size: s.size };
+    return { fd, size: regularFileSize(path, fd) };
   } catch (e) {
     closeSync(fd);
+    throw e;
+  }
+}
+
+/**
+ * Opens `path`, which the caller found to be a regular file just before (checkRegularFilesSync),
+ * non-blocking: a FIFO put in its place since opens at once and reads as empty or EAGAIN, never
+ * waits. The caller reads it with `regularFileSize` or until a read returns less than asked.
+ */
+export function openCheckedFileSync(path: string): number {
+  try {
+    return openSync(path, READ_FLAGS);
+  } catch (e) {
     throw fileSystemError(path, e);
   }
+}
+
+/** The size of the open file `fd` (fstat), refusing anything but a regular file (NOT_REGULAR_FILE). */
+export function regularFileSize(path: string, fd: number): number {
+  let s: Stats;
+  try {
+    s = fstatSync(fd);
+  } catch (e) {
+    throw fileSystemError(path, e);
+  }
+  if (!s.isFile()) throw notRegularFile(path, s);
+  return s.size;
 }
 
 /**
@@ -126,6 +147,95 @@ export function statRegularFileSync(path: string): Stats | undefined {
     s = statFailure(path, e);
   }
   return regularStat(path, s);
+}
+
+/** Lists returned by checkRegularFilesSync: each of their files was checked before it is opened. */
+const checkedLists = new WeakSet<readonly string[]>();
+
+/**
+ * Refuses (NOT_REGULAR_FILE) a FIFO, socket, device or directory among `paths` before any is
+ * opened: the chunk files a chunk-set file names. A missing file is left to the reader
+ * (NOT_FOUND once the bytes before it verified). Files of one directory are checked by the
+ * types its listing gives (d_type, no stat: a Stats object per 4 KiB chunk file was the bulk of
+ * the memory a chunk set cost); a symbolic link, an entry of unknown type or a special file is
+ * stat'ed, for its target or for the kind the message names. The list returned is marked
+ * (`wasChecked`), so a reader opens and reads each file without a stat (reader.ts, readFiles).
+ */
+export function checkRegularFilesSync(paths: readonly string[]): readonly string[] {
+  const listed = listedRegularFiles(paths);
+  for (let i = 0; i < paths.length; i++) {
+    const found = listed?.types[i];
+    if (found === REGULAR || (found === UNLISTED && listed?.complete === true)) continue; // a regular file, or missing
+    statRegularFileSync(paths[i]!);
+  }
+  const list = [...paths];
+  checkedLists.add(list);
+  return list;
+}
+
+/** True for a list checkRegularFilesSync returned. */
+export function wasChecked(paths: readonly string[]): boolean {
+  return checkedLists.has(paths);
+}
+
+const UNLISTED = 0;
+const REGULAR = 1;
+const OTHER = 2;
+
+/**
+ * For paths that all lie in one directory and end in their index (`….000123`, as chunk files
+ * do): each one's type as the directory lists it (REGULAR: a regular file, not a link), and
+ * whether the whole directory was read. Reading stops after a few entries more than asked for
+ * (a directory holding many other files costs no more than stats would); undefined for paths in
+ * several directories. Entries are matched by the index their name ends in, so nothing is kept
+ * per entry but a byte.
+ */
+function listedRegularFiles(paths: readonly string[]): { types: Uint8Array; complete: boolean } | undefined {
+  if (paths.length < 16) return undefined; // a few stats cost less than a listing
+  const cut = paths[0]!.lastIndexOf('/');
+  const dir = cut < 0 ? '' : paths[0]!.slice(0, cut + 1);
+  for (const p of paths) if (p.lastIndexOf('/') !== cut || !p.startsWith(dir)) return undefined;
+  const types = new Uint8Array(paths.length);
+  let complete = false;
+  let handle;
+  try {
+    handle = opendirSync(dir === '' ? '.' : dir, { bufferSize: 256 });
+  } catch {
+    return undefined; // the stats say why
+  }
+  try {
+    for (let budget = 2 * paths.length + 1024; budget > 0; budget--) {
+      const entry = handle.readSync();
+      if (entry === null) {
+        complete = true;
+        break;
+      }
+      const name = entry.name;
+      const index = trailingNumber(name);
+      const path = index < paths.length ? paths[index] : undefined;
+      if (path !== undefined && path.length === dir.length + name.length && path.endsWith(name)) types[index] = entry.isFile() ? REGULAR : OTHER;
+    }
+  } catch {
+    return undefined;
+  } finally {
+    handle.closeSync();
+  }
+  return { types, complete };
+}
+
+/** The decimal number a name ends in after a dot (`….000123` is 123), or -1. */
+function trailingNumber(name: string): number {
+  let value = 0;
+  let scale = 1;
+  let i = name.length - 1;
+  for (; i >= 0; i--) {
+    const c = name.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    value += c * scale;
+    scale *= 10;
+    if (scale > 1e15) return -1;
+  }
+  return i < name.length - 1 && i >= 0 && name.charCodeAt(i) === 46 ? value : -1;
 }
 
 /** A missing file is undefined; any other failure is thrown as NOT_FOUND or IO_ERROR. */

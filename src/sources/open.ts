@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
-import { notRegularFile, statRegularFile, statRegularFileSync } from '../format/regular-file.js';
+import { checkRegularFilesSync, notRegularFile, statRegularFile } from '../format/regular-file.js';
 import { isBackupDirectory } from './rocksdb-backup/detect.js';
 import { isExportDirectory } from './rocksdb-export/detect.js';
 import type { MergeOperator } from './merge-operator.js';
@@ -32,9 +32,9 @@ export async function snapshotFiles(path: string): Promise<string[]> {
   if (s?.isFile() === true) {
     const set = await readChunkSet(path);
     if (set === undefined) return [path];
-    // A chunk a set names that is a FIFO, socket or device is refused now, never waited on later.
-    for (const f of set.files) statRegularFileSync(f); // sync: an async stat each cost more than reading a 4 KiB chunk
-    return [...set.files];
+    // A chunk a set names that is a FIFO, socket or device is refused now, never waited on later;
+    // the list is marked as checked, so the reader does not stat each file again.
+    return checkRegularFilesSync(set.files) as string[];
   }
   if (s !== undefined && !s.isDirectory()) throw notRegularFile(path, s);
   const chunks = await findChunkFiles(path);
