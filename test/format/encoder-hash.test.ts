@@ -1,0 +1,127 @@
+/**
+ * The encoder's own xxhash64 streams and packed-batch scanner (src/format/encoder-wasm): digests
+ * equal xxhash-wasm's and `xxh64sum`'s for any way of feeding the bytes, and a writer that checks
+ * and hashes packed batches in WebAssembly (and, for a digest-only sink, leaves their bytes out
+ * of its output) gives the digests, summaries and errors (code and message) of adding entries one by one.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadHasher, packEntries, SnapshotEncoder, SnapshotError, xxh64, type SnapshotAnchor, type SnapshotSummary } from '../../src/format/index.js';
+import { CHUNK, EncoderHash, TABLE } from '../../src/format/encoder-wasm/encoder-hash.js';
+import { ENCODER_HASH_WASM_BASE64 } from '../../src/format/encoder-wasm/encoder-hash-wasm.js';
+import type { Entry } from '../../src/sources/source.js';
+
+const WASM_DIR = join(import.meta.dirname, '..', '..', 'src', 'format', 'encoder-wasm');
+
+beforeAll(loadHasher);
+
+describe('the encoder hash module', () => {
+  it('encoder-hash-wasm.ts is wat2wasm of encoder-hash.wat (rerun src/format/encoder-wasm/build-wasm.sh if not)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enc-wat-'));
+    try {
+      execFileSync('wat2wasm', [join(WASM_DIR, 'encoder-hash.wat'), '-o', join(dir, 'x.wasm')]);
+      expect(readFileSync(join(dir, 'x.wasm')).toString('base64')).toBe(ENCODER_HASH_WASM_BASE64);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('both slots equal xxhash64 of what they were fed, however it is cut', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 8 }), fc.nat(300), (bytes, cuts, tableAt) => {
+        const h = new EncoderHash();
+        const t = Math.min(tableAt, bytes.length);
+        let from = 0;
+        for (const c of [...cuts.map((x) => x % (bytes.length + 1)).sort((a, b) => a - b), bytes.length]) {
+          if (c < from) continue;
+          h.update(bytes, from, t >= c ? -1 : Math.max(t, from), c);
+          from = c;
+        }
+        expect(h.digest(CHUNK)).toBe(xxh64(bytes));
+        expect(h.digest(TABLE)).toBe(xxh64(bytes.subarray(t)));
+        h.reset(TABLE);
+        expect(h.digest(TABLE)).toBe(xxh64(new Uint8Array(0)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a 3 MB input (copied in 1 MiB steps) hashes as xxh64sum says', () => {
+    const bytes = new Uint8Array(3_000_017);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
+    const h = new EncoderHash();
+    h.update(bytes, 0, 5, bytes.length);
+    const dir = mkdtempSync(join(tmpdir(), 'enc-xxh-'));
+    try {
+      writeFileSync(join(dir, 'a'), bytes);
+      writeFileSync(join(dir, 'b'), bytes.subarray(5));
+      const sum = (f: string) => execFileSync('xxh64sum', [join(dir, f)], { encoding: 'utf8' }).split(' ')[0];
+      expect(h.digest(CHUNK).toString(16).padStart(16, '0')).toBe(sum('a'));
+      expect(h.digest(TABLE).toString(16).padStart(16, '0')).toBe(sum('b'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const anchorOf = (maxChunkBytes: bigint, tables: number): SnapshotAnchor => ({
+  epoch: 7n,
+  cursor: { index: 3n },
+  maxChunkBytes,
+  tables: Array.from({ length: tables }, (_, i) => ({ id: i, name: `t${i}` })),
+});
+
+function encode(anchor: SnapshotAnchor, tables: Entry[][], packed: boolean, cuts: number[], discardBytes: boolean, maxKeyBytes: number) {
+  const enc = new SnapshotEncoder(anchor, { data() {}, chunkEnd() {} }, { discardBytes, bufferBytes: 300, limits: { maxKeyBytes } });
+  let error: string | undefined;
+  try {
+    for (const entries of tables) {
+      if (!packed) {
+        for (const e of entries) enc.add(e.key, e.value);
+      } else {
+        let from = 0;
+        for (const c of [...cuts.map((x) => x % (entries.length + 1)).sort((a, b) => a - b), entries.length]) {
+          enc.addPacked(packEntries(entries.slice(from, Math.max(from, c))));
+          from = Math.max(from, c);
+        }
+      }
+      enc.endTable();
+    }
+  } catch (e) {
+    error = e instanceof SnapshotError ? `${e.code} ${e.message}` : String(e);
+  }
+  const summary: SnapshotSummary | undefined = error === undefined ? enc.finish() : undefined;
+  return { summary, error };
+}
+
+describe('packed batches checked and hashed in WebAssembly', () => {
+  it('give the summary and the error (code and message) of add, with and without the bytes in the output', () => {
+    const entryArb = fc.tuple(fc.uint8Array({ maxLength: 12 }), fc.uint8Array({ maxLength: 90 }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(entryArb, { maxLength: 25 }), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        fc.array(fc.nat(30), { maxLength: 5 }),
+        fc.oneof(fc.constant(0), fc.integer({ min: 150, max: 3000 })),
+        fc.oneof(fc.constant(64), fc.integer({ min: 0, max: 12 })),
+        (raw, sorted, cuts, maxChunk, maxKeyBytes) => {
+          const tables = raw.map((t) => {
+            const es = t.map(([key, value]) => ({ key, value }));
+            if (!sorted) return es;
+            const byKey = new Map(es.map((e) => [Buffer.from(e.key).toString('hex'), e]));
+            return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
+          });
+          const anchor = anchorOf(BigInt(maxChunk), tables.length);
+          const one = encode(anchor, tables, false, [], false, maxKeyBytes);
+          expect(encode(anchor, tables, true, cuts, false, maxKeyBytes)).toEqual(one);
+          expect(encode(anchor, tables, true, cuts, true, maxKeyBytes)).toEqual(one);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+});
