@@ -127,16 +127,30 @@
     (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 29))) (global.get $P3)))
     (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))
 
-  ;; Bytewise comparison of [$a, $a + $al) and [$b, $b + $bl): negative, zero or positive.
+;; Bytewise comparison of [$a, $a + $al) and [$b, $b + $bl): negative, zero or positive.
+  ;; Eight bytes at a time: the lowest set bit of their XOR (little-endian loads) is the first
+  ;; byte that differs.
   (func $compare (param $a i32) (param $al i32) (param $b i32) (param $bl i32) (result i32)
-    (local $n i32) (local $i i32) (local $x i32) (local $y i32)
+    (local $n i32) (local $i i32) (local $x i64) (local $y i32) (local $z i32)
     (local.set $n (select (local.get $al) (local.get $bl) (i32.lt_u (local.get $al) (local.get $bl))))
+    (block $tail
+      (loop $wide
+        (br_if $tail (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $n)))
+        (local.set $x (i64.xor (i64.load align=1 (i32.add (local.get $a) (local.get $i)))
+                               (i64.load align=1 (i32.add (local.get $b) (local.get $i)))))
+        (if (i64.ne (local.get $x) (i64.const 0))
+          (then
+            (local.set $i (i32.add (local.get $i) (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $x)) (i64.const 3)))))
+            (return (i32.sub (i32.load8_u (i32.add (local.get $a) (local.get $i)))
+                             (i32.load8_u (i32.add (local.get $b) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $wide)))
     (block $done
       (loop $next
         (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
-        (local.set $x (i32.load8_u (i32.add (local.get $a) (local.get $i))))
-        (local.set $y (i32.load8_u (i32.add (local.get $b) (local.get $i))))
-        (if (i32.ne (local.get $x) (local.get $y)) (then (return (i32.sub (local.get $x) (local.get $y)))))
+        (local.set $y (i32.load8_u (i32.add (local.get $a) (local.get $i))))
+        (local.set $z (i32.load8_u (i32.add (local.get $b) (local.get $i))))
+        (if (i32.ne (local.get $y) (local.get $z)) (then (return (i32.sub (local.get $y) (local.get $z)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $next)))
     (i32.sub (local.get $al) (local.get $bl)))
