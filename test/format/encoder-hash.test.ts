@@ -1,8 +1,8 @@
 /**
  * The encoder's own xxhash64 streams and packed-batch scanner (src/format/encoder-wasm): digests
- * equal xxhash-wasm's and `xxh64sum`'s for any way of feeding the bytes, and a writer that checks
- * and hashes packed batches in WebAssembly (and, for a digest-only sink, leaves their bytes out
- * of its output) gives the digests, summaries and errors (code and message) of adding entries one by one.
+ * equal xxhash-wasm's and `xxh64sum`'s for any way of feeding the bytes, and the scanner stops
+ * exactly where a batch stops being valid. That a writer using them gives the summaries and errors
+ * of adding entries one by one is packed.test.ts's property.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadHasher, packEntries, SnapshotEncoder, SnapshotError, xxh64, type SnapshotAnchor, type SnapshotSummary } from '../../src/format/index.js';
+import { loadHasher, packEntries, xxh64 } from '../../src/format/index.js';
 import { CHUNK, EncoderHash, TABLE } from '../../src/format/encoder-wasm/encoder-hash.js';
 import { ENCODER_HASH_WASM_BASE64 } from '../../src/format/encoder-wasm/encoder-hash-wasm.js';
-import type { Entry } from '../../src/sources/source.js';
 
 const WASM_DIR = join(import.meta.dirname, '..', '..', 'src', 'format', 'encoder-wasm');
 
@@ -89,65 +88,5 @@ describe('the encoder hash module', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-});
-
-const anchorOf = (maxChunkBytes: bigint, tables: number): SnapshotAnchor => ({
-  epoch: 7n,
-  cursor: { index: 3n },
-  maxChunkBytes,
-  tables: Array.from({ length: tables }, (_, i) => ({ id: i, name: `t${i}` })),
-});
-
-function encode(anchor: SnapshotAnchor, tables: Entry[][], packed: boolean, cuts: number[], discardBytes: boolean, maxKeyBytes: number) {
-  const enc = new SnapshotEncoder(anchor, { data() {}, chunkEnd() {} }, { discardBytes, bufferBytes: 300, limits: { maxKeyBytes } });
-  let error: string | undefined;
-  try {
-    for (const entries of tables) {
-      if (!packed) {
-        for (const e of entries) enc.add(e.key, e.value);
-      } else {
-        let from = 0;
-        for (const c of [...cuts.map((x) => x % (entries.length + 1)).sort((a, b) => a - b), entries.length]) {
-          enc.addPacked(packEntries(entries.slice(from, Math.max(from, c))));
-          from = Math.max(from, c);
-        }
-      }
-      enc.endTable();
-    }
-  } catch (e) {
-    error = e instanceof SnapshotError ? `${e.code} ${e.message}` : String(e);
-  }
-  const summary: SnapshotSummary | undefined = error === undefined ? enc.finish() : undefined;
-  return { summary, error };
-}
-
-describe('packed batches checked and hashed in WebAssembly', () => {
-  it('give the summary and the error (code and message) of add, with and without the bytes in the output', () => {
-    // Keys behind a shared prefix of 0–20 bytes: they differ anywhere, also past the first 8 bytes the scanner compares at once.
-    const keyArb = fc.tuple(fc.nat(20), fc.uint8Array({ maxLength: 12 })).map(([p, k]) => Uint8Array.from([...new Array<number>(p).fill(7), ...k]));
-    const entryArb = fc.tuple(keyArb, fc.uint8Array({ maxLength: 90 }));
-    fc.assert(
-      fc.property(
-        fc.array(fc.array(entryArb, { maxLength: 25 }), { minLength: 1, maxLength: 3 }),
-        fc.boolean(),
-        fc.array(fc.nat(30), { maxLength: 5 }),
-        fc.oneof(fc.constant(0), fc.integer({ min: 150, max: 3000 })),
-        fc.oneof(fc.constant(64), fc.integer({ min: 0, max: 30 })),
-        (raw, sorted, cuts, maxChunk, maxKeyBytes) => {
-          const tables = raw.map((t) => {
-            const es = t.map(([key, value]) => ({ key, value }));
-            if (!sorted) return es;
-            const byKey = new Map(es.map((e) => [Buffer.from(e.key).toString('hex'), e]));
-            return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
-          });
-          const anchor = anchorOf(BigInt(maxChunk), tables.length);
-          const one = encode(anchor, tables, false, [], false, maxKeyBytes);
-          expect(encode(anchor, tables, true, cuts, false, maxKeyBytes)).toEqual(one);
-          expect(encode(anchor, tables, true, cuts, true, maxKeyBytes)).toEqual(one);
-        },
-      ),
-      { numRuns: 400 },
-    );
   });
 });

@@ -3,10 +3,9 @@
  * exactly the entries, counts and errors (code, file, offset, message) of merging them on the
  * calling thread. Workers run compiled code, so this test reads through dist/ (npm test builds it).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cleanup, fingerprint, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
+import { cleanup, fingerprint, flipMiddleOfLargestTable, SEVERAL_LEVELS_FIXTURE, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const DIST = join(import.meta.dirname, '..', '..', '..', 'dist', 'sources', 'rocksdb');
 type Open = typeof import('../../../src/sources/rocksdb/index.js').openRocksDbCheckpoint;
@@ -42,8 +41,7 @@ describe('merge workers', () => {
       const dir = tempDir();
       try {
         const db = join(dir, 'db');
-        makeFixture(['--db', db, '--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
-          '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5']);
+        makeFixture(['--db', db, ...SEVERAL_LEVELS_FIXTURE]);
         const before = fingerprint(db);
         const one = await read(db, 0);
         expect(one.sent).toBe(0);
@@ -53,10 +51,7 @@ describe('merge workers', () => {
         for (const cf of ['default', 'a', 'b']) expect(two.tables[cf], cf).toEqual(oracleScan(db, cf).map(([k, v]) => `${k}=${v}`));
         expect(fingerprint(db)).toEqual(before);
 
-        const sst = Object.keys(before).filter((p) => p.endsWith('.sst')).sort((x, y) => statSync(y).size - statSync(x).size)[0]!;
-        const bytes = readFileSync(sst);
-        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
-        writeFileSync(sst, bytes);
+        const sst = flipMiddleOfLargestTable(Object.keys(before));
         const bad = await read(db, 2);
         expect(bad.tables).toEqual((await read(db, 0)).tables);
         expect(Object.values(bad.tables).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);

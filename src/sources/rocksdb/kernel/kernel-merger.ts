@@ -296,24 +296,18 @@ export class MergeKernel {
 
   /**
    * Verifies and decompresses a raw run's blocks straight into the region (one copy less than
-   * decompressing elsewhere and copying in): each block's declared size places it first. Blocks
-   * whose size only decompressing tells (zlib, zstd) are decompressed first and copied in.
+   * decompressing elsewhere and copying in): each block's declared size places it first. A run
+   * with a block whose size only decompressing tells (zlib, zstd) is decompressed first and copied in.
    * Returns the block count; the block list (start, end of entries) is at region.at.
    */
   private placeRaw(region: { at: number; cap: number }, file: string, raw: RawBlockRun, reader: TableReader): number {
     const n = raw.handles.length;
-    const sizes = new Array<number>(n);
-    const early: (Uint8Array | undefined)[] = new Array(n);
-    let need = 8 * n;
-    for (let k = 0; k < n; k++) {
-      let size = reader.declaredSize(raw, k, MAX_PLACED_BLOCK);
-      if (size < 0) {
-        early[k] = reader.blockOf(raw, k);
-        size = early[k]!.length;
-      }
-      sizes[k] = size;
-      need += size;
-    }
+    const sizes = raw.handles.map((_, k) => reader.declaredSize(raw, k, MAX_PLACED_BLOCK));
+    // A block whose size only decompressing tells: the whole run is decompressed first, in order
+    // (so that the first bad block is the one reported), and copied in.
+    const early = sizes.includes(-1) ? raw.handles.map((_, k) => reader.blockOf(raw, k)) : undefined;
+    if (early !== undefined) for (let k = 0; k < n; k++) sizes[k] = early[k]!.length;
+    const need = sizes.reduce((sum, size) => sum + size, 8 * n);
     this.reserve(region, need);
     // No allocation below: views of the memory stay valid.
     const buffer = this.buffer;
@@ -323,7 +317,7 @@ export class MergeKernel {
     let at = list + 8 * n;
     for (let k = 0; k < n; k++) {
       const size = sizes[k]!;
-      let block = early[k];
+      let block = early?.[k];
       if (block === undefined) {
         const place = new Uint8Array(buffer, at, size);
         block = reader.blockOf(raw, k, (m) => (m === size ? place : new Uint8Array(m)));
