@@ -21,7 +21,8 @@ import type { FileMeta } from './version-edit.js';
 import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
 import { resolveFamilyMerge } from './family-merge.js';
 import { readCheckpointOptions, type OptionsFile } from './options-file.js';
-import { checkWorkers, defaultMergeWorkers, MergePool } from './parallel/merge-pool.js';
+import type { MergePool } from './parallel/merge-pool.js';
+import { checkWorkers, defaultMergeWorkers } from './parallel/workers-option.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
@@ -279,12 +280,14 @@ class RocksDbSource implements Source {
     // Workers start before planning, so that they load while the plan is read.
     const bytes = allFiles(cf).reduce((n, f) => n + f.fileSize, 0);
     if (bytes >= PARALLEL_MIN_RANGES * this.options.rangeBytes && this.options.workers > 0) {
-      this.pool ??= MergePool.create(this.options.workers) ?? null;
+      // Loaded on use: a source without workers never loads the pool.
+      this.pool ??= (await import('./parallel/merge-pool.js')).MergePool.create(this.options.workers) ?? null;
     }
     const { plan, splits, readers } = await this.plan(cf);
     const counts: EntryCounts = new Map();
     const ranges = toRanges(splits);
-    if (this.pool && ranges.length >= PARALLEL_MIN_RANGES && MergePool.accepts(plan)) {
+    if (this.pool && ranges.length >= PARALLEL_MIN_RANGES && plan.merge.operator === undefined) {
+      // (Operators are functions, which cannot cross threads.)
       // The workers open the files themselves.
       await Promise.all(readers.map((t) => t.close()));
       yield* this.pool.merge(plan, ranges, counts);

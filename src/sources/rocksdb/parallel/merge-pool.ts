@@ -10,7 +10,6 @@
  * process alive.
  */
 import { Worker } from 'node:worker_threads';
-import { SnapshotError } from '../../../format/errors.js';
 import type { PackedEntries } from '../../../format/packed.js';
 import type { FamilyPlan } from '../family-plan.js';
 import type { EntryCounts } from '../range-merger.js';
@@ -114,11 +113,6 @@ export class MergePool {
     }
   }
 
-  /** Whether the pool can merge this family: its merge operator (a function) cannot cross threads. */
-  static accepts(plan: FamilyPlan): boolean {
-    return plan.merge.operator === undefined;
-  }
-
   /**
    * The live entries of `ranges` (consecutive, in key order), merged by the workers; adds each
    * file's entries read to `counts`. A batch is valid until the next one is requested.
@@ -169,21 +163,4 @@ export class MergePool {
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate().catch(() => undefined)));
   }
-}
-
-/**
- * Workers a source uses by default: SNAPSHOT_VERIFY_MERGE_WORKERS if set, else none. Measured
- * on the shared 2-core machine (bench/README.md): 2 workers cost ~28% more CPU and ~85 MB more
- * RSS than one thread; whether they pay in wall-clock time takes a quiet machine to tell
- * (bench/rocksdb.mjs measures both), so they stay opt-in until then.
- */
-export function defaultMergeWorkers(): number {
-  const env = process.env['SNAPSHOT_VERIFY_MERGE_WORKERS'];
-  return env !== undefined && env !== '' ? checkWorkers(Number(env)) : 0;
-}
-
-/** Throws when `n` is not a worker count. */
-export function checkWorkers(n: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) throw new SnapshotError('INVALID_ARGUMENT', `workers must be a non-negative integer, got ${n}`);
-  return n;
 }
