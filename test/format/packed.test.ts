@@ -56,6 +56,16 @@ function encode(anchor: SnapshotAnchor, tables: Entry[][], packed: boolean, cuts
   return { bytes: options.discardBytes === true ? '' : hex(Buffer.concat(parts)), summary, error };
 }
 
+/** Drawn tables as entries: with `sorted`, unique keys in order; else as drawn. */
+function entryTables(raw: readonly (readonly [Uint8Array, Uint8Array])[][], sorted: boolean): Entry[][] {
+  return raw.map((t) => {
+    const es = t.map(([key, value]) => ({ key, value }));
+    if (!sorted) return es;
+    const byKey = new Map(es.map((e) => [hex(e.key), e]));
+    return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
+  });
+}
+
 const entryArb = fc.tuple(fc.uint8Array({ maxLength: 12 }), fc.uint8Array({ maxLength: 90 }));
 const tablesArb = fc.array(fc.array(entryArb, { maxLength: 25 }), { minLength: 1, maxLength: 3 });
 
@@ -70,12 +80,7 @@ describe('packed entries', () => {
         fc.integer({ min: 1, max: 400 }),
         (raw, sorted, cuts, maxChunk, bufferBytes) => {
           // Sorted unique keys, or as drawn (then UNSORTED_KEYS must come at the same entry).
-          const tables = raw.map((t) => {
-            const es = t.map(([key, value]) => ({ key, value }));
-            if (!sorted) return es;
-            const byKey = new Map(es.map((e) => [hex(e.key), e]));
-            return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
-          });
+          const tables = entryTables(raw, sorted);
           const anchor = anchorOf(BigInt(maxChunk), tables.length);
           const one = encode(anchor, tables, false, [], bufferBytes);
           const batched = encode(anchor, tables, true, cuts, bufferBytes);
@@ -97,12 +102,7 @@ describe('packed entries', () => {
         fc.oneof(fc.constant(0), fc.integer({ min: 150, max: 3000 })),
         fc.oneof(fc.constant(64), fc.integer({ min: 0, max: 30 })),
         (raw, sorted, cuts, maxChunk, maxKeyBytes) => {
-          const tables = raw.map((t) => {
-            const es = t.map(([key, value]) => ({ key, value }));
-            if (!sorted) return es;
-            const byKey = new Map(es.map((e) => [hex(e.key), e]));
-            return [...byKey.values()].sort((a, b) => Buffer.compare(a.key, b.key));
-          });
+          const tables = entryTables(raw, sorted);
           const anchor = anchorOf(BigInt(maxChunk), tables.length);
           // Small limits make small output buffers: before an error, add and addPacked hand over
           // different amounts (a record may span buffers only with addPacked), so the bytes are

@@ -140,6 +140,9 @@ export function makeFixture(args: string[]): void {
 export const SEVERAL_LEVELS_FIXTURE = ['--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
   '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5'];
 
+/** make-fixture options of a checkpoint whose merge operands have no operator to resolve them (the range tests'). */
+export const MERGE_OPERAND_FIXTURE = ['--keys', '5000', '--rounds', '2', '--compact-after', '0', '--merges', '3', '--cf', 'a'];
+
 /** Flips one byte in the middle of the largest table file among `files` (a data block's checksum then fails); returns its path. */
 export function flipMiddleOfLargestTable(files: readonly string[]): string {
   const sst = files.filter((p) => p.endsWith('.sst')).sort((x, y) => statSync(y).size - statSync(x).size)[0]!;

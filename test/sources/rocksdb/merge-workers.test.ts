@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cleanup, fingerprint, flipMiddleOfLargestTable, SEVERAL_LEVELS_FIXTURE, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
+import { cleanup, fingerprint, flipMiddleOfLargestTable, MERGE_OPERAND_FIXTURE, SEVERAL_LEVELS_FIXTURE, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const DIST = join(import.meta.dirname, '..', '..', '..', 'dist', 'sources', 'rocksdb');
 type Open = typeof import('../../../src/sources/rocksdb/index.js').openRocksDbCheckpoint;
@@ -68,7 +68,7 @@ describe('merge workers', () => {
       const dir = tempDir();
       try {
         const db = join(dir, 'db');
-        makeFixture(['--db', db, '--keys', '5000', '--rounds', '2', '--compact-after', '0', '--merges', '3', '--cf', 'a']);
+        makeFixture(['--db', db, ...MERGE_OPERAND_FIXTURE]);
         const one = await read(db, 0);
         const two = await read(db, 2);
         expect(two.sent).toBeGreaterThan(10);

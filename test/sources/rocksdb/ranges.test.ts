@@ -12,7 +12,7 @@ import { compareBytes } from '../../../src/format/bytes.js';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
 import { cutsInside, largestRun, toRanges } from '../../../src/sources/rocksdb/range-split.js';
 import { TableReader, type InternalEntry, type KeyRange } from '../../../src/sources/rocksdb/table/index.js';
-import { cleanup, fingerprint, flipMiddleOfLargestTable, SEVERAL_LEVELS_FIXTURE, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
+import { cleanup, fingerprint, flipMiddleOfLargestTable, MERGE_OPERAND_FIXTURE, SEVERAL_LEVELS_FIXTURE, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const SST = join(FIXTURES, 'sst');
 const tables = readdirSync(SST).filter((f) => f.endsWith('.sst')).sort();
@@ -158,7 +158,7 @@ describe('a checkpoint merged range by range', () => {
       const dir = tempDir();
       try {
         const db = join(dir, 'db');
-        makeFixture(['--db', db, '--keys', '5000', '--rounds', '2', '--compact-after', '0', '--merges', '3', '--cf', 'a']);
+        makeFixture(['--db', db, ...MERGE_OPERAND_FIXTURE]);
         expect(await cutsOfLargest(Object.keys(fingerprint(db)), 2048)).toBeGreaterThan(10);
         // Everything up to the error: the entries yielded, then the error's code and file.
         const upToError = async (rangeBytes: number) => {
