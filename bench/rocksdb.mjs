@@ -32,6 +32,8 @@ const TARGET_SPEEDUP = 3;
 /** Issue 13: the digest at 6× the baseline, and `--ranges 64` within 15% of a plain digest (time and memory). */
 const TARGET_SPEEDUP_13 = 6;
 const RANGES = 64;
+/** The opt-in merge workers (src/sources/rocksdb/parallel), measured beside the default of none. */
+const MERGE_WORKERS = 2;
 const TARGET_RANGES_OVERHEAD = 1.15;
 const TARGET_RATE = 1e6; // entries/s end to end
 const TARGET_RSS = 300e6; // bytes
@@ -79,13 +81,13 @@ export function timedCommand(argv, { env, outFile } = {}) {
 }
 
 /** Our CLI, end to end, in a fresh process; peak RSS from the process's own VmHWM (peak-hook.mjs). */
-function runOurs(checkpoint, extra = []) {
+function runOurs(checkpoint, extra = [], env = {}) {
   const peakFile = join(HERE, 'out', `peak-${process.pid}.json`);
   rmSync(peakFile, { force: true });
   const t = timedCommand(
     [process.execPath, '--import', pathToFileURL(join(HERE, 'peak-hook.mjs')).href, CLI,
       'digest', checkpoint, '--tables', SELECTED.join(','), '--json', ...extra],
-    { env: { BENCH_PEAK_FILE: peakFile } },
+    { env: { SNAPSHOT_VERIFY_MERGE_WORKERS: '0', ...env, BENCH_PEAK_FILE: peakFile } },
   );
   const peak = JSON.parse(readFileSync(peakFile, 'utf8'));
   rmSync(peakFile, { force: true });
@@ -183,12 +185,15 @@ export async function runRocksDbBench({ log = console.log } = {}) {
     // Warm-up (page cache, both sides), then RUNS interleaved timed runs.
     const ours = [];
     const ranged = [];
+    const workers = [];
     const base = [];
     const baseHashes = {};
     for (let i = -1; i < RUNS; i++) {
       const o = runOurs(checkpoint);
       const g = runOurs(checkpoint, ['--ranges', String(RANGES)]);
       if (g.digest !== o.digest || g.report.tables.some((t) => t.ranges?.length !== RANGES)) throw new Error('digest --ranges gave another digest or no ranges');
+      const w = runOurs(checkpoint, [], { SNAPSHOT_VERIFY_MERGE_WORKERS: String(MERGE_WORKERS) });
+      if (w.digest !== o.digest) throw new Error('digest with merge workers gave another digest');
       const perCf = SELECTED.map((cf) => runBaseline(checkpoint, copy, cf));
       for (let k = 0; k < SELECTED.length; k++) baseHashes[SELECTED[k]] = perCf[k].hash;
       const b = {
@@ -200,9 +205,10 @@ export async function runRocksDbBench({ log = console.log } = {}) {
       if (i >= 0) {
         ours.push(o);
         ranged.push(g);
+        workers.push(w);
         base.push(b);
       }
-      log(`rocksdb run ${i < 0 ? 'warm-up' : i + 1}: ours ${o.wall.toFixed(2)} s (cpu ${(o.user + o.sys).toFixed(2)} s, ${mb(o.maxRssBytes)} MB), --ranges ${RANGES} ${g.wall.toFixed(2)} s (cpu ${(g.user + g.sys).toFixed(2)} s, ${mb(g.maxRssBytes)} MB), ldb ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)} s)`);
+      log(`rocksdb run ${i < 0 ? 'warm-up' : i + 1}: ours ${o.wall.toFixed(2)} s (cpu ${(o.user + o.sys).toFixed(2)} s, ${mb(o.maxRssBytes)} MB), --ranges ${RANGES} ${g.wall.toFixed(2)} s (cpu ${(g.user + g.sys).toFixed(2)} s, ${mb(g.maxRssBytes)} MB), ${MERGE_WORKERS} merge workers ${w.wall.toFixed(2)} s (cpu ${(w.user + w.sys).toFixed(2)} s, ${mb(w.maxRssBytes)} MB), ldb ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)} s)`);
     }
     rmSync(copy, { recursive: true, force: true });
     const check = await crossCheck(checkpoint, baseHashes);
@@ -219,6 +225,10 @@ export async function runRocksDbBench({ log = console.log } = {}) {
       rangedWall: median(ranged.map((o) => o.wall)),
       rangedCpu: median(ranged.map((o) => o.user + o.sys)),
       rangedRss: median(ranged.map((o) => o.maxRssBytes)),
+      workers,
+      workersWall: median(workers.map((o) => o.wall)),
+      workersCpu: median(workers.map((o) => o.user + o.sys)),
+      workersRss: median(workers.map((o) => o.maxRssBytes)),
       logicalBytes: Number(ours[0].report.tables.reduce((n, t) => n + Number(t.bytes), 0)),
       reused: reuse !== undefined,
     };
@@ -276,12 +286,14 @@ function section(r) {
     '|---|---|---|---|---|---|',
     `| ours: digest | ${r.oursWall.toFixed(2)} | ${r.oursCpu.toFixed(2)} | ${rate(rateWall)} | ${rate(rateCpu)} | ${mb(r.rss)} (VmHWM); ${mb(median(r.ours.map((o) => o.timeMaxRssBytes)))} (time %M) |`,
     `| ours: digest --ranges ${RANGES} | ${r.rangedWall.toFixed(2)} | ${r.rangedCpu.toFixed(2)} | ${rate(r.entries / r.rangedWall)} | ${rate(r.entries / r.rangedCpu)} | ${mb(r.rangedRss)} (VmHWM) |`,
+    `| ours: digest, ${MERGE_WORKERS} merge workers (SNAPSHOT_VERIFY_MERGE_WORKERS=${MERGE_WORKERS}) | ${r.workersWall.toFixed(2)} | ${r.workersCpu.toFixed(2)} | ${rate(r.entries / r.workersWall)} | ${rate(r.entries / r.workersCpu)} | ${mb(r.workersRss)} (VmHWM) |`,
     `| baseline: ldb scan \\| xxh64sum, 3 families | ${r.baseWall.toFixed(2)} | ${r.baseCpu.toFixed(2)} | ${rate(r.entries / r.baseWall)} | ${rate(r.entries / r.baseCpu)} | ${mb(median(r.base.map((b) => b.timeMaxRssBytes)))} (largest process, time %M) |`,
     '',
     '| target | wall clock | per CPU-second | status |',
     '|---|---|---|---|',
     `| speedup ≥ ${TARGET_SPEEDUP}× | ${speedWall.toFixed(2)}× | ${speedCpu.toFixed(2)}× | ${status(speedWall >= TARGET_SPEEDUP, speedCpu >= TARGET_SPEEDUP)} |`,
     `| speedup ≥ ${TARGET_SPEEDUP_13}× (issue 13) | ${speedWall.toFixed(2)}× | ${speedCpu.toFixed(2)}× | ${status(speedWall >= TARGET_SPEEDUP_13, speedCpu >= TARGET_SPEEDUP_13)} |`,
+    `| speedup ≥ ${TARGET_SPEEDUP_13}× with ${MERGE_WORKERS} merge workers (opt-in) | ${(r.baseWall / r.workersWall).toFixed(2)}× | ${(r.baseCpu / r.workersCpu).toFixed(2)}× | ${status(r.baseWall / r.workersWall >= TARGET_SPEEDUP_13, r.baseCpu / r.workersCpu >= TARGET_SPEEDUP_13)} |`,
     `| --ranges ${RANGES} time ≤ ${TARGET_RANGES_OVERHEAD}× plain (issue 13) | ${(r.rangedWall / r.oursWall).toFixed(2)}× | ${(r.rangedCpu / r.oursCpu).toFixed(2)}× | ${status(r.rangedWall <= TARGET_RANGES_OVERHEAD * r.oursWall, r.rangedCpu <= TARGET_RANGES_OVERHEAD * r.oursCpu)} |`,
     `| --ranges ${RANGES} memory ≤ ${TARGET_RANGES_OVERHEAD}× plain (issue 13) | ${(r.rangedRss / r.rss).toFixed(2)}× | — | ${r.rangedRss <= TARGET_RANGES_OVERHEAD * r.rss ? 'PASS' : 'FAIL'} |`,
     `| > 1 M entries/s end to end | ${rate(rateWall)} | ${rate(rateCpu)} | ${status(rateWall > TARGET_RATE, rateCpu > TARGET_RATE)} |`,

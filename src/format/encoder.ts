@@ -9,7 +9,7 @@ import {
   TAG_TABLE_END,
   TRAILER_BYTES,
 } from './constants.js';
-import { newHasher, type Hasher64 } from './digest.js';
+import { CHUNK, EncoderHash, TABLE } from './encoder-wasm/encoder-hash.js';
 import { SnapshotError } from './errors.js';
 import { encodeChunkHeader, validateAnchor, type SnapshotAnchor, type TableRef } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
@@ -55,6 +55,11 @@ export type EncoderOptions = Readonly<
     limits: SnapshotLimits;
     /** Size of the output buffers handed to the sink. Defaults to 1 MiB. */
     bufferBytes: number;
+    /**
+     * The output discards the bytes (a digest only, `nullSink`): packed batches are then hashed
+     * where they are and not copied to it. Defaults to false.
+     */
+    discardBytes: boolean;
   }>
 >;
 
@@ -87,12 +92,13 @@ export class SnapshotEncoder {
   #tableHashFrom = -1; // -1: no table's entries are being hashed
 
   #chunkIndex = 0;
-  #chunkHasher: Hasher64;
+  /** The chunk's xxhash64 (slot CHUNK) and the table's (slot TABLE). */
+  readonly #hash = new EncoderHash();
+  readonly #discard: boolean;
   #chunkUsed = 0;
   readonly #chunks: ChunkSummary[] = [];
 
   #tableIndex = 0;
-  #tableHasher: Hasher64;
   // Plain numbers: exact up to 2^53 entries or bytes, far cheaper per entry than BigInt.
   #tableEntries = 0;
   #tableBytes = 0;
@@ -120,10 +126,9 @@ export class SnapshotEncoder {
         `max chunk bytes ${this.#maxChunk} cannot hold the ${header.length}-byte chunk header and its ${CHUNK_TAIL_BYTES}-byte tail`,
       );
     }
+    this.#discard = options.discardBytes ?? false;
     this.#buf = this.#allocate();
     this.#view = new DataView(this.#buf.buffer);
-    this.#chunkHasher = newHasher();
-    this.#tableHasher = newHasher();
     this.#tableHashFrom = anchor.tables.length > 0 ? 0 : -1;
     this.#startChunk(header);
   }
@@ -162,8 +167,7 @@ export class SnapshotEncoder {
       // A value larger than the buffer goes out as it is: no copy, hashed in place.
       this.#pos = p;
       this.#flush();
-      this.#chunkHasher.update(value);
-      this.#tableHasher.update(value);
+      this.#hash.update(value, 0, 0, value.length);
       this.#out.data(value);
     }
     this.#tableEntries++;
@@ -178,14 +182,39 @@ export class SnapshotEncoder {
   addPacked(packed: PackedEntries): void {
     const table = this.#requireTable('add entries');
     const b = packed.bytes;
+    // The whole batch in the current chunk (no cut inside it): checked and hashed in WebAssembly,
+    // as far as it goes; the JavaScript loop reads the record it stopped at, if any, and reports it.
+    if (b.length > 0 && (this.#maxChunk === 0 || this.#chunkUsed + b.length + CHUNK_TAIL_BYTES <= this.#maxChunk)) {
+      this.#hashPending();
+      const r = this.#hash.scanPacked(b, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes);
+      if (r.entries > 0) {
+        this.#chunkUsed += r.stop;
+        if (!this.#discard) this.#copyInHashed(b, 0, r.stop);
+        this.#tableEntries += r.entries;
+        this.#tableBytes += r.bytes;
+        this.#rememberKey(b.subarray(r.lastKey, r.lastKey + r.lastKeyLength));
+      }
+      if (r.stop === b.length) {
+        if (r.entries !== packed.count) throw malformedPacked(r.stop, `${r.entries} records, count says ${packed.count}`);
+        return;
+      }
+      this.#addPackedJs(packed, table, r.stop, r.entries);
+      return;
+    }
+    this.#addPackedJs(packed, table, 0, 0);
+  }
+
+  /** addPacked in JavaScript from record `start` on, after `before` records added from the batch. */
+  #addPackedJs(packed: PackedEntries, table: TableRef, start: number, before: number): void {
+    const b = packed.bytes;
     const end = b.length;
     const maxKey = this.#limits.maxKeyBytes;
     const maxValue = this.#limits.maxValueBytes;
     const maxChunk = this.#maxChunk;
-    let runStart = 0; // records [runStart, p) are checked but not yet copied
+    let runStart = start; // records [runStart, p) are checked but not yet copied
     let prevKey = -1; // start of the previous key in `b`, or -1: compare with #lastKey
     let prevKeyLength = 0;
-    let p = 0;
+    let p = start;
     let entries = 0;
     let bytes = 0; // key and value bytes
     let unreserved = 0; // record bytes not yet counted in the chunk (unchunked: no cut to find)
@@ -233,7 +262,30 @@ export class SnapshotEncoder {
       this.#tableBytes += bytes;
       if (prevKey >= 0) this.#rememberKey(b.subarray(prevKey, prevKey + prevKeyLength));
     }
-    if (entries !== packed.count) throw malformedPacked(p, `${entries} records, count says ${packed.count}`);
+    if (before + entries !== packed.count) throw malformedPacked(p, `${before + entries} records, count says ${packed.count}`);
+  }
+
+  /**
+   * As #copyIn, for bytes already hashed (everything before them was hashed too): the hashing
+   * marks move along, so that a flush midway does not hash them again.
+   */
+  #copyInHashed(src: Uint8Array, from: number, to: number): void {
+    while (from < to) {
+      if (this.#pos === this.#buf.length) {
+        this.#markHashed();
+        this.#flush();
+      }
+      const n = Math.min(to - from, this.#buf.length - this.#pos);
+      this.#buf.set(src.subarray(from, from + n), this.#pos);
+      this.#pos += n;
+      from += n;
+    }
+    this.#markHashed();
+  }
+
+  #markHashed(): void {
+    this.#chunkHashFrom = this.#pos;
+    if (this.#tableHashFrom >= 0) this.#tableHashFrom = this.#pos;
   }
 
   /** Copies src[from, to) to the output, flushing full buffers (records may span buffers). */
@@ -263,7 +315,7 @@ export class SnapshotEncoder {
   endTable(): TableSummary {
     const table = this.#requireTable('end a table');
     this.#hashPending();
-    const digest = this.#tableHasher.digest();
+    const digest = this.#hash.digest(TABLE);
     this.#tableHashFrom = -1;
     this.#reserve(TABLE_END_BYTES);
     if (this.#pos + TABLE_END_BYTES > this.#buf.length) this.#flush();
@@ -276,7 +328,7 @@ export class SnapshotEncoder {
     const summary: TableSummary = { id: table.id, name: table.name, entries: BigInt(this.#tableEntries), bytes: BigInt(this.#tableBytes), digest };
     this.#tables.push(summary);
     this.#tableIndex++;
-    this.#tableHasher = newHasher();
+    this.#hash.reset(TABLE);
     this.#tableEntries = 0;
     this.#tableBytes = 0;
     this.#lastKeyLength = -1;
@@ -333,7 +385,7 @@ export class SnapshotEncoder {
       }
       const previous = this.#closeChunk(TAG_CHUNK_END);
       this.#chunkIndex++;
-      this.#chunkHasher = newHasher();
+      this.#hash.reset(CHUNK);
       this.#startChunk(encodeChunkHeader(this.#anchor, this.#names, this.#chunkIndex, previous.digest, this.#tableIndex));
     }
     this.#chunkUsed += size;
@@ -352,8 +404,8 @@ export class SnapshotEncoder {
     if (this.#pos + CHUNK_TAIL_BYTES > this.#buf.length) this.#flush();
     this.#hashPending(); // the table's entries end before the end record
     this.#buf[this.#pos++] = tag;
-    this.#chunkHasher.update(this.#buf.subarray(this.#chunkHashFrom, this.#pos));
-    const digest = this.#chunkHasher.digest();
+    this.#hash.update(this.#buf, this.#chunkHashFrom, -1, this.#pos);
+    const digest = this.#hash.digest(CHUNK);
     this.#view.setBigUint64(this.#pos, digest, true);
     this.#pos += TRAILER_BYTES;
     this.#chunkHashFrom = this.#pos;
@@ -367,12 +419,9 @@ export class SnapshotEncoder {
 
   /** Feeds bytes written since the last call to the chunk hasher and, inside a table, the table hasher. */
   #hashPending(): void {
-    if (this.#pos > this.#chunkHashFrom) this.#chunkHasher.update(this.#buf.subarray(this.#chunkHashFrom, this.#pos));
-    this.#chunkHashFrom = this.#pos;
-    if (this.#tableHashFrom >= 0) {
-      if (this.#pos > this.#tableHashFrom) this.#tableHasher.update(this.#buf.subarray(this.#tableHashFrom, this.#pos));
-      this.#tableHashFrom = this.#pos;
-    }
+    // The table's bytes are a tail of the chunk's (tableHashFrom >= chunkHashFrom): one copy into WebAssembly for both.
+    if (this.#pos > this.#chunkHashFrom) this.#hash.update(this.#buf, this.#chunkHashFrom, this.#tableHashFrom, this.#pos);
+    this.#markHashed();
   }
 
   #allocate(): Uint8Array {

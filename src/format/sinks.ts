@@ -16,6 +16,11 @@ export interface SnapshotSink {
    * reuse their buffer. Defaults to false (a stream may still queue them).
    */
   readonly doneWithBytesOnWrite?: boolean;
+  /**
+   * True when the sink ignores the bytes (digests only): the writer may then leave entry bytes
+   * out of what it writes, hashing them where they are. Defaults to false.
+   */
+  readonly ignoresBytes?: boolean;
   write(bytes: Uint8Array): void | Promise<void>;
   endChunk?(chunk: ChunkSummary, last: boolean): void | Promise<void>;
   /** Makes the output final (e.g. fsync and rename); called once, after the last chunk. */
@@ -26,7 +31,7 @@ export interface SnapshotSink {
 
 /** A sink that keeps nothing: for computing digests only. */
 export function nullSink(): SnapshotSink {
-  return { doneWithBytesOnWrite: true, write() {}, async close() {}, async abort() {} };
+  return { doneWithBytesOnWrite: true, ignoresBytes: true, write() {}, async close() {}, async abort() {} };
 }
 
 /** Writes to any Node writable, honouring its backpressure. The caller owns ending the stream. */

@@ -38,7 +38,7 @@ export class SnapshotWriter {
           this.#pending.push({ chunk, last });
         },
       },
-      options,
+      { discardBytes: sink.ignoresBytes === true, ...options },
     );
   }
 

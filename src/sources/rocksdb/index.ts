@@ -30,6 +30,8 @@
  *   of about 4 MiB of table data (file boundaries and index separators of its largest sorted
  *   run), merged one after the other by the kernel; a fallback redoes only its range. Every
  *   file's entries read over all ranges must add up to its properties' count.
+ * - `parallel/`: opt-in (SNAPSHOT_VERIFY_MERGE_WORKERS, the `workers` option) worker threads that
+ *   merge a big family's ranges, handing the batches back in key order.
  * - `table/`: the table (SST) reader: footer, properties, index search, data blocks (columns,
  *   no object per entry), checksums and decompression.
  *

@@ -92,12 +92,12 @@ export class RangeMerger {
     return [
       { rank: 0, runs: once(mem) },
       ...this.streams(range).map(({ rank, files }) => {
-        // The kernel copies each run before asking for the next, so a stream's memory is reused.
+        // The kernel places each run in its memory before asking for the next, so a stream's read buffers are reused.
         const scratch = (this.scratch[rank] ??= new RunScratch());
         const runs = this.readFiles(
           files,
-          (t) => t.rangeBlocks(range, scratch),
-          (t, run): KernelRun => ({ ...run, file: t.path, globalSequence: t.globalSequence }),
+          (t) => t.rangeRawRuns(range, scratch),
+          (t, raw): KernelRun => ({ raw, reader: t, file: t.path, globalSequence: t.globalSequence }),
         );
         return { rank, runs };
       }),

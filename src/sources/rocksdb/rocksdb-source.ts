@@ -21,6 +21,8 @@ import type { FileMeta } from './version-edit.js';
 import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
 import { resolveFamilyMerge } from './family-merge.js';
 import { readCheckpointOptions, type OptionsFile } from './options-file.js';
+import type { MergePool } from './parallel/merge-pool.js';
+import { checkWorkers, defaultMergeWorkers } from './parallel/workers-option.js';
 
 /** The only comparator whose order is plain bytewise order, which the snapshot format needs. */
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
@@ -31,6 +33,8 @@ const DEFAULT_BATCH_SIZE = 8192;
  * and the partly read blocks at range edges cost nothing measurable at this size.
  */
 const DEFAULT_RANGE_BYTES = 4 << 20;
+/** Ranges a family needs before its merge goes to worker threads (fewer: not worth their start). */
+const PARALLEL_MIN_RANGES = 4;
 
 /** Options of {@link openRocksDbCheckpoint}. */
 export type RocksDbSourceOptions = Readonly<
@@ -57,6 +61,11 @@ export type RocksDbSourceOptions = Readonly<
      * Defaults to the checkpoint directory.
      */
     tableFilePath: TableFilePath;
+    /**
+     * Worker threads that merge a big family's key ranges beside the caller (parallel/); 0 merges
+     * on the calling thread. Defaults to SNAPSHOT_VERIFY_MERGE_WORKERS, or 0.
+     */
+    workers: number;
   }>
 >;
 
@@ -103,6 +112,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     mergeOperators,
     optionsFile,
     tablePath,
+    workers: checkWorkers(options.workers ?? defaultMergeWorkers()),
   });
 }
 
@@ -120,6 +130,7 @@ export function openRocksDbVersion(dir: string, version: ManifestVersion, option
     mergeOperators: checkMergeOperators(options.mergeOperators ?? []),
     optionsFile: undefined,
     tablePath: options.tableFilePath ?? ((name: string) => join(dir, name)),
+    workers: checkWorkers(options.workers ?? defaultMergeWorkers()),
   });
 }
 
@@ -129,6 +140,8 @@ class RocksDbSource implements Source {
   private closed = false;
   /** Torn WAL tails dropped, by file and offset (the WAL is replayed once per table read). */
   private readonly dropped = new Map<string, WalTailDropped>();
+  /** Merge workers, started by the first family big enough for them (null: they could not start). */
+  private pool: MergePool | null | undefined;
   readonly live: boolean;
 
   constructor(
@@ -143,6 +156,7 @@ class RocksDbSource implements Source {
       readonly mergeOperators: readonly MergeOperator[];
       readonly optionsFile: OptionsFile | SnapshotError | undefined;
       readonly tablePath: TableFilePath;
+      readonly workers: number;
     },
   ) {
     this.live = options.live;
@@ -242,6 +256,8 @@ class RocksDbSource implements Source {
     const running = [...this.active];
     this.active.clear();
     await Promise.all(running.map((g) => g.return(undefined).catch(() => undefined)));
+    await this.pool?.close();
+    this.pool = undefined;
   }
 
   private checkOpen(): void {
@@ -261,12 +277,27 @@ class RocksDbSource implements Source {
       });
     }
     checkFamilySupported(cf, this.version.manifestPath);
+    // Workers start before planning, so that they load while the plan is read.
+    const bytes = allFiles(cf).reduce((n, f) => n + f.fileSize, 0);
+    if (bytes >= PARALLEL_MIN_RANGES * this.options.rangeBytes && this.options.workers > 0) {
+      // Loaded on use: a source without workers never loads the pool.
+      this.pool ??= (await import('./parallel/merge-pool.js')).MergePool.create(this.options.workers) ?? null;
+    }
     const { plan, splits, readers } = await this.plan(cf);
     const counts: EntryCounts = new Map();
+    const ranges = toRanges(splits);
+    if (this.pool && ranges.length >= PARALLEL_MIN_RANGES && plan.merge.operator === undefined) {
+      // (Operators are functions, which cannot cross threads.)
+      // The workers open the files themselves.
+      await Promise.all(readers.map((t) => t.close()));
+      yield* this.pool.merge(plan, ranges, counts);
+      checkEntryCounts(plan, counts);
+      return;
+    }
     const merger = new RangeMerger(plan);
     for (const t of readers) merger.adopt(t);
     try {
-      for (const range of toRanges(splits)) yield* merger.merge(range, counts);
+      for (const range of ranges) yield* merger.merge(range, counts);
     } finally {
       await merger.close();
     }

@@ -5,7 +5,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -134,4 +134,20 @@ export function makeFixture(args: string[]): void {
   const bin = makeFixtureBinary();
   if (bin === null) throw new Error('make-fixture is not available');
   execFileSync(bin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** make-fixture options of a checkpoint with several levels, three codecs, tombstones and WAL keys (the range tests'). */
+export const SEVERAL_LEVELS_FIXTURE = ['--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
+  '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5'];
+
+/** make-fixture options of a checkpoint whose merge operands have no operator to resolve them (the range tests'). */
+export const MERGE_OPERAND_FIXTURE = ['--keys', '5000', '--rounds', '2', '--compact-after', '0', '--merges', '3', '--cf', 'a'];
+
+/** Flips one byte in the middle of the largest table file among `files` (a data block's checksum then fails); returns its path. */
+export function flipMiddleOfLargestTable(files: readonly string[]): string {
+  const sst = files.filter((p) => p.endsWith('.sst')).sort((x, y) => statSync(y).size - statSync(x).size)[0]!;
+  const bytes = readFileSync(sst);
+  bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
+  writeFileSync(sst, bytes);
+  return sst;
 }

@@ -5,14 +5,14 @@
  * JavaScript merger redoes one range).
  */
 import fc from 'fast-check';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compareBytes } from '../../../src/format/bytes.js';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
 import { cutsInside, largestRun, toRanges } from '../../../src/sources/rocksdb/range-split.js';
 import { TableReader, type InternalEntry, type KeyRange } from '../../../src/sources/rocksdb/table/index.js';
-import { cleanup, fingerprint, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
+import { cleanup, fingerprint, flipMiddleOfLargestTable, MERGE_OPERAND_FIXTURE, SEVERAL_LEVELS_FIXTURE, FIXTURES, HAVE_LDB, makeFixture, makeFixtureBinary, oracleScan, tempDir } from './helpers.js';
 
 const SST = join(FIXTURES, 'sst');
 const tables = readdirSync(SST).filter((f) => f.endsWith('.sst')).sort();
@@ -133,8 +133,7 @@ describe('a checkpoint merged range by range', () => {
       const dir = tempDir();
       try {
         const db = join(dir, 'db');
-        makeFixture(['--db', db, '--keys', '20000', '--rounds', '3', '--compact-after', '0', '--deletes', '7', '--range-deletes', '3',
-          '--cf', 'a:lz4', '--cf', 'b:zstd', '--compression', 'snappy', '--wal-keys', '5']);
+        makeFixture(['--db', db, ...SEVERAL_LEVELS_FIXTURE]);
         const before = fingerprint(db);
         expect(await cutsOfLargest(Object.keys(before), 2048)).toBeGreaterThan(100);
         const ranged = await read(db, 2048);
@@ -142,11 +141,7 @@ describe('a checkpoint merged range by range', () => {
         for (const cf of ['default', 'a', 'b']) expect(ranged[cf], cf).toEqual(oracleScan(db, cf).map(([k, v]) => `${k}=${v}`));
         expect(fingerprint(db)).toEqual(before);
 
-        // Flip one byte in the middle of the largest table file: a data block's checksum fails.
-        const sst = Object.keys(before).filter((p) => p.endsWith('.sst')).sort((x, y) => statSync(y).size - statSync(x).size)[0]!;
-        const bytes = readFileSync(sst);
-        bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
-        writeFileSync(sst, bytes);
+        const sst = flipMiddleOfLargestTable(Object.keys(before));
         const bad = await read(db, 2048);
         expect(bad).toEqual(await read(db, 1 << 30));
         expect(Object.values(bad).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);
@@ -163,7 +158,7 @@ describe('a checkpoint merged range by range', () => {
       const dir = tempDir();
       try {
         const db = join(dir, 'db');
-        makeFixture(['--db', db, '--keys', '5000', '--rounds', '2', '--compact-after', '0', '--merges', '3', '--cf', 'a']);
+        makeFixture(['--db', db, ...MERGE_OPERAND_FIXTURE]);
         expect(await cutsOfLargest(Object.keys(fingerprint(db)), 2048)).toBeGreaterThan(10);
         // Everything up to the error: the entries yielded, then the error's code and file.
         const upToError = async (rangeBytes: number) => {

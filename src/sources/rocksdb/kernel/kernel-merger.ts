@@ -12,7 +12,7 @@
  */
 import type { PackedEntries } from '../../../format/packed.js';
 import { blockLayout } from '../table/block.js';
-import type { BlockRun } from '../table/index.js';
+import type { BlockRun, RawBlockRun, TableReader } from '../table/index.js';
 import { fragment, type Tombstone } from '../range-tombstones.js';
 import type { MemEntry } from '../wal.js';
 import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
@@ -83,11 +83,18 @@ export interface KernelStream {
   readonly runs: AsyncIterator<KernelRun>;
 }
 
-/** Blocks of one file (or the memtable), and the sequence number all its entries take, if any. */
-export interface KernelRun extends BlockRun {
+/**
+ * Blocks of one file (or the memtable), and the sequence number all its entries take, if any:
+ * decoded already, or as read (`raw`, with the reader that verifies and decompresses them: the
+ * kernel's driver has them decompressed straight into the kernel's memory).
+ */
+export type KernelRun = {
   readonly file: string;
   readonly globalSequence: number | undefined;
-}
+} & (BlockRun | { readonly raw: RawBlockRun; readonly reader: TableReader });
+
+/** Declared block sizes above this are decompressed first and copied in (a bound before anything is verified). */
+const MAX_PLACED_BLOCK = 8 << 20;
 
 /** Why the kernel stopped before the end (diagnostics; the JavaScript merger reports the error). */
 export class KernelFallback {
@@ -267,14 +274,75 @@ export class MergeKernel {
     }
   }
 
-  /** Copies a run's blocks (their entries, up to the restart arrays) into the cursor's region. */
+  /** Places a run's blocks (their entries, up to the restart arrays) in the cursor's region. */
   private install(c: number, region: { at: number; cap: number }, run: KernelRun): void {
-    const ends = run.blocks.map((b, k) => blockLayout(run.file, run.offsets[k]!, b).keysEnd);
-    const need = ends.reduce((s, e) => s + e, 0) + 8 * run.blocks.length;
+    const n = 'raw' in run ? this.placeRaw(region, run.file, run.raw, run.reader) : this.copyBlocks(region, run);
+    const view = this.view();
+    view.setInt32(c + K_BLOCKS, region.at, true);
+    view.setInt32(c + K_BLOCK_COUNT, n, true);
+    view.setInt32(c + K_BLOCK_IDX, -1, true);
+    view.setInt32(c + K_POS, 0, true);
+    view.setInt32(c + K_END, 0, true);
+    view.setFloat64(c + K_GLOBAL_SEQ, run.globalSequence ?? -1, true);
+  }
+
+  /** The region holds at least `need` bytes (a new one when not: the old one is done with). */
+  private reserve(region: { at: number; cap: number }, need: number): void {
     if (need > region.cap) {
       region.cap = Math.max(need, 2 * region.cap, 64 * 1024);
       region.at = this.alloc(region.cap);
     }
+  }
+
+  /**
+   * Verifies and decompresses a raw run's blocks straight into the region (one copy less than
+   * decompressing elsewhere and copying in): each block's declared size places it first. A run
+   * with a block whose size only decompressing tells (zlib, zstd) is decompressed first and copied in.
+   * Returns the block count; the block list (start, end of entries) is at region.at.
+   */
+  private placeRaw(region: { at: number; cap: number }, file: string, raw: RawBlockRun, reader: TableReader): number {
+    const n = raw.handles.length;
+    const sizes = raw.handles.map((_, k) => reader.declaredSize(raw, k, MAX_PLACED_BLOCK));
+    // A block whose size only decompressing tells: the whole run is decompressed first, in order
+    // (so that the first bad block is the one reported), and copied in.
+    const early = sizes.includes(-1) ? raw.handles.map((_, k) => reader.blockOf(raw, k)) : undefined;
+    if (early !== undefined) for (let k = 0; k < n; k++) sizes[k] = early[k]!.length;
+    const need = sizes.reduce((sum, size) => sum + size, 8 * n);
+    this.reserve(region, need);
+    // No allocation below: views of the memory stay valid.
+    const buffer = this.buffer;
+    const mem = new Uint8Array(buffer);
+    const view = this.view();
+    const list = region.at;
+    let at = list + 8 * n;
+    for (let k = 0; k < n; k++) {
+      const size = sizes[k]!;
+      let block = early?.[k];
+      if (block === undefined) {
+        const place = new Uint8Array(buffer, at, size);
+        block = reader.blockOf(raw, k, (m) => (m === size ? place : new Uint8Array(m)));
+      }
+      if (block.buffer !== buffer || block.byteOffset !== at) {
+        if (block.length !== size) throw new Error(`block of ${block.length} bytes, declared ${size}`);
+        mem.set(block, at);
+      }
+      at += size;
+    }
+    // Layouts once every block is verified, as before: a checksum error comes first.
+    at = list + 8 * n;
+    for (let k = 0; k < n; k++) {
+      const end = blockLayout(file, raw.handles[k]!.offset, new Uint8Array(buffer, at, sizes[k]!)).keysEnd;
+      view.setInt32(list + 8 * k, at, true);
+      view.setInt32(list + 8 * k + 4, at + end, true);
+      at += sizes[k]!;
+    }
+    return n;
+  }
+
+  /** Copies a decoded run's blocks (their entries, up to the restart arrays) into the region; returns the block count. */
+  private copyBlocks(region: { at: number; cap: number }, run: BlockRun & { readonly file: string }): number {
+    const ends = run.blocks.map((b, k) => blockLayout(run.file, run.offsets[k]!, b).keysEnd);
+    this.reserve(region, ends.reduce((s, e) => s + e, 0) + 8 * run.blocks.length);
     const mem = new Uint8Array(this.buffer);
     const view = this.view();
     const list = region.at;
@@ -286,12 +354,7 @@ export class MergeKernel {
       view.setInt32(list + 8 * k + 4, at + end, true);
       at += end;
     }
-    view.setInt32(c + K_BLOCKS, list, true);
-    view.setInt32(c + K_BLOCK_COUNT, run.blocks.length, true);
-    view.setInt32(c + K_BLOCK_IDX, -1, true);
-    view.setInt32(c + K_POS, 0, true);
-    view.setInt32(c + K_END, 0, true);
-    view.setFloat64(c + K_GLOBAL_SEQ, run.globalSequence ?? -1, true);
+    return run.blocks.length;
   }
 
   private setBound(ptrField: number, lenField: number, key: Uint8Array | undefined): void {

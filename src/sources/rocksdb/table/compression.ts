@@ -126,6 +126,18 @@ function zstd(body: Uint8Array, size: number): Uint8Array {
 }
 
 /**
+ * The uncompressed size a block's bytes declare (Snappy's preamble, LZ4's size prefix; a stored
+ * block's own size), or -1 when the codec does not declare it up front or the declaration is
+ * unreadable. Nothing is verified: decompressing checks it.
+ */
+export function declaredBlockSize(type: number, input: Uint8Array): number {
+  if (type === CompressionType.None) return input.length;
+  if (type !== CompressionType.Snappy && type !== CompressionType.LZ4 && type !== CompressionType.LZ4HC) return -1;
+  readVarint32(input, 0, input.length, vr);
+  return vr.pos < 0 ? -1 : vr.value;
+}
+
+/**
  * Decompresses one block's bytes. Throws DecodeFailure for malformed data and
  * UnsupportedCompression for a codec we do not implement (BZip2, Xpress, custom).
  */

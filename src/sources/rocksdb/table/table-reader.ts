@@ -10,7 +10,7 @@ import { SnapshotError } from '../../../format/errors.js';
 import { type BlockHandle, BLOCK_TRAILER_SIZE, decodeBlockHandle } from './block-handle.js';
 import { readBlockEntries } from './block.js';
 import { computeChecksum, contextModifier, loadChecksums } from './checksum.js';
-import { CompressionType, compressionName, decompressBlock, MAX_BLOCK_BYTES, UnsupportedCompression } from './compression.js';
+import { CompressionType, compressionName, declaredBlockSize, decompressBlock, MAX_BLOCK_BYTES, UnsupportedCompression } from './compression.js';
 import { decodeDataBlockColumns } from './data-block.js';
 import { corrupt, unsupported } from './errors.js';
 import { decodeFooter, FOOTER_SIZE, type Footer } from './footer.js';
@@ -262,6 +262,24 @@ export class TableReader {
    * For the merge kernel, which decodes them itself.
    */
   async *rangeBlocks(range: KeyRange, scratch?: RunScratch): AsyncIterable<BlockRun> {
+    for await (const raw of this.rangeRawRuns(range, scratch)) {
+      scratch?.resetOutput();
+      const blocks: Uint8Array[] = [];
+      const offsets: number[] = [];
+      for (let k = 0; k < raw.handles.length; k++) {
+        blocks.push(this.blockOf(raw, k, scratch?.alloc));
+        offsets.push(raw.handles[k]!.offset);
+      }
+      yield { blocks, offsets, bytes: raw.bytes };
+    }
+  }
+
+  /**
+   * As rangeBlocks, but the runs as read: neither verified nor decompressed (blockOf does both,
+   * block by block). For the merge kernel, which decompresses them straight into its memory.
+   * With `scratch`, a run is valid until the next one is requested.
+   */
+  async *rangeRawRuns(range: KeyRange, scratch?: RunScratch): AsyncIterable<RawBlockRun> {
     this.#checkOpen();
     const footerOffset = this.fileSize - FOOTER_SIZE;
     const whole = range.lo === undefined && range.hi === undefined;
@@ -276,6 +294,27 @@ export class TableReader {
       const [j0, j1] = whole ? [0, part.handles.length] : blockSpan(part.keys!, range);
       yield* this.#runs(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset, scratch);
     }
+  }
+
+  /**
+   * Block k of a raw run, checksum-verified and decompressed (a view into the run when stored
+   * uncompressed). `alloc` gives the output of a decompressed block, as in blockContents.
+   */
+  blockOf(run: RawBlockRun, k: number, alloc?: (n: number) => Uint8Array): Uint8Array {
+    const h = run.handles[k]!;
+    return blockContents(this.path, this.#footer, run.buf, h.offset - run.start, h, alloc);
+  }
+
+  /**
+   * The size block k of a raw run will have once decompressed, as its bytes declare it (not yet
+   * verified), or -1 when only decompressing tells (zlib, zstd) or the declared size is over
+   * `max`. Lets a caller place the block before decompressing it.
+   */
+  declaredSize(run: RawBlockRun, k: number, max: number): number {
+    const h = run.handles[k]!;
+    const at = h.offset - run.start;
+    const size = declaredBlockSize(run.buf[at + h.size]!, run.buf.subarray(at, at + h.size));
+    return size > max ? -1 : size;
   }
 
   /** The sequence number every entry takes (an ingested file's global seqno), or undefined. */
@@ -350,8 +389,10 @@ export class TableReader {
     for await (const run of this.#runs(handles, limit, indexOffset)) {
       // Sized for ~100-byte entries; grows by doubling when entries are smaller.
       const out = new EntryColumns(Math.max(64, Math.min(8192, run.bytes >> 6)));
-      for (let k = 0; k < run.blocks.length; k++) {
-        decodeDataBlockColumns(this.path, run.offsets[k]!, run.blocks[k]!, out, this.#globalSequence, this.#passThrough);
+      // Every block is verified before any is decoded (a checksum error comes first).
+      const blocks = run.handles.map((_, k) => this.blockOf(run, k));
+      for (let k = 0; k < blocks.length; k++) {
+        decodeDataBlockColumns(this.path, run.handles[k]!.offset, blocks[k]!, out, this.#globalSequence, this.#passThrough);
       }
       if (out.length > 0) yield out;
     }
@@ -364,7 +405,7 @@ export class TableReader {
    * valid only until the next one is requested (the merge kernel copies them at once), which
    * spares allocating and collecting a buffer per run.
    */
-  async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch): AsyncGenerator<BlockRun> {
+  async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch): AsyncGenerator<RawBlockRun> {
     let turn = 0;
     type Run = { i: number; j: number; start: number; end: number };
     const ahead: { run: Run; read: Promise<Uint8Array> }[] = [];
@@ -388,15 +429,7 @@ export class TableReader {
         const buf = await read;
         ahead.shift();
         readAhead();
-        scratch?.resetOutput();
-        const blocks: Uint8Array[] = [];
-        const offsets: number[] = [];
-        for (let k = run.i; k < run.j; k++) {
-          const h = handles[k]!;
-          blocks.push(blockContents(this.path, this.#footer, buf, h.offset - run.start, h, scratch?.alloc));
-          offsets.push(h.offset);
-        }
-        yield { blocks, offsets, bytes: run.end - run.start };
+        yield { buf, start: run.start, handles: handles.slice(run.i, run.j), bytes: run.end - run.start };
         this.#checkOpen();
       }
     } finally {
@@ -477,6 +510,15 @@ export class RunScratch {
     this.#pos += n;
     return out;
   };
+}
+
+/** Consecutive data blocks of a table as read: the blocks of `handles` and their trailers, from file offset `start`. */
+export interface RawBlockRun {
+  readonly buf: Uint8Array;
+  readonly start: number;
+  readonly handles: readonly BlockHandle[];
+  /** Bytes read from the file for the run. */
+  readonly bytes: number;
 }
 
 /** Consecutive data blocks of a table, verified and decompressed: block k starts at file offset offsets[k]. */
