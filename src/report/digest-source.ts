@@ -69,6 +69,8 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
  * The digest of a snapshot file with the anchor it records: the snapshot the writer would write
  * is the file itself, so it is only read and verified (and its entries range-digested), not
  * re-encoded and hashed again. Undefined when that does not apply (the writer path runs).
+ * This holds while the reader reads only the version the writer writes (FORMAT_VERSION); a
+ * reader of another version must send such files down the writer path.
  */
 async function verbatimDigest(source: Source, options: DigestOptions): Promise<{ summary: SnapshotSummary; ranges: RangeDigestReport[][] } | undefined> {
   const r = source.recorded;
