@@ -13,6 +13,7 @@ import { ByteQueue } from './byte-queue.js';
 import { formatDigest, newHasher, type Hasher64 } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError, type FormatErrorCode } from './errors.js';
+import { u32 } from './packed.js';
 import { decodeChunkHeader, sameAnchor, type ChunkHeader } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
 import { SCAN_MAX_PREVIOUS_KEY, scanEntries, scanKernel, type ScanResult } from './wasm/scan-entries.js';
@@ -246,9 +247,14 @@ export class SnapshotDecoder {
     if (this.#chunkUsed + size + CHUNK_TAIL_BYTES > this.#maxChunk) {
       this.#fail('LIMIT_EXCEEDED', at, `a ${size}-byte record overflows chunk ${this.#chunk!.chunkIndex} (max ${this.#maxChunk} bytes)`);
     }
-    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && this.#previousChunkUsed > 0 && this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= this.#maxChunk) {
+    if (this.#fitsPreviousChunk(size)) {
       this.#fail('NON_CANONICAL', at, `this ${size}-byte record fits in the previous chunk, so that chunk must not have ended`);
     }
+  }
+
+  /** The canonical cut rule: a chunk's first record must not have fitted in the previous chunk. */
+  #fitsPreviousChunk(size: number): boolean {
+    return this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && this.#previousChunkUsed > 0 && this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= this.#maxChunk;
   }
 
   #readRecord(): boolean {
@@ -375,11 +381,8 @@ export class SnapshotDecoder {
     const pos = q.headPos;
     if (piece.length - pos < SCAN_MIN_BYTES || !scanKernel.enabled || this.#tableIndex >= tableCount || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
     const max = this.#maxChunk;
-    if (this.#chunkRecords === 0 && this.#chunk!.chunkIndex > 0 && max !== 0 && this.#previousChunkUsed > 0) {
-      // The cut rule (#admit): the record must not have fitted in the previous chunk. Its prefix lies in the piece (≥ SCAN_MIN_BYTES left).
-      const size = ENTRY_PREFIX_BYTES + (piece[pos + 1]! | (piece[pos + 2]! << 8) | (piece[pos + 3]! << 16)) + piece[pos + 4]! * 0x1000000 + (piece[pos + 5]! | (piece[pos + 6]! << 8) | (piece[pos + 7]! << 16)) + piece[pos + 8]! * 0x1000000;
-      if (this.#previousChunkUsed + size + CHUNK_TAIL_BYTES <= max) return false;
-    }
+    // The cut rule (#admit) for a chunk's first record, left to the JavaScript path to report. Its prefix lies in the piece (≥ SCAN_MIN_BYTES left).
+    if (max !== 0 && this.#chunkRecords === 0 && this.#fitsPreviousChunk(ENTRY_PREFIX_BYTES + u32(piece, pos + 1) + u32(piece, pos + 5))) return false;
     // The chunk's room as the check `used + size + 9 > max` sees it; beyond 2^53 no real chunk reaches it.
     const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
     // Records it accepts lie within `room` bytes: copying more of a 128 KiB piece per 4 KiB chunk made the copy quadratic.

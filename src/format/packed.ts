@@ -133,7 +133,7 @@ export function writeEntryPrefix(buf: Uint8Array, p: number, keyLength: number, 
 }
 
 /** Little-endian u32 at `p`. */
-function u32(b: Uint8Array, p: number): number {
+export function u32(b: Uint8Array, p: number): number {
   return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
 }
 

@@ -1,6 +1,7 @@
 import { compareBytes, compareRanges, toHex } from '../format/bytes.js';
 import { SnapshotError } from '../format/errors.js';
-import { malformedPacked, type PackedEntries } from '../format/packed.js';
+import { ENTRY_PREFIX_BYTES } from '../format/constants.js';
+import { malformedPacked, u32, type PackedEntries } from '../format/packed.js';
 import type { Entry, Source } from '../sources/source.js';
 import { tableNames, unknownTableError } from './table-names.js';
 
@@ -353,12 +354,12 @@ class RecordCursor {
   }
 
   key(): Uint8Array {
-    const k = this.pos + ENTRY_PREFIX;
+    const k = this.pos + ENTRY_PREFIX_BYTES;
     return this.bytes.subarray(k, k + u32(this.bytes, this.pos + 1));
   }
 
   value(): Uint8Array {
-    const k = this.pos + ENTRY_PREFIX + u32(this.bytes, this.pos + 1);
+    const k = this.pos + ENTRY_PREFIX_BYTES + u32(this.bytes, this.pos + 1);
     return this.bytes.subarray(k, k + u32(this.bytes, this.pos + 5));
   }
 
@@ -373,16 +374,9 @@ class RecordCursor {
   }
 }
 
-/** ENTRY record prefix: tag, key length, value length (spec §4.2). */
-const ENTRY_PREFIX = 9;
-
-function u32(b: Uint8Array, p: number): number {
-  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
-}
-
 /** Size of the ENTRY record at `p`, which must lie whole before `end`. */
 function recordSize(b: Uint8Array, p: number, end: number): number {
-  const size = end - p >= ENTRY_PREFIX ? ENTRY_PREFIX + u32(b, p + 1) + u32(b, p + 5) : Infinity;
+  const size = end - p >= ENTRY_PREFIX_BYTES ? ENTRY_PREFIX_BYTES + u32(b, p + 1) + u32(b, p + 5) : Infinity;
   if (size > end - p) throw malformedPacked(p, 'a record running past the end of its batch');
   return size;
 }

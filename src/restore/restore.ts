@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { DecoderOptions } from '../format/decoder.js';
 import type { SnapshotSummary } from '../format/encoder.js';
-import { ENTRY_PREFIX_BYTES, TAG_ENTRY } from '../format/constants.js';
+import { ENTRY_PREFIX_BYTES } from '../format/constants.js';
+import { writeEntryPrefix } from '../format/packed.js';
 import { SnapshotError } from '../format/errors.js';
 import type { SnapshotAnchor } from '../format/header.js';
 import { scanSnapshot, type SnapshotInput } from '../format/reader.js';
@@ -317,12 +318,9 @@ async function closeFile(f: TableFile, path: string): Promise<void> {
 /** The ENTRY record of one entry, for one whose bytes do not lie as a record in its buffer. */
 function entryRecord(key: Uint8Array, value: Uint8Array): Uint8Array {
   const r = new Uint8Array(ENTRY_PREFIX_BYTES + key.length + value.length);
-  const dv = new DataView(r.buffer);
-  r[0] = TAG_ENTRY;
-  dv.setUint32(1, key.length, true);
-  dv.setUint32(5, value.length, true);
-  r.set(key, ENTRY_PREFIX_BYTES);
-  r.set(value, ENTRY_PREFIX_BYTES + key.length);
+  const k = writeEntryPrefix(r, 0, key.length, value.length);
+  r.set(key, k);
+  r.set(value, k + key.length);
   return r;
 }
 

@@ -43,12 +43,12 @@ async function chunked(): Promise<Uint8Array> {
   return (await encodeSnapshot({ epoch: 7n, cursor: { index: 3n }, maxChunkBytes: 1024n, tables: [{ id: 4, name: 'blob_info' }] }, [entries])).bytes;
 }
 
-describe('chunk headers: the expected header is recognised byte for byte, any other is decoded', () => {
+describe('chunk headers (the expected one is taken by a byte comparison, any other decoded): every damage still refused', () => {
   it('every bit flip in a later chunk header is refused, as when the header arrives in pieces (decoded)', async () => {
     await loadHasher();
     const bytes = await chunked();
     const whole = decode(bytes, bytes.length);
-    expect(whole).toMatchObject({ chunks: expect.any(Number) });
+    expect((whole as { chunks: number }).chunks).toBeGreaterThan(1);
     // Chunk 1 starts after chunk 0's trailer; its header is as long as chunk 0's.
     const headerBytes = rawHeader({ epoch: 7n, cursorIndex: 3n, maxChunkBytes: 1024n, tables: [{ id: 4, name: 'blob_info' }] }).length;
     const first = new SnapshotDecoder({ chunkEnd: (c) => void (chunk0Bytes ??= c.bytes) });
@@ -113,7 +113,7 @@ describe("a chunk's first record goes to the scanner only when the cut rule hold
   });
 });
 
-describe('chunk-set files are checked by their directory listing and read without a stat each', () => {
+describe('chunk-set files checked from their directory listing (not one stat each): the same answers as before', () => {
   let n = 0;
   /** A chunk set of ~40 chunk files (2 KiB chunks) at <root>/<name>/s.snap, and its single-file digest. */
   async function makeSet(maxChunkBytes = 2048n, count = 400): Promise<{ base: string; digest: bigint; files: string[] }> {
@@ -136,7 +136,7 @@ describe('chunk-set files are checked by their directory listing and read withou
     expect((await verifySnapshot(large.files)).digest).toBe(large.digest);
   });
 
-  it('a FIFO or a link to a device among the chunks is refused before any is opened; a link to a regular file is followed', async () => {
+  it('a FIFO or a link to a device among the chunks is refused as NOT_REGULAR_FILE naming it; a link to a regular file is followed', async () => {
     const { base, files, digest } = await makeSet();
     const copy = `${files[3]!}.copy`;
     writeFileSync(copy, readFileSync(files[3]!));
@@ -172,7 +172,7 @@ describe('chunk-set files are checked by their directory listing and read withou
     expect((await verifySnapshot(checked)).chunks.length).toBe(files.length);
   });
 
-  it('a directory holding many other files is not listed to its end: the chunks are stat\'ed instead, with the same answers', async () => {
+  it('a directory holding more files than the listing reads (the chunks are then stat\'ed): the same answers', async () => {
     const { base, files, digest } = await makeSet();
     for (let i = 0; i < 2 * files.length + 1100; i++) writeFileSync(join(base, '..', `other-${i}`), '');
     expect((await verifySnapshot(await snapshotFiles(base))).digest).toBe(digest);

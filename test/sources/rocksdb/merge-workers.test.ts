@@ -53,6 +53,7 @@ describe('merge workers', () => {
 
         const sst = flipMiddleOfLargestTable(Object.keys(before));
         const bad = await read(db, 2);
+        expect(bad.sent).toBeGreaterThan(0); // the workers merged, not the calling thread
         expect(bad.tables).toEqual((await read(db, 0)).tables);
         expect(Object.values(bad.tables).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);
       } finally {

@@ -18,6 +18,8 @@ interface Family {
 const families = new Map<number, Family>();
 const jobs: Extract<ToWorker, { type: 'range' }>[] = [];
 let running = false;
+/** The family whose range pump() is merging now, if any. */
+let current: number | undefined;
 
 const post = (m: FromWorker, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
 
@@ -53,8 +55,8 @@ port.on('message', (m: ToWorker) => {
     if (f === undefined) return;
     f.ended = true;
     families.delete(m.fam);
-    // A family being merged closes when its range stops (pump).
-    if (!running) void f.merger.close();
+    // The family being merged closes when its range stops (pump); any other closes now.
+    if (current !== m.fam) void f.merger.close();
   }
 });
 
@@ -65,6 +67,7 @@ async function pump(): Promise<void> {
     for (let job = jobs.shift(); job !== undefined; job = jobs.shift()) {
       const f = families.get(job.fam);
       if (f === undefined) continue; // its family ended: the pool no longer listens
+      current = job.fam;
       const counts: EntryCounts = new Map();
       try {
         for await (const p of f.merger.merge({ lo: job.lo, hi: job.hi }, counts)) {
@@ -77,9 +80,11 @@ async function pump(): Promise<void> {
       } catch (e) {
         if (!f.ended) post({ type: 'error', seq: job.seq, error: toWorkerError(e) });
       }
+      current = undefined;
       if (f.ended) await f.merger.close();
     }
   } finally {
     running = false;
+    current = undefined;
   }
 }

@@ -13,6 +13,7 @@
  * copy per block); the index and meta blocks are built here.
  */
 import { deflateRawSync } from 'node:zlib';
+import { readU32 } from '../../codec.js';
 import { BLOCK_TRAILER_SIZE } from '../block-handle.js';
 import { ChecksumType, computeChecksum } from '../checksum.js';
 import { CompressionType, compressionName } from '../compression.js';
@@ -307,10 +308,6 @@ function internalKey(userKey: Uint8Array): Uint8Array {
   k.set(userKey);
   k.set(TRAILER, userKey.length);
   return k;
-}
-
-function readU32(b: Uint8Array, at: number): number {
-  return (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16)) + b[at + 3]! * 0x1000000;
 }
 
 function writeU32(b: Uint8Array, at: number, v: number): void {
