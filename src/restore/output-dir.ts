@@ -6,7 +6,7 @@
  * a complete one under the hidden name, which the next restore to the same target removes).
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsync as fsyncCb, openSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCb, fsync as fsyncCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,6 +14,8 @@ import { SnapshotError } from '../format/errors.js';
 
 /** fsync(2) on the thread pool: it waits for the disk. */
 export const fsync = promisify(fsyncCb);
+/** fdatasync(2) on the thread pool (table files written while they are built). */
+export const fdatasync = promisify(fdatasyncCb);
 
 /** Maps a file-system failure to IO_ERROR with the file named. */
 export function ioError(e: unknown, file: string, doing: string): SnapshotError {

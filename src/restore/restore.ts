@@ -6,9 +6,8 @@
  * OPTIONS and IDENTITY written and the directory renamed into place. docs/RESTORE.md.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { closeSync, fdatasync as fdatasyncCb, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { DecoderOptions } from '../format/decoder.js';
 import type { SnapshotSummary } from '../format/encoder.js';
 import { ENTRY_PREFIX_BYTES } from '../format/constants.js';
@@ -22,7 +21,7 @@ import { TableBuilder, type FinishedTable, type WriterCompression } from '../sou
 import { encodeVersionEdit, type NewFile } from '../sources/rocksdb/version-edit-encoder.js';
 import { planColumnFamilies, type FamilyPlan } from './column-families.js';
 import { renderOptionsFile } from './options-file.js';
-import { checkTarget, commitDir, discardDir, fsync, ioError, makeTempDir, removeStaleTempDirs, writeAllSync, writeNewFile } from './output-dir.js';
+import { checkTarget, commitDir, discardDir, fdatasync, fsync, ioError, makeTempDir, removeStaleTempDirs, writeAllSync, writeNewFile } from './output-dir.js';
 
 /** RocksDB's default target_file_size_base: SST files are cut after this many bytes. */
 export const DEFAULT_MAX_SST_BYTES = 64 * 1024 * 1024;
@@ -35,7 +34,6 @@ const MAX_CLOSING = 2;
 const MANIFEST_NUMBER = 1;
 const OPTIONS_NUMBER = 2;
 const FIRST_TABLE_FILE_NUMBER = 3;
-const fdatasync = promisify(fdatasyncCb);
 
 export type RestoreOptions = Readonly<{
   /** The directory to create; it must not exist or be empty. */

@@ -17,6 +17,8 @@
 // also refills streams with decompressed blocks when the kernel asks (REFILL). Field offsets below
 // must match the constants of kernel-merger.ts.
 
+import { copy as copyBytes } from '../../util/assembly/copy';
+
 // Statuses returned by step().
 const DONE: i32 = 0;
 const OUTPUT: i32 = 1;
@@ -156,18 +158,9 @@ function compare(a: usize, al: i32, b: usize, bl: i32): i32 {
   return al - bl;
 }
 
-/**
- * Copies n bytes (no overlap). Short copies, the usual key and value sizes, inline eight bytes
- * at a time: memory.copy is a call out of the module, which costs more than the copy itself.
- */
+/** Copies n bytes (no overlap); up to 128 inline (util/assembly/copy.ts). */
 @inline function copy(dst: usize, src: usize, n: usize): void {
-  if (n > 128) {
-    memory.copy(dst, src, n);
-    return;
-  }
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+  copyBytes(dst, src, n, 128);
 }
 
 /** Reads a varint32 at p (before end) into varValue; returns the position after it, or 0 when bad. */

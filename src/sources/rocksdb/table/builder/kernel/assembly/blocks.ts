@@ -12,6 +12,8 @@
 // All addresses are the driver's (control block fields below; must match ../block-kernel.ts).
 // The input is trusted: the snapshot decoder has already checked lengths and key order.
 
+import { copy as copyBytes } from '../../../../util/assembly/copy';
+
 // Statuses returned by add() and finishBlock().
 const DONE: i32 = 0; // every record of [pos, end) was added
 const BLOCK: i32 = 1; // a finished block is at C_BLOCK, C_BLOCK_LEN bytes; C_POS is the record not yet added
@@ -44,15 +46,9 @@ const MASK_DELTA: u32 = 0xa282ead8;
 @inline function ci(off: usize): i32 { return load<i32>(off); }
 @inline function setCi(off: usize, v: i32): void { store<i32>(off, v); }
 
-/** Copies n bytes (no overlap); short runs inline, eight bytes at a time (memory.copy is a call). */
+/** Copies n bytes (no overlap); up to 64 inline (util/assembly/copy.ts). */
 @inline function copy(dst: usize, src: usize, n: usize): void {
-  if (n > 64) {
-    memory.copy(dst, src, n);
-    return;
-  }
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) store<u64>(dst + i, load<u64>(src + i));
-  for (; i < n; i++) store<u8>(dst + i, load<u8>(src + i));
+  copyBytes(dst, src, n, 64);
 }
 
 /** Byte i of the trailer every written key ends with. */
