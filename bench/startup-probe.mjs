@@ -13,7 +13,10 @@ const watched = process.env.BENCH_PROBE_PATH === undefined ? undefined : resolve
 
 const now = () => {
   const c = process.cpuUsage();
-  return { wallMs: performance.now(), cpuMs: (c.user + c.system) / 1000 };
+  const wallMs = performance.now();
+  // epochMs: the same instant on the wall clock, so the bench can count from its spawn (a shell
+  // that execs Node, as bin/snapshot-verify is, runs before Node's own time origin).
+  return { wallMs, epochMs: performance.timeOrigin + wallMs, cpuMs: (c.user + c.system) / 1000 };
 };
 
 let firstOpen;

@@ -44,6 +44,12 @@ await build({
   logLevel: 'warning',
 });
 
+// Node decodes UTF-8 several times slower than Latin-1 (13 ms against 1 ms for this bundle), so the
+// bundle is made pure ASCII and launch.ts reads it as Latin-1. Its non-ASCII characters are in
+// comments and a regular expression, where a \uXXXX escape means the same (it would not in the raw
+// text of a tagged template: none has any).
+writeFileSync(BUNDLE_FILE, readFileSync(BUNDLE_FILE, 'utf8').replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+
 // An import() left inside the bundle would fail when it runs from the code cache (Node 20): what
 // the bundle does not contain goes through src/format/dynamic-import.ts, whose fallback is the one.
 const left = readFileSync(BUNDLE_FILE, 'utf8').match(/(?<![\w$.])import\(/g) ?? [];

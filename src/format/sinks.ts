@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { randomBytes } from 'node:crypto';
+import { crypto } from './crypto.js';
 import { closeSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -102,7 +102,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   const chunkFiles = options.chunkFiles ?? false;
   const dir = dirname(path);
   const base = basename(path);
-  const token = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const token = `${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
   const tempName = (suffix: string): string => join(dir, `.${base}.tmp-${token}${suffix}`);
   const temps: string[] = []; // every temporary file created (chunk i is temps[i] with chunkFiles)
   const renamed: string[] = []; // chunk files under their final names, not yet committed

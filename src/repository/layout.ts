@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../format/crypto.js';
 import { SnapshotError } from '../format/errors.js';
 import type { DigestReport } from '../report/schema.js';
 
@@ -29,7 +29,7 @@ export function anchorText(r: AnchorFields): string {
 
 /** The anchor id: the first 16 bytes of SHA-256 of the anchor text, 32 lowercase hex digits. */
 export function anchorId(r: AnchorFields): string {
-  return createHash('sha256').update(anchorText(r), 'utf8').digest('hex').slice(0, 32);
+  return crypto().createHash('sha256').update(anchorText(r), 'utf8').digest('hex').slice(0, 32);
 }
 
 /** A node name as one key part: [A-Za-z0-9_-] and non-leading '.' kept, every other UTF-8 byte %XX. */

@@ -5,7 +5,7 @@
  * verified, so nothing RocksDB could open as a database (killed between CURRENT and the rename,
  * a complete one under the hidden name, which the next restore to the same target removes).
  */
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../format/crypto.js';
 import { closeSync, fdatasync as fdatasyncCb, fsync as fsyncCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -43,7 +43,7 @@ const tempPrefix = (to: string): string => `.${basename(to)}.restore-`;
 
 /** A hidden temporary directory beside `to`, on the same file system so the final rename is atomic. */
 export async function makeTempDir(to: string): Promise<string> {
-  const tmp = join(dirname(to), `${tempPrefix(to)}${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmp = join(dirname(to), `${tempPrefix(to)}${process.pid}-${crypto().randomBytes(4).toString('hex')}`);
   try {
     await mkdir(tmp);
   } catch (e) {

@@ -5,7 +5,7 @@
  * `end` event) and the `beforeCommit` hook accepts its summary are the MANIFEST, CURRENT,
  * OPTIONS and IDENTITY written and the directory renamed into place. docs/RESTORE.md.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { crypto } from '../format/crypto.js';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DecoderOptions } from '../format/decoder.js';
@@ -124,7 +124,7 @@ export async function restoreSnapshot(input: SnapshotInput, options: RestoreOpti
   await removeStaleTempDirs(to);
   const tmp = await makeTempDir(to);
   // RocksDB identities: unique per restore, as RocksDB makes them per database and session.
-  const dbId = randomUUID();
+  const dbId = crypto().randomUUID();
   const dbSessionId = sessionId();
   let nextNumber = FIRST_TABLE_FILE_NUMBER;
   let tables: Map<number, TableState> | undefined;
@@ -377,5 +377,5 @@ function newFiles(t: TableState): NewFile[] {
 /** A db_session_id as RocksDB makes them: 20 base-36 digits (upper case). */
 function sessionId(): string {
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-  return [...randomBytes(20)].map((b) => alphabet[b % 36]).join('');
+  return [...crypto().randomBytes(20)].map((b) => alphabet[b % 36]).join('');
 }

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { main, parseWithYargs } from '../../src/cli/main.js';
-import { type CliResult, MODULES_BIN, REPO, runCli } from '../helpers/cli.js';
+import { BIN, type CliResult, MODULES_BIN, REPO, runCli } from '../helpers/cli.js';
 
 /**
  * The binary starts from one bundled script with V8's code cache (src/cli/launch.ts, made by
@@ -100,5 +100,43 @@ describe('start-up from the bundle', () => {
       log.mockRestore();
     }
     expect(out.join('')).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('the bundle is pure ASCII, so reading it as Latin-1 (launch.ts) is reading it as UTF-8', () => {
+    const bytes = readFileSync(join(REPO, 'dist', 'snapshot-verify.cjs'));
+    expect(bytes.findIndex((b) => b > 0x7f)).toBe(-1);
+    expect(bytes.toString('latin1')).toBe(bytes.toString('utf8'));
+  });
+});
+
+describe('the executable (a shell line, then the ES module)', () => {
+  // Run as operators run it (the kernel reads `#!/bin/sh`), not as `node bin/snapshot-verify`.
+  const exec = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(BIN, args, { cwd: REPO, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  // What Node 20 prints at start-up when NODE_EXTRA_CA_CERTS names a file it cannot load: it
+  // proves whether Node read the variable.
+  const caWarning = /Ignoring extra certs from `\/nonexistent-ca\.pem`/;
+
+  it('passes every argument through unchanged (spaces, quotes, globs, dollars, empty)', () => {
+    const odd = join(dir, `a dir with 'quotes' "and" $HOME * [x]`);
+    const r = exec(['verify', odd, '']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(odd);
+    expect(exec(['--version']).stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('starts Node without NODE_EXTRA_CA_CERTS unless an s3:// repository is named (only S3 opens TLS connections)', () => {
+    const env = { NODE_EXTRA_CA_CERTS: '/nonexistent-ca.pem' };
+    const digest = exec(['digest', CP, '--tables', TABLES], env);
+    expect(digest.status).toBe(0);
+    expect(digest.stderr).not.toMatch(caWarning);
+    for (const args of [['compare', 's3://'], ['digest', CP, '--tables', TABLES, '--publish=s3://']]) {
+      const r = exec(args, env);
+      expect(r.stderr).toMatch(caWarning); // Node read the variable, as it would without the shell line
+      expect(r.stderr).toMatch(/INVALID_ARGUMENT|not an s3:\/\/BUCKET/);
+    }
+    // `node bin/snapshot-verify` skips the shell line: Node reads the variable as always.
+    const viaNode = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(viaNode.stderr).toMatch(caWarning);
   });
 });

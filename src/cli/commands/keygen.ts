@@ -1,4 +1,5 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { crypto } from '../../format/crypto.js';
 import { link, open, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -65,7 +66,7 @@ export const keygenCommand = defineCommand<KeygenArgs>({
  * replaced and no reader sees a partial key).
  */
 async function createExclusive(path: string, text: string, mode: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.keygen-${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = join(dirname(path), `.${basename(path)}.keygen-${crypto().randomBytes(6).toString('hex')}.tmp`);
   try {
     const handle = await open(tmp, 'wx', mode);
     try {

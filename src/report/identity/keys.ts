@@ -1,4 +1,5 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { crypto } from '../../format/crypto.js';
 import { SnapshotError } from '../../format/errors.js';
 import { PUBLIC_KEY_BYTES } from './statement.js';
 
@@ -15,7 +16,7 @@ export const SIGNATURE_BYTES = 64;
 
 /** A new key pair: the PKCS#8 PEM private key, the SPKI PEM public key, and the public key in hex. */
 export function generateKeyPair(): { privateKeyPem: string; publicKeyPem: string; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = crypto().generateKeyPairSync('ed25519');
   return {
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string,
@@ -27,7 +28,7 @@ export function generateKeyPair(): { privateKeyPem: string; publicKeyPem: string
 export function parsePrivateKey(pem: string, where: string): KeyObject {
   let key: KeyObject;
   try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
+    key = crypto().createPrivateKey({ key: pem, format: 'pem' });
   } catch (e) {
     throw new SnapshotError('BAD_KEY', `not a PEM private key: ${(e as Error).message}`, { file: where });
   }
@@ -47,7 +48,7 @@ export function parsePublicKey(text: string, where: string): string {
   }
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: t, format: 'pem' });
+    key = crypto().createPublicKey({ key: t, format: 'pem' });
   } catch (e) {
     throw new SnapshotError('BAD_KEY', `not a PEM public key: ${(e as Error).message}`, { file: where });
   }
@@ -57,7 +58,7 @@ export function parsePublicKey(text: string, where: string): string {
 
 /** The raw public key (hex) of a public or private Ed25519 key. */
 export function rawPublicKey(key: KeyObject): string {
-  const der = (key.type === 'private' ? createPublicKey(key) : key).export({ type: 'spki', format: 'der' });
+  const der = (key.type === 'private' ? crypto().createPublicKey(key) : key).export({ type: 'spki', format: 'der' });
   return der.subarray(SPKI_ED25519_PREFIX.length).toString('hex');
 }
 
@@ -67,24 +68,24 @@ export function publicKeyPem(publicKey: string): string {
 }
 
 function publicKeyObject(publicKey: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKey, 'hex')]), format: 'der', type: 'spki' });
+  return crypto().createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, Buffer.from(publicKey, 'hex')]), format: 'der', type: 'spki' });
 }
 
 /** A short name for a key, for people: `sha256:` and the first 16 hex digits of SHA-256 over the raw key. */
 export function fingerprint(publicKey: string): string {
-  return `sha256:${createHash('sha256').update(Buffer.from(publicKey, 'hex')).digest('hex').slice(0, 16)}`;
+  return `sha256:${crypto().createHash('sha256').update(Buffer.from(publicKey, 'hex')).digest('hex').slice(0, 16)}`;
 }
 
 /** Signs bytes with an Ed25519 private key; the 64-byte signature in hex. Deterministic (RFC 8032). */
 export function signBytes(bytes: Uint8Array, privateKey: KeyObject): string {
-  return sign(null, bytes, privateKey).toString('hex');
+  return crypto().sign(null, bytes, privateKey).toString('hex');
 }
 
 /** True when `signature` (hex) is a valid Ed25519 signature of `bytes` by `publicKey` (hex); false for any malformed input. */
 export function verifyBytes(bytes: Uint8Array, signature: string, publicKey: string): boolean {
   if (!/^[0-9a-f]{128}$/.test(signature) || !/^[0-9a-f]{64}$/.test(publicKey) || publicKey.length !== PUBLIC_KEY_BYTES * 2) return false;
   try {
-    return verify(null, bytes, publicKeyObject(publicKey), Buffer.from(signature, 'hex'));
+    return crypto().verify(null, bytes, publicKeyObject(publicKey), Buffer.from(signature, 'hex'));
   } catch {
     return false;
   }
