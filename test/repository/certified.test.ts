@@ -121,6 +121,13 @@ describe.each(['file', 's3'] as const)('certified snapshots in a repository on %
     expect(odd.code).toBe(1);
     expect(odd.stderr).toMatch(/NOT_CERTIFIED .*node "0odd" published another snapshot/);
     expect(existsSync(p('fetched-odd'))).toBe(false);
+    // --anchor-id with a certificate file must be the certificate's own anchor, never ignored.
+    const other = await cli(['fetch', backend.url, '--epoch', '42', '--certificate', p('files.cert'), '--trust', p('trust'), '--anchor-id', '0'.repeat(32), '--out', p('fetched-other')]);
+    expect(other.code).toBe(64);
+    expect(other.stderr).toContain(`--anchor-id ${'0'.repeat(32)} is not the certificate's anchor (${anchor})`);
+    expect(existsSync(p('fetched-other'))).toBe(false);
+    const same = await cli(['fetch', backend.url, '--epoch', '42', '--certificate', p('files.cert'), '--trust', p('trust'), '--anchor-id', anchor, '--out', p('fetched-same')]);
+    expect(same.code, same.stderr).toBe(0);
   });
 
   it('the certificate is checked before anything is fetched: untrusted signers (NO_QUORUM), an edited one or one at another key (BAD_CERTIFICATE) all exit 3 and create nothing', async () => {

@@ -51,6 +51,11 @@ export const fetchCommand = defineCommand<FetchArgs>({
         const { checkCertificate } = await import('./verify-certificate.js');
         // A certificate file is checked before anything is downloaded; one in the repository as soon as it is read.
         const check = args.certificate === undefined ? undefined : await checkCertificate({ certificate: args.certificate, trust: args.trust!, ...(args.quorum !== undefined ? { quorum: args.quorum } : {}) });
+        if (check !== undefined && args['anchor-id'] !== undefined) {
+          const { anchorId } = await import('../../repository/layout.js');
+          const certifiedAnchor = anchorId(check.statement);
+          if (certifiedAnchor !== args['anchor-id']) throw new SnapshotError('INVALID_ARGUMENT', `--anchor-id ${args['anchor-id']} is not the certificate's anchor (${certifiedAnchor})`);
+        }
         return { epoch, fromRepo: args['certificate-from-repo'], check };
       },
       async (store, { epoch, fromRepo, check: fileCheck }) => {
@@ -61,7 +66,7 @@ export const fetchCommand = defineCommand<FetchArgs>({
           concurrency: args.parallel,
           ...(args.node !== undefined ? { node: args.node } : {}),
           ...(check !== undefined ? { certified: check.statement } : {}),
-          ...(args['anchor-id'] !== undefined && check === undefined ? { anchorId: args['anchor-id'] } : {}),
+          ...(args['anchor-id'] !== undefined && check === undefined ? { anchorId: args['anchor-id'] } : {}), // a certificate names its anchor
           onFallback: (_node, e) => io.stderr(`snapshot-verify: ${escapeText(e.describe())}; trying another certified node\n`),
         });
         const summary = {
