@@ -66,8 +66,12 @@ describe('the encoder hash module', () => {
         [swapped[i], swapped[i + 1]] = [swapped[i + 1]!, swapped[i]!];
         const stopAt = packEntries(swapped.slice(0, i + 1)).bytes.length;
         expect(new EncoderHash().scanPacked(packEntries(swapped).bytes, new Uint8Array(0), -1, 64, 64).stop).toBe(stopAt);
-        // After a last key at or above the first: nothing accepted.
+        // After a last key equal to the first, or above it (the last key of the batch): nothing accepted.
         expect(new EncoderHash().scanPacked(whole.bytes, keys[0]!, keys[0]!.length, 64, 64).stop).toBe(0);
+        expect(new EncoderHash().scanPacked(whole.bytes, keys.at(-1)!, keys.at(-1)!.length, 64, 64).stop).toBe(0);
+        // Just below the first (a proper prefix of it): the whole batch.
+        const below = keys[0]!.subarray(0, keys[0]!.length - 1);
+        if (keys[0]!.length > 0) expect(new EncoderHash().scanPacked(whole.bytes, below, below.length, 64, 64).stop).toBe(whole.bytes.length);
       }),
       { numRuns: 500 },
     );
