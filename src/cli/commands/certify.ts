@@ -1,13 +1,12 @@
 import type { Argv } from 'yargs';
-import { certificateOptions } from '../certificate-options.js';
+import { certificateOptions, type CertificateArgs } from '../certificate-options.js';
 import { defineCommand } from '../command.js';
 import { repositoryCommandOptions, type RepositoryCommandArgs } from '../repository-options.js';
 import { compareCommand } from './compare.js';
 
-interface CertifyArgs extends RepositoryCommandArgs {
+/** certify makes the certificate, so it takes --trust and --quorum but not --certificate. */
+interface CertifyArgs extends RepositoryCommandArgs, Omit<CertificateArgs, 'certificate'> {
   epoch?: string;
-  trust?: string;
-  quorum?: string;
   'prom-textfile'?: string;
 }
 
