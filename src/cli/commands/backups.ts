@@ -34,9 +34,9 @@ export const backupsCommand = defineCommand<BackupsArgs>({
       ) as unknown as Argv<BackupsArgs>,
   async run(args, io) {
     try {
-      const { backupIds, listBackups } = await import('../../sources/rocksdb-backup/index.js');
-      if ((await backupIds(args.dir)).length === 0) throw new SnapshotError('NOT_FOUND', `${args.dir} holds no backup (meta/ has no <id> file)`, { file: args.dir });
+      const { listBackups } = await import('../../sources/rocksdb-backup/index.js');
       const backups = await listBackups(args.dir);
+      if (backups.length === 0) throw new SnapshotError('NOT_FOUND', `${args.dir} holds no backup (meta/ has no <id> file)`, { file: args.dir });
       const bad = backups.find((b) => b.problem !== undefined)?.problem;
       if (args.json) {
         const rows = backups.map((b) =>
