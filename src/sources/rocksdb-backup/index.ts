@@ -3,7 +3,7 @@
  * verified against its meta file, then read by the checkpoint reader (../rocksdb/), whose table
  * files are looked up through the backup (`tableFilePath`), never copied or restored.
  */
-import type { RocksDbSourceOptions } from '../rocksdb/index.js';
+import type { CheckpointVerification, RocksDbSourceOptions, WalRecoveryMode } from '../rocksdb/index.js';
 import type { PackedEntries } from '../../format/packed.js';
 import type { Source, SourceWarning } from '../source.js';
 import { openBackup } from './backup-dir.js';
@@ -25,6 +25,18 @@ export async function openRocksDbBackup(dir: string, options: RocksDbBackupOptio
   const { openRocksDbCheckpoint } = await import('../rocksdb/index.js');
   const source = await openRocksDbCheckpoint(backup.privateDir, { ...rest, tableFilePath: backup.tableFilePath });
   return new BackupSource(source, backup.id);
+}
+
+/**
+ * `verify BACKUP_DIR`: backup `backupId` (default: the newest) verified as openRocksDbBackup
+ * verifies it (every listed file's size and crc32c), then as `verify <checkpoint-dir>` verifies a
+ * checkpoint: every block of every table file, every WAL record, all families.
+ */
+export async function verifyRocksDbBackup(dir: string, options: Readonly<{ backupId?: number; walRecovery?: WalRecoveryMode }> = {}): Promise<CheckpointVerification & { readonly backupId: number }> {
+  const backup = await openBackup(dir, options.backupId);
+  const { verifyRocksDbCheckpoint } = await import('../rocksdb/index.js');
+  const verified = await verifyRocksDbCheckpoint(backup.privateDir, { ...(options.walRecovery !== undefined ? { walRecovery: options.walRecovery } : {}), tableFilePath: backup.tableFilePath });
+  return { ...verified, backupId: backup.id };
 }
 
 /** The checkpoint reader's source over the backup, under its own kind and with the backup's id. */

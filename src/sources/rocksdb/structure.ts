@@ -138,10 +138,10 @@ export interface CheckpointVerification {
  */
 export async function verifyRocksDbCheckpoint(
   dir: string,
-  options: Readonly<{ walRecovery?: WalRecoveryMode; allowLive?: boolean }> = {},
+  options: Readonly<{ walRecovery?: WalRecoveryMode; allowLive?: boolean; tableFilePath?: TableFilePath }> = {},
 ): Promise<CheckpointVerification> {
-  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false);
-  const tables = await verifyTableFiles(dir, version);
+  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, options.tableFilePath);
+  const tables = await verifyTableFiles(dir, version, options.tableFilePath);
   const replayed = walsToReplay(version, wals);
   const dropped: WalTailDropped[] = [];
   await replayWal(replayed, new Map(version.columnFamilies.map((cf) => [cf.id, cf.logNumber])), {
@@ -159,11 +159,15 @@ export async function verifyRocksDbCheckpoint(
  * Independent of merging, so families this tool cannot digest (merge operands, wide columns)
  * are verified too.
  */
-export async function verifyTableFiles(dir: string, version: ManifestVersion): Promise<{ columnFamilies: number; tableFiles: number; tableEntries: number }> {
+export async function verifyTableFiles(
+  dir: string,
+  version: ManifestVersion,
+  tablePath: TableFilePath = (name) => join(dir, name),
+): Promise<{ columnFamilies: number; tableFiles: number; tableEntries: number }> {
   let tableEntries = 0;
   const files = liveTableFiles(version);
   for (const { file } of files) {
-    const path = join(dir, tableFileName(file.number));
+    const path = tablePath(tableFileName(file.number));
     let t: TableReader;
     try {
       t = await TableReader.open(path, {

@@ -10,6 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crc32c } from '../../../src/sources/rocksdb/util/crc32c.js';
 import { REPO, runCli } from '../../helpers/cli.js';
 import { cleanup, fingerprint, makeFixture, snapshotErrorOf, tempDir } from '../rocksdb/helpers.js';
 import { digestHere, digestOf, EPOCH, FAMILIES, ldbDigest, walrusShaped } from './fixtures.js';
@@ -144,7 +145,27 @@ describe('BackupEngine backups made by the fixture tool', () => {
       expect(f.stderr).toContain('crc32c');
       // The table reader's block checksums locate it: the first data block starts at 0.
       expect(f.error.offset).toBe(0);
+      const v = await runCli(['verify', b, '--json']);
+      expect(v.code).toBe(3);
+      expect(JSON.parse(v.stdout).results[0].error).toMatchObject({ code: 'CORRUPT_CHECKPOINT', file: path });
       expect(fingerprint(b)).toEqual(before);
+    });
+
+    it('verify BACKUP reads every block: a damaged block whose file crc32c the meta file was made to match is still CORRUPT_CHECKPOINT', async () => {
+      const b = copyOf(backups, 'flip-recrc');
+      const rel = sharedTable(b);
+      const path = join(b, rel);
+      const bytes = readFileSync(path);
+      bytes[100] = bytes[100]! ^ 0x20;
+      writeFileSync(path, bytes);
+      const meta = join(b, 'meta', '4');
+      writeFileSync(meta, readFileSync(meta, 'utf8').replace(new RegExp(`^(${rel} crc32 )\\d+`, 'm'), `$1${crc32c(bytes) >>> 0}`));
+      const v = await runCli(['verify', b, '--json']);
+      expect(v.code).toBe(3);
+      const error = JSON.parse(v.stdout).results[0].error;
+      expect(error).toMatchObject({ code: 'CORRUPT_CHECKPOINT', file: path, offset: 0 });
+      expect(error.message).toMatch(/block/);
+      expect(error.message).not.toMatch(/the backup records|meta file/); // not the file's crc32c: it matched
     });
 
     it('a shared SST of another size than its name and meta line record is CORRUPT_CHECKPOINT at the recorded end', async () => {
@@ -244,6 +265,23 @@ describe('BackupEngine backups made by the fixture tool', () => {
     const usage = await runCli(['digest', checkpoint(3), '--backup-id', '1', '--tables', FAMILIES.join(','), '--epoch', '7']);
     expect(usage.code).toBe(64);
     expect(usage.stderr).toContain('--backup-id');
+    // verify BACKUP: the listed files against the meta file, then every block and WAL record, as
+    // verify <checkpoint> reads a checkpoint of the same state.
+    for (const id of [3, 4]) {
+      const v = await runCli(['verify', backups, '--backup-id', String(id), '--json']);
+      expect(v.code, v.stderr).toBe(0);
+      const c = await runCli(['verify', checkpoint(id), '--json']);
+      expect(c.code, c.stderr).toBe(0);
+      const [got, want] = [JSON.parse(v.stdout).results[0], JSON.parse(c.stdout).results[0]];
+      expect(got.backupId).toBe(id);
+      expect(got.checkpoint).toMatchObject({ columnFamilies: want.checkpoint.columnFamilies, tableEntries: want.checkpoint.tableEntries });
+      expect(got.checkpoint.tableEntries).toBeGreaterThan(0);
+    }
+    expect((await runCli(['verify', backups])).stdout).toMatch(/^OK {3}.* {2}RocksDB backup 4: \d+ column families, \d+ table files/);
+    expect((await runCli(['verify', backups, '--backup-id', '2'])).stderr).toContain('has no backup 2; its backups: 1, 3, 4');
+    const verifyUsage = await runCli(['verify', checkpoint(3), '--backup-id', '1']);
+    expect(verifyUsage.code).toBe(64);
+    expect(verifyUsage.stderr).toContain('--backup-id');
   }, 60_000);
 
   it('digest --help, the README and the runbook show the backup path beside the checkpoint path', async () => {
