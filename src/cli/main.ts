@@ -17,7 +17,17 @@ class Chosen {
  * command's module is loaded, and a valid invocation is parsed without yargs (fast-parse.ts);
  * help, version and every mistake go through yargs and its messages.
  */
-export async function main(argv: readonly string[], io: CliIo = processIo(), entries: readonly CommandEntry[] = COMMANDS): Promise<number> {
+export async function main(argv: readonly string[], io?: CliIo, entries: readonly CommandEntry[] = COMMANDS): Promise<number> {
+  if (io !== undefined) return run(argv, io, entries);
+  const own = processIo();
+  const code = await run(argv, own, entries);
+  if (!own.stdoutClosed()) return code;
+  // The reader of stdout went away (`| head`): what it got is incomplete, so never exit 0.
+  own.stderr('snapshot-verify: IO_ERROR in stdout: its reader closed it before the output was complete\n');
+  return code === ExitCode.OK ? ExitCode.IO_ERROR : code;
+}
+
+async function run(argv: readonly string[], io: CliIo, entries: readonly CommandEntry[]): Promise<number> {
   // What yargs would print, without loading yargs and every command for it (packaging scripts ask).
   if (argv.length === 1 && argv[0] === '--version') {
     io.stdout(`${TOOL_VERSION}\n`);

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, cpSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
@@ -138,5 +138,49 @@ describe('the executable (a shell line, then the ES module)', () => {
     // `node bin/snapshot-verify` skips the shell line: Node reads the variable as always.
     const viaNode = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8', env: { ...process.env, ...env } });
     expect(viaNode.stderr).toMatch(caWarning);
+  });
+
+  /** A FIFO in `dir`: its read end (non-blocking), then its write end with `writeFlags`. */
+  function fifo(name: string, writeFlags: number): { read: number; write: number } {
+    const path = join(dir, name);
+    execFileSync('mkfifo', [path]);
+    const read = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    return { read, write: openSync(path, constants.O_WRONLY | writeFlags) };
+  }
+
+  it('stdout whose reader went away (EPIPE): IO_ERROR on stderr and exit 74, never a stack trace or exit 0', () => {
+    const { read, write } = fifo('closed-reader', 0);
+    closeSync(read);
+    const r = spawnSync(BIN, ['digest', CP, '--tables', TABLES], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', write, 'pipe'] });
+    closeSync(write);
+    expect(r.status).toBe(74);
+    expect(r.stderr).toBe('snapshot-verify: IO_ERROR in stdout: its reader closed it before the output was complete\n');
+  });
+
+  it('a full non-blocking stdout (EAGAIN) gets the whole output, in order, once its reader drains it', async () => {
+    // Node's own spawn makes a child's stdio blocking; Python passes the non-blocking pipe as it is,
+    // and reads it only after 1.5 s, so the pipe (64 KiB) is full long before.
+    const script = [
+      'import os, subprocess, sys, time',
+      'r, w = os.pipe()',
+      'os.set_blocking(w, False)',
+      'p = subprocess.Popen(sys.argv[1:], stdout=w, stderr=subprocess.DEVNULL)',
+      'os.close(w)',
+      'time.sleep(1.5)',
+      'out = b""',
+      'while True:',
+      '    b = os.read(r, 1 << 16)',
+      '    if not b: break',
+      '    out += b',
+      'sys.stdout.buffer.write(out)',
+      'sys.exit(p.wait())',
+    ].join('\n');
+    const args = ['digest', CP, '--tables', TABLES, '--ranges', '4096', '--json', '--node', 'n1'];
+    const r = spawnSync('python3', ['-c', script, BIN, ...args], { cwd: REPO, encoding: 'utf8', maxBuffer: 1 << 26 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(1 << 20);
+    const direct = await runCli(args);
+    const mask = (t: string) => t.replace(/"(startedAt|durationMs)": [^,\n]+/g, '"$1": x');
+    expect(mask(r.stdout)).toBe(mask(direct.stdout));
   });
 });
