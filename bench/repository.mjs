@@ -7,6 +7,8 @@
 //   BENCH_RUNS=N                              # runs per row (default 3)
 //   BENCH_REPOSITORY_BASELINE=/path/to/other/dist # also time that build's fetch and publish, interleaved
 //                                               # (A/B: e.g. a worktree of an older commit, built)
+//   BENCH_ONLY=publish | fetch                  # only the upload/publish or the download/fetch rows
+//                                               # (a focused A/B; RESULTS.md is then left alone)
 //
 // Only the section between the repository-bench markers of RESULTS.md is rewritten.
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +38,8 @@ const ENTRIES = QUICK ? 20_000 : 190_000; // ~200 MB with 32-byte keys and 1 KiB
 const CHUNK = 16n << 20n;
 const PARALLEL = 4;
 const BASELINE = process.env.BENCH_REPOSITORY_BASELINE;
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'publish' && ONLY !== 'fetch') throw new Error(`BENCH_ONLY=${ONLY}: publish or fetch`);
 
 export async function runRepositoryBench() {
   const work = await mkdtemp(join(tmpdir(), 'bench-repo-'));
@@ -55,7 +59,9 @@ export async function runRepositoryBench() {
     const s3 = await import('@aws-sdk/client-s3');
     // A client configured as the store configures its own: plain uploads and downloads of the same objects.
     const client = new s3.S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    const rows = ['upload', 'publish', 'download', 'downloadSync', 'fetch', 'fetchInline', ...(BASELINE !== undefined ? ['publishBase', 'fetchBase'] : [])];
+    const publishRows = ['upload', 'publish', ...(BASELINE !== undefined ? ['publishBase'] : [])];
+    const fetchRows = ['download', 'downloadSync', 'fetch', 'fetchInline', ...(BASELINE !== undefined ? ['fetchBase'] : [])];
+    const rows = [...(ONLY !== 'fetch' ? publishRows : []), ...(ONLY !== 'publish' ? fetchRows : [])];
     const results = Object.fromEntries(rows.map((k) => [k, []]));
     const cpu = Object.fromEntries(rows.map((k) => [k, []]));
     const baseline = BASELINE === undefined ? undefined : { fetch: await import(join(BASELINE, 'repository', 'fetch.js')), publish: await import(join(BASELINE, 'repository', 'publish.js')), s3: await import(join(BASELINE, 'repository', 's3-store.js')) };
@@ -73,15 +79,26 @@ export async function runRepositoryBench() {
       return out;
     };
     for (let run = 0; run < RUNS; run++) {
-      // Plain upload: PutObject of each chunk file, 4 at a time.
-      await timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes }))));
-      // Publish: read each chunk once, check it against the report, upload it write-once (HEAD + PUT), report last.
       const st = await store(`pub${run}`);
-      await timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
-      if (baseline !== undefined) {
-        const sb = await baseline.s3.openS3Store(`s3://bench/pubbase${run}`, { endpoint: server.endpoint });
-        await timed('publishBase', () => baseline.publish.publishSnapshot(sb, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
-        sb.close();
+      const publishing = {
+        // Plain upload: PutObject of each chunk file, 4 at a time.
+        upload: () => timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes })))),
+        // Publish: read each chunk once, check it against the report, upload it write-once (one listing of the node's prefix, then PUTs), report last.
+        publish: () => timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL })),
+        publishBase: async () => {
+          const sb = await baseline.s3.openS3Store(`s3://bench/pubbase${run}`, { endpoint: server.endpoint });
+          await timed('publishBase', () => baseline.publish.publishSnapshot(sb, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
+          sb.close();
+        },
+      };
+      if (ONLY === 'fetch') await publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL });
+      else {
+        // The rows in a rotating order, so that none always runs first (or after the same row).
+        for (let k = 0; k < publishRows.length; k++) await publishing[publishRows[(k + run) % publishRows.length]]();
+      }
+      if (ONLY === 'publish') {
+        st.close();
+        continue;
       }
       // Plain download of the published objects: GET each into a file, 4 at a time.
       const dl = join(work, `dl${run}`);
@@ -232,7 +249,13 @@ export function existingRepositorySection(path = join(HERE, 'RESULTS.md')) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await runRepositoryBench();
   console.log(JSON.stringify({ ...r, mbps: undefined }, null, 2));
-  const md = repositorySection(r);
-  console.log(md);
-  if (!QUICK) writeRepositorySection(md);
+  if (ONLY !== undefined) {
+    // A focused A/B: the medians and each row's ratio to the plain transfer of the same objects.
+    const plain = ONLY === 'publish' ? 'upload' : 'download';
+    for (const k of Object.keys(r.all)) console.log(`${k}: ${(r.m[k] / 1000).toFixed(2)} s wall, ${(r.mc[k] / 1000).toFixed(2)} s client CPU, ${(r.m[plain] / r.m[k]).toFixed(2)}x the plain ${plain} [${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')}]; load ${r.load.map((x) => x.toFixed(2)).join(' ')}`);
+  } else {
+    const md = repositorySection(r);
+    console.log(md);
+    if (!QUICK) writeRepositorySection(md);
+  }
 }
