@@ -57,10 +57,14 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
     const eventIdBytes = report.cursor.eventIdHex.length / 2;
     // What the node already has under its prefix, from one listing instead of a check per chunk
     // (spec/REPOSITORY.md 5): chunks listed are kept, and a different report already there is
-    // refused before any chunk is uploaded.
-    const present = new Set<string>();
-    for await (const o of store.list(nodePrefix(report.epoch, anchor, report.node.name))) present.add(o.key);
-    if (present.has(key)) await refuseDifferentReport(store, key, report);
+    // refused before any chunk is uploaded. Listed while the first chunks are read and checked.
+    const listed = (async () => {
+      const present = new Set<string>();
+      for await (const o of store.list(nodePrefix(report.epoch, anchor, report.node.name))) present.add(o.key);
+      if (present.has(key)) await refuseDifferentReport(store, key, report);
+      return present;
+    })();
+    listed.catch(() => undefined); // its failure is thrown where it is awaited, not as unhandled
     const inMemory = options.inMemoryChunkBytes ?? IN_MEMORY_CHUNK_BYTES;
     const buffers = new BufferPool(ranges.reduce((n, r) => (r.length <= inMemory ? Math.max(n, r.length) : n), 0));
     // Each chunk is checked just before its upload, from the bytes it sends (pipelined, so hashing
@@ -76,7 +80,7 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
         if (typeof checked === 'string') throw new SnapshotError('CHECKSUM_MISMATCH', `chunk ${i} is not the report's: ${checked}; the report was not published`, { file: r.file, offset: r.start });
         const chunk = chunkKey(report.epoch, anchor, report.node.name, i, expected[i]!.digest);
         // A chunk's key names its digest: a listed one is this chunk (or damaged, which fetch names).
-        const outcome = present.has(chunk) ? 'exists' : await store.putIfAbsent(chunk, checked, { listedAbsent: true });
+        const outcome = (await listed).has(chunk) ? 'exists' : await store.putIfAbsent(chunk, checked, { listedAbsent: true });
         if (outcome === 'created') {
           chunksCreated++;
           bytesUploaded += r.length;
@@ -87,6 +91,7 @@ export async function publishSnapshot(store: ObjectStore, options: PublishOption
         if (buffer !== undefined) buffers.give(buffer);
       }
     });
+    await listed; // a snapshot of no chunks still needs the listing's verdict
   }
   // Checked again just before the put (not from the listing): the report is the commit marker.
   const outcome = await store.putIfAbsent(key, { bytes: options.reportBytes });
