@@ -35,9 +35,9 @@ export type PutBody = { readonly bytes: Uint8Array } | { readonly file: string; 
 export type PutOptions = Readonly<
   Partial<{
     /**
-     * The caller listed the key's prefix just before and the key was not there: a store that
-     * cannot refuse an overwrite itself skips its own check before the put (the same
-     * check-then-put race, spec/REPOSITORY.md 5). Defaults to false.
+     * The caller listed the key's prefix (once, for many keys) and the key was not there: a
+     * store that cannot refuse an overwrite itself skips its own check before the put (the
+     * same check-then-put race, with a longer window; spec/REPOSITORY.md 5). Defaults to false.
      */
     listedAbsent: boolean;
   }>
