@@ -252,7 +252,11 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   if (ONLY !== undefined) {
     // A focused A/B: the medians and each row's ratio to the plain transfer of the same objects.
     const plain = ONLY === 'publish' ? 'upload' : 'download';
-    for (const k of Object.keys(r.all)) console.log(`${k}: ${(r.m[k] / 1000).toFixed(2)} s wall, ${(r.mc[k] / 1000).toFixed(2)} s client CPU, ${(r.ms[k] / 1000).toFixed(2)} s server CPU, ${(r.m[plain] / r.m[k]).toFixed(2)}x the plain ${plain} [${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')}]; load ${r.load.map((x) => x.toFixed(2)).join(' ')}`);
+    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const k of Object.keys(r.all)) {
+      const paired = med(r.all[k].map((x, i) => r.all[plain][i] / x)); // each run's rows ran back to back
+      console.log(`${k}: ${(r.m[k] / 1000).toFixed(2)} s wall, ${(r.mc[k] / 1000).toFixed(2)} s client CPU, ${(r.ms[k] / 1000).toFixed(2)} s server CPU, ${(r.m[plain] / r.m[k]).toFixed(2)}x the plain ${plain} (median of the runs' ratios ${paired.toFixed(2)}x) [${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')}]; load ${r.load.map((x) => x.toFixed(2)).join(' ')}`);
+    }
   } else {
     const md = repositorySection(r);
     console.log(md);
