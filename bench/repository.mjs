@@ -7,6 +7,8 @@
 //   BENCH_RUNS=N                              # runs per row (default 3)
 //   BENCH_REPOSITORY_BASELINE=/path/to/other/dist # also time that build's fetch and publish, interleaved
 //                                               # (A/B: e.g. a worktree of an older commit, built)
+//   BENCH_ONLY=publish | fetch                  # only the upload/publish or the download/fetch rows
+//                                               # (a focused A/B; RESULTS.md is then left alone)
 //
 // Only the section between the repository-bench markers of RESULTS.md is rewritten.
 import { spawn, spawnSync } from 'node:child_process';
@@ -36,6 +38,8 @@ const ENTRIES = QUICK ? 20_000 : 190_000; // ~200 MB with 32-byte keys and 1 KiB
 const CHUNK = 16n << 20n;
 const PARALLEL = 4;
 const BASELINE = process.env.BENCH_REPOSITORY_BASELINE;
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'publish' && ONLY !== 'fetch') throw new Error(`BENCH_ONLY=${ONLY}: publish or fetch`);
 
 export async function runRepositoryBench() {
   const work = await mkdtemp(join(tmpdir(), 'bench-repo-'));
@@ -55,7 +59,9 @@ export async function runRepositoryBench() {
     const s3 = await import('@aws-sdk/client-s3');
     // A client configured as the store configures its own: plain uploads and downloads of the same objects.
     const client = new s3.S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
-    const rows = ['upload', 'publish', 'download', 'downloadSync', 'fetch', 'fetchInline', ...(BASELINE !== undefined ? ['publishBase', 'fetchBase'] : [])];
+    const publishRows = ['upload', 'publish', ...(BASELINE !== undefined ? ['publishBase'] : [])];
+    const fetchRows = ['download', 'downloadSync', 'fetch', 'fetchInline', ...(BASELINE !== undefined ? ['fetchBase'] : [])];
+    const rows = [...(ONLY !== 'fetch' ? publishRows : []), ...(ONLY !== 'publish' ? fetchRows : [])];
     const results = Object.fromEntries(rows.map((k) => [k, []]));
     const cpu = Object.fromEntries(rows.map((k) => [k, []]));
     const baseline = BASELINE === undefined ? undefined : { fetch: await import(join(BASELINE, 'repository', 'fetch.js')), publish: await import(join(BASELINE, 'repository', 'publish.js')), s3: await import(join(BASELINE, 'repository', 's3-store.js')) };
@@ -73,15 +79,26 @@ export async function runRepositoryBench() {
       return out;
     };
     for (let run = 0; run < RUNS; run++) {
-      // Plain upload: PutObject of each chunk file, 4 at a time.
-      await timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes }))));
-      // Publish: read each chunk once, check it against the report, upload it write-once (HEAD + PUT), report last.
       const st = await store(`pub${run}`);
-      await timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
-      if (baseline !== undefined) {
-        const sb = await baseline.s3.openS3Store(`s3://bench/pubbase${run}`, { endpoint: server.endpoint });
-        await timed('publishBase', () => baseline.publish.publishSnapshot(sb, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
-        sb.close();
+      const publishing = {
+        // Plain upload: PutObject of each chunk file, 4 at a time.
+        upload: () => timed('upload', () => limited(files, PARALLEL, (f, i) => client.send(new s3.PutObjectCommand({ Bucket: 'bench', Key: `plain${run}/chunk${i}`, Body: createReadStream(f, { highWaterMark: 1 << 20 }), ContentLength: report.chunks[i].bytes })))),
+        // Publish: read each chunk once, check it against the report, upload it write-once (one listing of the node's prefix, then PUTs), report last.
+        publish: () => timed('publish', () => publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL })),
+        publishBase: async () => {
+          const sb = await baseline.s3.openS3Store(`s3://bench/pubbase${run}`, { endpoint: server.endpoint });
+          await timed('publishBase', () => baseline.publish.publishSnapshot(sb, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL }));
+          sb.close();
+        },
+      };
+      if (ONLY === 'fetch') await publishSnapshot(st, { report, reportBytes, snapshotFiles: files, concurrency: PARALLEL });
+      else {
+        // The rows in a rotating order, so that none always runs first (or after the same row).
+        for (let k = 0; k < publishRows.length; k++) await publishing[publishRows[(k + run) % publishRows.length]]();
+      }
+      if (ONLY === 'publish') {
+        st.close();
+        continue;
       }
       // Plain download of the published objects: GET each into a file, 4 at a time.
       const dl = join(work, `dl${run}`);
@@ -200,7 +217,7 @@ export function repositorySection(r) {
     '| operation | median | rate | client CPU (user+sys, all threads) | server CPU | runs |',
     '|---|---|---|---|---|---|',
     row('plain upload (PutObject of each chunk file, streamed from it)', 'upload'),
-    row('publish (each chunk read once into memory, checked against the report, HEAD + write-once PUT of those bytes; report last)', 'publish'),
+    row('publish (one listing of the node\'s prefix; each chunk read once into memory, checked against the report, write-once PUT of those bytes; report last)', 'publish'),
     ...(base ? [row('publish, baseline build', 'publishBase')] : []),
     row('plain download (GetObject of each chunk into a file; no fsync)', 'download'),
     row('plain download, each file fsynced once written', 'downloadSync'),
@@ -216,7 +233,7 @@ export function repositorySection(r) {
   ].join('\n');
 }
 
-const NOTE = "Fetch does more than download: it hashes each chunk as it arrives (to re-fetch a damaged one alone), decodes the whole snapshot in order (structure, key order, table digests, trailers and chain: a second hash of every byte plus the table hashes), and fsyncs the chunks before the rename, none of which the plain download does. Since issue 11's third round: each chunk is fsynced in the background once placed, one at a time, so the disk writes it back during later downloads (at the end, fsyncing all 200 MB had cost 0.5 s of wall time); downloaded pieces are hashed and written behind the socket in batches (writev), not one awaited 64 KiB write each; the decoder reads the chunk files (just written, so from the page cache) 128 KiB at a time into reused buffers. Publish reads each chunk once: the bytes hashed are the bytes sent (before, the file was hashed, then streamed again for the PUT). When the cores are saturated by other jobs a second thread cannot run in parallel, so the worker and main-thread rows differ only by noise; compare on a quiet machine.";
+const NOTE = "Fetch does more than download: it hashes each chunk as it arrives (to re-fetch a damaged one alone), decodes the whole snapshot in order (structure, key order, table digests, trailers and chain: a second hash of every byte plus the table hashes), and fsyncs the chunks before the rename, none of which the plain download does. Since issue 11's third round: each chunk is fsynced in the background once placed, one at a time, so the disk writes it back during later downloads (at the end, fsyncing all 200 MB had cost 0.5 s of wall time); downloaded pieces are hashed and written behind the socket in batches (writev), not one awaited 64 KiB write each; the decoder reads the chunk files (just written, so from the page cache) 128 KiB at a time into reused buffers. Publish reads each chunk once, in one read into a reused buffer: the bytes hashed are the bytes sent (before, the file was hashed, then streamed again for the PUT). Since issue 11's fourth round, publish checks which chunks exist with one listing of the node's prefix, not a HEAD per chunk, and signs chunk bodies UNSIGNED-PAYLOAD as the SDK signs the plain upload's streamed bodies (with a Buffer body the SDK had SHA-256-hashed all 200 MB first: most of the CPU publish took beyond the plain upload). The rows upload, publish (and publish, baseline build) run in a rotating order, one order per run. When the cores are saturated by other jobs a second thread cannot run in parallel, so the worker and main-thread rows differ only by noise; compare on a quiet machine.";
 
 const MARKERS = { begin: BEGIN, end: END, name: 'repository' };
 
@@ -232,7 +249,17 @@ export function existingRepositorySection(path = join(HERE, 'RESULTS.md')) {
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const r = await runRepositoryBench();
   console.log(JSON.stringify({ ...r, mbps: undefined }, null, 2));
-  const md = repositorySection(r);
-  console.log(md);
-  if (!QUICK) writeRepositorySection(md);
+  if (ONLY !== undefined) {
+    // A focused A/B: the medians and each row's ratio to the plain transfer of the same objects.
+    const plain = ONLY === 'publish' ? 'upload' : 'download';
+    const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    for (const k of Object.keys(r.all)) {
+      const paired = med(r.all[k].map((x, i) => r.all[plain][i] / x)); // each run's rows ran back to back
+      console.log(`${k}: ${(r.m[k] / 1000).toFixed(2)} s wall, ${(r.mc[k] / 1000).toFixed(2)} s client CPU, ${(r.ms[k] / 1000).toFixed(2)} s server CPU, ${(r.m[plain] / r.m[k]).toFixed(2)}x the plain ${plain} (median of the runs' ratios ${paired.toFixed(2)}x) [${r.all[k].map((x) => (x / 1000).toFixed(2)).join(', ')}]; load ${r.load.map((x) => x.toFixed(2)).join(' ')}`);
+    }
+  } else {
+    const md = repositorySection(r);
+    console.log(md);
+    if (!QUICK) writeRepositorySection(md);
+  }
 }

@@ -87,14 +87,17 @@ export async function openS3Store(url: string, options: S3Options = {}): Promise
       return limited(body, maxBytes, where(key), (e) => fail(e, 'read', key));
     },
 
-    async putIfAbsent(key, body) {
-      if (await exists(key)) return 'exists';
+    async putIfAbsent(key, body, putOptions = {}) {
+      // Stores that ignore If-None-Match would overwrite: check first, unless the caller just listed.
+      if (!(putOptions.listedAbsent ?? false) && (await exists(key))) return 'exists';
       const send = async (conditional: boolean): Promise<'created' | 'exists'> => {
         const stream = 'bytes' in body || body.length === 0 ? undefined : createReadStream(body.file, { start: body.start, end: body.start + body.length - 1, highWaterMark: 1 << 20 });
         const Body = stream ?? ('bytes' in body ? body.bytes : new Uint8Array(0));
         const ContentLength = 'bytes' in body ? body.bytes.length : body.length;
         try {
-          await client.send(new s3.PutObjectCommand({ Bucket: bucket, Key: base + key, Body, ContentLength, ...(conditional ? { IfNoneMatch: '*' } : {}) }));
+          const put = new s3.PutObjectCommand({ Bucket: bucket, Key: base + key, Body, ContentLength, ...(conditional ? { IfNoneMatch: '*' } : {}) });
+          if (ContentLength >= UNSIGNED_PAYLOAD_BYTES) put.middlewareStack.add(unsignedPayload, UNSIGNED_PAYLOAD_STEP);
+          await client.send(put);
           return 'created';
         } catch (e) {
           if (status(e) === 412) return 'exists';
@@ -148,6 +151,24 @@ export async function openS3Store(url: string, options: S3Options = {}): Promise
     },
   };
 }
+
+/**
+ * Bodies in memory of at least this size are signed as UNSIGNED-PAYLOAD, as the SDK signs every
+ * streamed body: otherwise it hashes them with SHA-256 first (~0.2 CPU-s per 200 MB, on the
+ * event loop, before the first byte is sent). Their integrity rests on the format's trailers and
+ * the report, which every reader checks; small objects (reports, certificates) keep the hash.
+ */
+const UNSIGNED_PAYLOAD_BYTES = 64 << 10;
+const UNSIGNED_PAYLOAD_STEP = { step: 'build', name: 'snapshotVerifyUnsignedPayload' } as const;
+
+/** Sets the payload hash header the SigV4 signer then takes as given instead of hashing the body. */
+const unsignedPayload =
+  <I, O>(next: (args: I) => Promise<O>) =>
+  (args: I): Promise<O> => {
+    const request = (args as { request?: { headers?: Record<string, string> } }).request;
+    if (request?.headers !== undefined) request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    return next(args);
+  };
 
 async function* limited(body: Readable, maxBytes: number, where: string, fail: (e: unknown) => SnapshotError): AsyncGenerator<Uint8Array> {
   let total = 0;

@@ -17,7 +17,7 @@ export interface ObjectStore {
    */
   read(key: string, maxBytes: number): Promise<AsyncIterable<Uint8Array> | undefined>;
   /** Writes the object unless the key exists: 'created', or 'exists' (nothing written). */
-  putIfAbsent(key: string, body: PutBody): Promise<'created' | 'exists'>;
+  putIfAbsent(key: string, body: PutBody, options?: PutOptions): Promise<'created' | 'exists'>;
   /**
    * Every object whose key starts with `prefix`, streamed page by page (order unspecified).
    * Flat on purpose: delimiter listings differ between S3-compatible stores.
@@ -31,6 +31,17 @@ export interface ObjectStore {
 
 /** What a put writes: bytes in memory, or a byte range of a local file (streamed). */
 export type PutBody = { readonly bytes: Uint8Array } | { readonly file: string; readonly start: number; readonly length: number };
+
+export type PutOptions = Readonly<
+  Partial<{
+    /**
+     * The caller listed the key's prefix (once, for many keys) and the key was not there: a
+     * store that cannot refuse an overwrite itself skips its own check before the put (the
+     * same check-then-put race, with a longer window; spec/REPOSITORY.md 5). Defaults to false.
+     */
+    listedAbsent: boolean;
+  }>
+>;
 
 export interface ListedObject {
   readonly key: string;
