@@ -522,7 +522,7 @@ function growScratch(scratch: Uint8Array | undefined, size: number): Uint8Array 
 
 /**
  * The error a decoder raises for a whole byte string, or undefined when it is a valid snapshot.
- * For conformance vectors and tests; `loadHasher()` must have completed.
+ * For conformance vectors and tests.
  */
 export function decodeError(bytes: Uint8Array, options: DecoderOptions = {}): { code: string; offset: number | undefined } | undefined {
   const decoder = new SnapshotDecoder({}, options);

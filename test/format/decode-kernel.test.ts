@@ -108,8 +108,6 @@ describe('the decode kernel hashes as xxhash64', () => {
     expect(k.digest(sx, TABLE_SLOT)).toBe(xxh64(x));
     expect(k.digest(sy, CHUNK_SLOT)).toBe(xxh64(y));
     expect(k.digest(sy, TABLE_SLOT)).toBe(xxh64(new Uint8Array(0)));
-    expect(k.hash(y)).toBe(xxh64(y));
-    expect(k.digest(sx, CHUNK_SLOT)).toBe(xxh64(x)); // the spare slot touched neither
   });
 });
 

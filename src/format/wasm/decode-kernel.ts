@@ -21,10 +21,9 @@ interface Exports {
   scan(p: number, end: number, prev: number, prevLen: number, maxKey: number, maxValue: number, room: number): number;
 }
 
-/** Slots of the chunk's and the table's hash states; SPARE is for one-shot digests. */
+/** Slots of the chunk's and the table's hash states. */
 export const CHUNK_SLOT = 0;
 export const TABLE_SLOT = 1;
-const SPARE_SLOT = 2;
 /** Where the two saved slots lie (128 + 128 * slot, 128 bytes each). */
 const STATES_AT = 128;
 const STATES_BYTES = 256;
@@ -141,23 +140,6 @@ class Kernel {
       hashAt(x, stage(chunkFrom), stage(tableFrom), STAGE_AT + to - from);
       from = to;
     }
-  }
-
-  /** xxhash64 of `bytes`, in the spare slot. */
-  hash(bytes: Uint8Array): bigint {
-    const x = this.#x;
-    x.reset(SPARE_SLOT);
-    for (let from = 0; from < bytes.length; ) {
-      const to = Math.min(bytes.length, from + STAGE_BYTES);
-      if (bytes.buffer === this.buffer) {
-        x.update(SPARE_SLOT, bytes.byteOffset + from, bytes.byteOffset + to);
-      } else {
-        this.bytes.set(bytes.subarray(from, to), STAGE_AT);
-        x.update(SPARE_SLOT, STAGE_AT, STAGE_AT + to - from);
-      }
-      from = to;
-    }
-    return BigInt.asUintN(64, x.digest(SPARE_SLOT));
   }
 
   /**

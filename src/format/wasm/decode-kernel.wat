@@ -1,7 +1,7 @@
 ;; The snapshot decoder's per-byte work (decoder.ts, byte-queue.ts), on bytes in this memory: the
 ;; ENTRY scanner and the format's two xxhash64 streams (seed 0), the chunk's (slot 0) and the
-;; current table's (slot 1), plus a spare slot 2 for one-shot digests. The reader reads files
-;; straight into this memory, so a piece is scanned and hashed where it lies, with no copy.
+;; current table's (slot 1). The reader reads files straight into this memory, so a piece is
+;; scanned and hashed where it lies, with no copy.
 ;;
 ;; The scanner only accepts: it walks consecutive ENTRY records and accepts each one that passes
 ;; every check the decoder makes on an ENTRY (spec/FORMAT.md 7.1): tag, key and value length
@@ -221,12 +221,16 @@
         (br $byte)))
     (i32.gt_u (local.get $bl) (local.get $al)))
 
-  ;; Accepts ENTRY records from $p on, none reaching past $end. $prevLen < 0: no previous key in
-  ;; this table. $room: bytes the chunk still admits (max - used - 9; +inf when unchunked).
-  ;; Returns the position after the last accepted record; results at [0, 16).
+;; Accepts ENTRY records from $p on, none reaching past $end. $prevLen < 0: no previous key in
+  ;; this table. $room: bytes the chunk still admits (max - used - 9; +inf when unchunked), kept
+  ;; as an i64 (above 2^62: no limit, no chunk is that large). Returns the position after the
+  ;; last accepted record; results at [0, 16).
   (func (export "scan") (param $p i32) (param $end i32) (param $prev i32) (param $prevLen i32)
-      (param $maxKey i32) (param $maxValue i32) (param $room f64) (result i32)
+      (param $maxKey i32) (param $maxValue i32) (param $roomF f64) (result i32)
     (local $count i32) (local $bytes i32) (local $kl i32) (local $vl i32) (local $size i64)
+    (local $room i64) (local $k i32) (local $x i64) (local $i i32)
+    (local.set $room (select (i64.const 0x4000000000000000) (i64.trunc_sat_f64_u (local.get $roomF))
+                             (f64.ge (local.get $roomF) (f64.const 0x1p62))))
     (block $stop
       (loop $record
         (br_if $stop (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 9)))
@@ -239,15 +243,26 @@
         (local.set $size (i64.add (i64.const 9)
           (i64.add (i64.extend_i32_u (local.get $kl)) (i64.extend_i32_u (local.get $vl)))))
         (br_if $stop (i64.gt_u (local.get $size) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $p)))))
-        (br_if $stop (f64.gt (f64.convert_i64_u (local.get $size)) (local.get $room)))
+        (br_if $stop (i64.gt_u (local.get $size) (local.get $room)))
+        (local.set $k (i32.add (local.get $p) (i32.const 9)))
         (if (i32.ge_s (local.get $prevLen) (i32.const 0))
           (then
-            (br_if $stop (i32.eqz (call $after (local.get $prev) (local.get $prevLen)
-                                               (i32.add (local.get $p) (i32.const 9)) (local.get $kl))))))
-        (local.set $room (f64.sub (local.get $room) (f64.convert_i64_u (local.get $size))))
+            ;; Most keys differ from the previous one in their first eight bytes: decided here
+            ;; (the lowest set bit of the XOR is in the first differing byte), else by $after.
+            (local.set $x (i64.const 0))
+            (if (i32.and (i32.ge_u (local.get $prevLen) (i32.const 8)) (i32.ge_u (local.get $kl) (i32.const 8)))
+              (then (local.set $x (i64.xor (i64.load (local.get $prev)) (i64.load (local.get $k))))))
+            (if (i64.ne (local.get $x) (i64.const 0))
+              (then
+                (local.set $i (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $x)) (i64.const 3))))
+                (br_if $stop (i32.lt_u (i32.load8_u (i32.add (local.get $k) (local.get $i)))
+                                       (i32.load8_u (i32.add (local.get $prev) (local.get $i))))))
+              (else
+                (br_if $stop (i32.eqz (call $after (local.get $prev) (local.get $prevLen) (local.get $k) (local.get $kl))))))))
+        (local.set $room (i64.sub (local.get $room) (local.get $size)))
         (local.set $count (i32.add (local.get $count) (i32.const 1)))
         (local.set $bytes (i32.add (local.get $bytes) (i32.add (local.get $kl) (local.get $vl))))
-        (local.set $prev (i32.add (local.get $p) (i32.const 9)))
+        (local.set $prev (local.get $k))
         (local.set $prevLen (local.get $kl))
         (local.set $p (i32.add (local.get $p) (i32.wrap_i64 (local.get $size))))
         (br $record)))
