@@ -9,6 +9,7 @@
 //   BENCH_QUICK=1 node bench/snapshot-read.mjs   (200,000 entries, 2 runs: a smoke run, not a result)
 //   BENCH_READ_BASE=/path/to/other/build node bench/snapshot-read.mjs   (its CLI and library rows
 //     too, interleaved with ours: an A/B against an older build, e.g. a `git worktree` of it with dist/)
+//   BENCH_KEEP_CA=1: children keep NODE_EXTRA_CA_CERTS (by default they run without it, see below)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -24,6 +25,10 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const ENTRIES = QUICK ? 200_000 : Number(process.env.BENCH_READ_ENTRIES ?? 1_700_000);
 const RUNS = QUICK ? 2 : Number(process.env.BENCH_READ_RUNS ?? 5);
 const BASE = process.env.BENCH_READ_BASE;
+// This machine's environment sets NODE_EXTRA_CA_CERTS, which makes every Node process parse the
+// CA bundle at start-up (~85 ms, nothing to do with reading snapshots): the children run without
+// it, both builds alike, unless BENCH_KEEP_CA=1.
+if (process.env.BENCH_KEEP_CA !== '1') delete process.env.NODE_EXTRA_CA_CERTS;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // In-process mode (a child of the bench): `--inproc ROOT OP A B` times OP with ROOT's library
@@ -40,6 +45,24 @@ if (process.argv[2] === '--inproc') {
     const s = await lib.openCheckpoint([fa]);
     await lib.digestSource(s, { anchor: anchorOf(s) });
     await s.close();
+  }
+  if (op.startsWith('floor-')) {
+    // The floor under verify: the same reads into the decode kernel's memory (what the reader
+    // does), then one xxh64 pass over every byte, then both of the format's streams (chunk and
+    // table digests) in the kernel's one-pass loop; no parsing.
+    const { decodeKernel, HashStates, CHUNK_SLOT, TABLE_SLOT } = await import(join(root, 'dist', 'format', 'wasm', 'decode-kernel.js'));
+    const { openSync, readSync, closeSync } = await import('node:fs');
+    const k = decodeKernel();
+    const states = new HashStates();
+    k.reset(states, CHUNK_SLOT);
+    k.reset(states, TABLE_SLOT);
+    const buffer = k.takeReadBuffer();
+    const fd = openSync(fa, 'r');
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      if (op === 'floor-hash1') k.update(states, buffer, 0, -1, n);
+      if (op === 'floor-hash2') k.update(states, buffer, 0, 0, n);
+    }
+    closeSync(fd);
   }
   if (op === 'diff') {
     const a = await lib.openCheckpoint([fa]);
@@ -74,7 +97,13 @@ try {
   copyFileSync(a, b);
   const bytes = statSync(a).size;
   const builds = [['', join(HERE, '..')], ...(BASE !== undefined ? [['base: ', BASE]] : [])];
-  const ops = [['xxh64sum FILE', () => timed('xxh64sum', [a])]];
+  const ops = [
+    ['xxh64sum FILE', () => timed('xxh64sum', [a])],
+    ['node -e 0 (Node start-up alone)', () => timed(process.execPath, ['-e', '0'])],
+    ['floor, in-process: read FILE into the kernel memory', () => inProcess(join(HERE, '..'), 'floor-read', a, b)],
+    ['floor, in-process: read + one xxh64 pass', () => inProcess(join(HERE, '..'), 'floor-hash1', a, b)],
+    ['floor, in-process: read + both digest streams (one pass)', () => inProcess(join(HERE, '..'), 'floor-hash2', a, b)],
+  ];
   for (const [tag, root] of builds) {
     const bin = join(root, 'bin', 'snapshot-verify');
     ops.push(
@@ -99,6 +128,7 @@ try {
     '',
     `${ENTRIES.toLocaleString('en')} entries (32 B keys, 90 B values), ${(bytes / 1e6).toFixed(1)} MB, one table, unchunked; node ${process.version}, ${new Date().toISOString()}.`,
     `${RUNS} interleaved rounds (each command once per round, in a fresh process under /usr/bin/time), medians; the file is in the page cache.`,
+    `Children ran ${process.env.NODE_EXTRA_CA_CERTS === undefined ? 'without' : 'with'} NODE_EXTRA_CA_CERTS (BENCH_KEEP_CA=1 keeps it). "floor" rows: what verify cannot go below in-process (reads into the decode kernel's memory, hashing without parsing).`,
     `Load average at start ${load[0].map((x) => x.toFixed(2)).join(' ')}, at end ${load[1].map((x) => x.toFixed(2)).join(' ')} (2 cores shared: wall clock is noisy, CPU seconds less so).`,
     'Speed vs xxh64sum = xxh64sum time / command time (goal, issue 13: verify >= 0.5x, digest and diff >= 0.25x). CLI rows: whole processes, start-up included (the --version row);',
     '"in-process" rows: the same work through the library, timed after module loading in a fresh process (no RSS: the process includes the bench harness).',

@@ -1,25 +1,23 @@
-import { newHasher, xxh64, type Hasher64 } from './digest.js';
+import { CHUNK_SLOT, decodeKernel, HashStates, TABLE_SLOT } from './wasm/decode-kernel.js';
 
 /**
  * Bytes pushed in pieces of any size, consumed front to back. Views are zero-copy when the bytes
  * lie in one piece and copied when they span pieces, so a reader fed 1 byte at a time decodes
  * exactly as one fed whole. Consumed bytes are hashed lazily, a piece span at a time (one wasm
- * call per span, not per record): the chunk's bytes, and the table hasher's while the decoder
- * reads a table's entries. Each is brought up to date only when it is read or changed, so
- * starting and stopping the table hasher (in every chunk) does not cut the chunk's hashing into
- * more calls. A chunk that lies in one piece (4 KiB chunks in 128 KiB reads) is hashed in one
- * one-shot call: no streaming state is created for it.
+ * call per span, not per record): the chunk's bytes, and the table's while the decoder reads a
+ * table's entries, both in the decode kernel (wasm/decode-kernel.wat), in one pass over the bytes
+ * both cover. Each is brought up to date only when it is read or changed, so starting and
+ * stopping the table hash (in every chunk) does not cut the chunk's hashing into more calls.
  */
 export class ByteQueue {
   #pieces: Uint8Array[] = [];
   #head = 0; // index of the first unconsumed piece
   #headPos = 0; // consumed bytes of the head piece
-  #chunkFrom = 0; // consumed bytes of the head piece from here on are not yet chunk-hashed
-  #tableFrom = 0; // … nor table-hashed
+  #hashed = 0; // consumed bytes of the head piece from here on are not yet hashed
   #chunkHashing = false;
-  /** Streaming state of the chunk hash, created only when a chunk spans pieces. */
-  #chunkHasher: Hasher64 | undefined;
-  #tableHasher: Hasher64 | undefined;
+  #tableHashing = false;
+  readonly #kernel = decodeKernel();
+  readonly #states = new HashStates();
   #available = 0;
   /** A view of the buffer under the head piece, kept while pieces share it (takeU64). */
   #view: DataView | undefined;
@@ -27,6 +25,11 @@ export class ByteQueue {
   offset = 0;
   /** Called with each pushed piece once every byte of it is consumed and hashed. */
   onPieceConsumed: ((piece: Uint8Array) => void) | undefined;
+
+  constructor() {
+    this.#kernel.reset(this.#states, CHUNK_SLOT);
+    this.#kernel.reset(this.#states, TABLE_SLOT);
+  }
 
   get available(): number {
     return this.#available;
@@ -120,14 +123,12 @@ export class ByteQueue {
       this.#headPos += take;
       n -= take;
       if (this.#headPos === piece.length) {
-        if (this.#chunkHashing && piece.length > this.#chunkFrom) (this.#chunkHasher ??= newHasher()).update(piece.subarray(this.#chunkFrom));
-        if (this.#tableHasher !== undefined && piece.length > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom));
+        this.#hash(piece, piece.length);
         this.#pieces[this.#head] = EMPTY; // release it for the garbage collector
         this.onPieceConsumed?.(piece);
         this.#head++;
         this.#headPos = 0;
-        this.#chunkFrom = 0;
-        this.#tableFrom = 0;
+        this.#hashed = 0;
       }
     }
     if (this.#head > 64 && this.#head * 2 > this.#pieces.length) {
@@ -136,32 +137,50 @@ export class ByteQueue {
     }
   }
 
+  /** Brings the active hashes up to position `end` of `piece` (the head piece). */
+  #hash(piece: Uint8Array, end: number): void {
+    const from = this.#hashed;
+    if (end > from && (this.#chunkHashing || this.#tableHashing)) this.#kernel.update(this.#states, piece, this.#chunkHashing ? from : -1, this.#tableHashing ? from : -1, end);
+    this.#hashed = end;
+  }
+
   /** Starts the chunk hash: bytes consumed from now on are covered by `endChunkHash`. */
   startChunkHash(): void {
+    this.#flush();
+    this.#kernel.reset(this.#states, CHUNK_SLOT);
     this.#chunkHashing = true;
-    this.#chunkHasher = undefined;
-    this.#chunkFrom = this.#headPos;
   }
 
   /** xxhash64 of the bytes consumed since `startChunkHash`; stops the chunk hash. */
   endChunkHash(): bigint {
-    const piece = this.#pieces[this.#head];
-    const rest = piece === undefined ? EMPTY : piece.subarray(this.#chunkFrom, this.#headPos);
-    const hasher = this.#chunkHasher;
+    this.#flush();
     this.#chunkHashing = false;
-    this.#chunkHasher = undefined;
-    this.#chunkFrom = this.#headPos;
-    if (hasher === undefined) return xxh64(rest); // the whole chunk lies in the head piece
-    hasher.update(rest);
-    return hasher.digest();
+    return this.#kernel.digest(this.#states, CHUNK_SLOT);
   }
 
-  /** Sets (or clears) the table hasher: bytes consumed from now on go to it. */
-  setTableHasher(hasher: Hasher64 | undefined): void {
+  /** Starts (true) or stops (false) feeding consumed bytes to the table hash. */
+  hashTable(on: boolean): void {
+    this.#flush();
+    this.#tableHashing = on;
+  }
+
+  /** xxhash64 of the bytes fed to the table hash since `resetTableHash`. */
+  tableDigest(): bigint {
+    this.#flush();
+    return this.#kernel.digest(this.#states, TABLE_SLOT);
+  }
+
+  /** Starts the table hash afresh (a new table). */
+  resetTableHash(): void {
+    this.#flush();
+    this.#kernel.reset(this.#states, TABLE_SLOT);
+  }
+
+  /** Hashes the consumed bytes of the head piece not yet hashed. */
+  #flush(): void {
     const piece = this.#pieces[this.#head];
-    if (piece !== undefined && this.#tableHasher !== undefined && this.#headPos > this.#tableFrom) this.#tableHasher.update(piece.subarray(this.#tableFrom, this.#headPos));
-    this.#tableFrom = this.#headPos;
-    this.#tableHasher = hasher;
+    if (piece !== undefined) this.#hash(piece, this.#headPos);
+    else this.#hashed = this.#headPos;
   }
 }
 

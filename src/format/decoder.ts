@@ -10,13 +10,13 @@ import {
   TRAILER_BYTES,
 } from './constants.js';
 import { ByteQueue } from './byte-queue.js';
-import { formatDigest, newHasher, type Hasher64 } from './digest.js';
+import { formatDigest } from './digest.js';
 import type { ChunkSummary, SnapshotSummary, TableSummary } from './encoder.js';
 import { SnapshotError, type FormatErrorCode } from './errors.js';
 import { u32 } from './packed.js';
 import { decodeChunkHeader, sameAnchor, type ChunkHeader } from './header.js';
 import { resolveLimits, type ResolvedLimits, type SnapshotLimits } from './limits.js';
-import { SCAN_MAX_PREVIOUS_KEY, scanEntries, scanKernel, type ScanResult } from './wasm/scan-entries.js';
+import { decodeKernel, SCAN_MAX_PREVIOUS_KEY, scanKernel, type ScanResult } from './wasm/decode-kernel.js';
 
 /** Below this many bytes left in the head piece, one WebAssembly call costs more than it saves. */
 const SCAN_MIN_BYTES = 256;
@@ -70,6 +70,7 @@ export class SnapshotDecoder {
   readonly #standalone: boolean;
   readonly #reuseScratch: boolean;
   readonly #q = new ByteQueue();
+  readonly #kernel = decodeKernel();
   #state: State = 'header';
 
   #first: ChunkHeader | undefined;
@@ -94,7 +95,6 @@ export class SnapshotDecoder {
   readonly #chunks = new ChunkList();
 
   #tableIndex = 0;
-  #tableHasher: Hasher64 | undefined;
   #tableHashing = false;
   // Plain numbers: exact up to 2^53, far cheaper per entry than BigInt.
   #tableEntries = 0;
@@ -236,7 +236,6 @@ export class SnapshotDecoder {
     this.#chunkStart = start;
     this.#chunkUsed = size;
     this.#chunkRecords = 0;
-    if (this.#tableHasher === undefined && this.#tableIndex < h.tables.length) this.#tableHasher = newHasher();
     this.#events.header?.(h, start);
     this.#state = 'records';
   }
@@ -301,7 +300,7 @@ export class SnapshotDecoder {
         this.#fail('UNSORTED_KEYS', at + ENTRY_PREFIX_BYTES, `key of entry ${this.#tableEntries} in table "${tables[this.#tableIndex]!.name}" is not greater than the previous key`);
       }
       if (!this.#tableHashing) {
-        q.setTableHasher(this.#tableHasher);
+        q.hashTable(true);
         this.#tableHashing = true;
       }
       q.skip(size);
@@ -331,13 +330,13 @@ export class SnapshotDecoder {
       if (id !== table.id) this.#fail('TABLE_MISMATCH', at + 1, `table end names table id ${id}, expected ${table.id} ("${table.name}")`);
       const partial = this.#tableIndex === this.#partialTable;
       if (!partial && count !== BigInt(this.#tableEntries)) this.#fail('TABLE_MISMATCH', at + 5, `table "${table.name}" declares ${count} entries, ${this.#tableEntries} were read`);
-      const actual = this.#tableHasher!.digest(); // complete: hashing stopped before this record
+      const actual = q.tableDigest(); // complete: hashing stopped before this record
       if (!partial && digest !== actual) this.#fail('CHECKSUM_MISMATCH', at + 13, `table "${table.name}" digest ${formatDigest(digest)} does not match its entries (${formatDigest(actual)})`);
       q.skip(TABLE_END_BYTES);
       const summary: TableSummary = { id: table.id, name: table.name, entries: count, bytes: BigInt(this.#tableBytes), digest };
       this.#tables.push(summary);
       this.#tableIndex++;
-      this.#tableHasher = this.#tableIndex < tables.length ? newHasher() : undefined;
+      q.resetTableHash();
       this.#tableEntries = 0;
       this.#tableBytes = 0;
       this.#lastKeyLength = -1;
@@ -369,7 +368,7 @@ export class SnapshotDecoder {
 
   /**
    * The fast path: a run of ENTRY records whole in the head piece, checked by the WebAssembly
-   * scanner (wasm/scan-entries.wat), which accepts exactly the records the code below would and
+   * scanner (wasm/decode-kernel.wat), which accepts exactly the records the code below would and
    * stops before any other. False when it accepted none: the record is read below, and any error
    * is reported there. A chunk's first record after chunk 0 is scanned too once the cut rule holds
    * for it (else it is read below, which reports NON_CANONICAL): a JavaScript step per chunk
@@ -387,11 +386,11 @@ export class SnapshotDecoder {
     const room = max === 0 || max > Number.MAX_SAFE_INTEGER ? Infinity : max - this.#chunkUsed - CHUNK_TAIL_BYTES;
     // Records it accepts lie within `room` bytes: copying more of a 128 KiB piece per 4 KiB chunk made the copy quadratic.
     const to = room < piece.length - pos ? pos + room : piece.length;
-    const r = scanEntries(piece, pos, to, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
+    const r = this.#kernel.scan(piece, pos, to, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes, room, this.#scan);
     if (r.count === 0) return false;
     scanKernel.runs++;
     if (!this.#tableHashing) {
-      q.setTableHasher(this.#tableHasher);
+      q.hashTable(true);
       this.#tableHashing = true;
     }
     const consumed = r.end - pos;
@@ -423,7 +422,7 @@ export class SnapshotDecoder {
 
   #stopTableHashing(): void {
     if (this.#tableHashing) {
-      this.#q.setTableHasher(undefined);
+      this.#q.hashTable(false);
       this.#tableHashing = false;
     }
   }
@@ -523,7 +522,7 @@ function growScratch(scratch: Uint8Array | undefined, size: number): Uint8Array 
 
 /**
  * The error a decoder raises for a whole byte string, or undefined when it is a valid snapshot.
- * For conformance vectors and tests; `loadHasher()` must have completed.
+ * For conformance vectors and tests.
  */
 export function decodeError(bytes: Uint8Array, options: DecoderOptions = {}): { code: string; offset: number | undefined } | undefined {
   const decoder = new SnapshotDecoder({}, options);

@@ -8,6 +8,7 @@ import type { ChunkHeader } from './header.js';
 import { ENTRY_PREFIX_BYTES } from './constants.js';
 import { writeEntryPrefix, type PackedEntries } from './packed.js';
 import { openCheckedFileSync, openRegularFileSync, regularFileSize, wasChecked } from './regular-file.js';
+import { decodeKernel, READ_BUFFER_BYTES } from './wasm/decode-kernel.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -25,7 +26,7 @@ export type SnapshotInput = string | readonly string[] | AsyncIterable<Uint8Arra
  * buffer stays in the L2 cache while it is decoded and hashed (1 MiB reads cost 3x the CPU of
  * 128 KiB ones on a 223 MB file: the copy from the page cache and the decoding missed the cache).
  */
-const READ_BYTES = 128 << 10;
+const READ_BYTES = READ_BUFFER_BYTES;
 
 /**
  * Reads and verifies a snapshot as a stream of events. Everything is validated; a SnapshotError
@@ -118,6 +119,8 @@ async function* readEvents(input: SnapshotInput, options: DecoderOptions, packed
     yield { kind: 'end', summary };
   } catch (e) {
     throw located(e, total);
+  } finally {
+    pool?.close();
   }
 }
 
@@ -207,20 +210,41 @@ export async function scanSnapshot(
     return decoder.end();
   } catch (e) {
     throw locate(e, spans, total);
+  } finally {
+    pool.close();
   }
 }
 
-/** A few equal-sized buffers, reused once the decoder has consumed what was read into them. */
+/**
+ * A few equal-sized buffers, reused once the decoder has consumed what was read into them: the
+ * decode kernel's read buffers first (a piece read there is scanned and hashed in place, with no
+ * copy), then buffers of its own when those are all in use (other readers, records spanning many
+ * pieces). A kernel buffer is reused only by the reader that took it, until `close` (or, for a
+ * reader abandoned without it, the pool's collection) gives it back: records from it handed to a
+ * consumer stay valid until that reader reads again, as they did with buffers of its own.
+ */
 class BufferPool {
   readonly #size: number;
   readonly #free: ArrayBuffer[] = [];
   readonly #owned = new WeakSet<ArrayBufferLike>();
+  readonly #kernel = decodeKernel();
+  /** Every kernel buffer this pool holds, and those of them free for its next read. */
+  readonly #inKernel = new Set<Uint8Array>();
+  readonly #kernelFree: Uint8Array[] = [];
 
   constructor(size: number) {
     this.#size = size;
+    if (size === READ_BUFFER_BYTES) giveBack.register(this, this.#inKernel, this);
   }
 
   take(): Uint8Array {
+    if (this.#size === READ_BUFFER_BYTES) {
+      const inKernel = this.#kernelFree.pop() ?? this.#kernel.takeReadBuffer();
+      if (inKernel !== undefined) {
+        this.#inKernel.add(inKernel);
+        return inKernel;
+      }
+    }
     const buffer = this.#free.pop();
     if (buffer !== undefined) return new Uint8Array(buffer);
     const fresh = new Uint8Array(this.#size);
@@ -229,9 +253,29 @@ class BufferPool {
   }
 
   release(piece: Uint8Array): void {
+    const whole = this.#kernel.readBufferOf(piece);
+    if (whole !== undefined) {
+      if (this.#inKernel.has(whole) && !this.#kernelFree.includes(whole)) this.#kernelFree.push(whole);
+      return;
+    }
     if (this.#owned.has(piece.buffer) && this.#free.length < 4 && !this.#free.includes(piece.buffer as ArrayBuffer)) this.#free.push(piece.buffer as ArrayBuffer);
   }
+
+  /** Gives the kernel buffers back: nothing read into them is used any more. */
+  close(): void {
+    giveBack.unregister(this);
+    releaseAll(this.#inKernel);
+    this.#kernelFree.length = 0;
+  }
 }
+
+function releaseAll(buffers: Set<Uint8Array>): void {
+  const kernel = decodeKernel();
+  for (const b of buffers) kernel.releaseReadBuffer(b);
+  buffers.clear();
+}
+
+const giveBack = new FinalizationRegistry(releaseAll);
 
 /** A snapshot held in memory: for tests and small snapshots only. */
 export interface SnapshotContent {

@@ -77,6 +77,8 @@ async function verbatimDigest(source: Source, options: DigestOptions): Promise<{
   if (options.sink !== undefined || options.encoder?.limits !== undefined || source.verifiedSummary === undefined || source.packedEntries === undefined) return undefined;
   if (r?.epoch === undefined || r.cursor === undefined || r.maxChunkBytes === undefined || r.tables === undefined) return undefined;
   if (!sameAnchor({ epoch: r.epoch, cursor: r.cursor, maxChunkBytes: r.maxChunkBytes, tables: r.tables }, options.anchor)) return undefined;
+  // Without range digests no entry is needed: the file is only verified.
+  if (!options.ranges && source.verifyWhole !== undefined) return { summary: await source.verifyWhole(options.onProgress), ranges: [] };
   const ranges: RangeDigestReport[][] = [];
   let entries = 0n;
   for (const table of options.anchor.tables) {

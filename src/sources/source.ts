@@ -81,6 +81,12 @@ export interface Source {
    */
   verifiedSummary?(): SnapshotSummary | undefined;
   /**
+   * A snapshot file only: reads and verifies the whole file, handing no entry out, and returns
+   * its summary (the digest with the anchor it records, as `verifiedSummary`); `onProgress` gets
+   * the entries read so far and the table being read.
+   */
+  verifyWhole?(onProgress?: (entries: bigint, table: string) => void): Promise<SnapshotSummary>;
+  /**
    * A snapshot file only: when `other` is a snapshot file holding the same bytes, reads this one
    * in full (verified) and returns its summary; `other`, the same bytes, verifies the same and
    * holds the same entries. Undefined otherwise (nothing is known: read both as usual).

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeSnapshot, loadHasher, SnapshotDecoder, SnapshotError, type SnapshotLimits } from '../../src/format/index.js';
-import { SCAN_ENTRIES_WASM_BASE64 } from '../../src/format/wasm/scan-entries-wasm.js';
-import { scanKernel } from '../../src/format/wasm/scan-entries.js';
+import { DECODE_KERNEL_WASM_BASE64 } from '../../src/format/wasm/decode-kernel-wasm.js';
+import { decodeKernel, READ_BUFFER_BYTES, scanKernel } from '../../src/format/wasm/decode-kernel.js';
 
 const WASM_DIR = join(import.meta.dirname, '..', '..', 'src', 'format', 'wasm');
 
@@ -26,14 +26,35 @@ interface Outcome {
   summary?: string;
 }
 
-/** Decodes `bytes` fed in pieces of `sizes` (cycled), recording every entry, the error or the summary. */
-function decode(bytes: Uint8Array, sizes: readonly number[], limits: SnapshotLimits): Outcome {
+/**
+ * Decodes `bytes` fed in pieces of `sizes` (cycled), recording every entry, the error or the
+ * summary. `inPlace`: pieces lie in the kernel's read buffers (as the reader reads files), so they
+ * are scanned and hashed where they lie; else they are copied into the kernel to be.
+ */
+function decode(bytes: Uint8Array, sizes: readonly number[], limits: SnapshotLimits, inPlace = false): Outcome {
   const entries: string[] = [];
-  const d = new SnapshotDecoder({ entry: (t, k, v) => entries.push(`${t}:${Buffer.from(k).toString('hex')}=${Buffer.from(v).toString('hex')}`) }, { limits });
+  const k = decodeKernel();
+  const held = new Set<Uint8Array>();
+  const release = (piece: Uint8Array): void => {
+    const b = k.readBufferOf(piece);
+    if (b !== undefined && held.delete(b)) k.releaseReadBuffer(b);
+  };
+  const d = new SnapshotDecoder(
+    { entry: (t, key, v) => entries.push(`${t}:${Buffer.from(key).toString('hex')}=${Buffer.from(v).toString('hex')}`) },
+    { limits, onPieceConsumed: release },
+  );
   try {
     for (let at = 0, i = 0; at < bytes.length; i++) {
       const n = sizes[i % sizes.length]!;
-      d.push(bytes.slice(at, at + n));
+      const piece = bytes.subarray(at, at + n);
+      const buffer = inPlace && piece.length <= READ_BUFFER_BYTES ? k.takeReadBuffer() : undefined;
+      if (buffer !== undefined) {
+        held.add(buffer);
+        buffer.set(piece, 7); // at an odd alignment
+        d.push(buffer.subarray(7, 7 + piece.length));
+      } else {
+        d.push(piece.slice());
+      }
       at += n;
     }
     const s = d.end();
@@ -41,16 +62,23 @@ function decode(bytes: Uint8Array, sizes: readonly number[], limits: SnapshotLim
   } catch (e) {
     if (!(e instanceof SnapshotError)) throw e;
     return { entries, error: { code: e.code, offset: e.offset, message: e.message } };
+  } finally {
+    for (const b of held) k.releaseReadBuffer(b);
   }
 }
 
-/** The outcome with the WebAssembly scanner and with the JavaScript path alone (the reference). */
+/**
+ * The outcome with the WebAssembly scanner and with the JavaScript path alone (the reference);
+ * the scanner's, with pieces in the kernel's read buffers, must equal it too (checked here).
+ */
 function both(bytes: Uint8Array, sizes: readonly number[], limits: SnapshotLimits = {}): { kernel: Outcome; reference: Outcome } {
   scanKernel.enabled = true;
   const kernel = decode(bytes, sizes, limits);
+  const inPlace = decode(bytes, sizes, limits, true);
   scanKernel.enabled = false;
   const reference = decode(bytes, sizes, limits);
   scanKernel.enabled = true;
+  expect(inPlace).toEqual(reference);
   return { kernel, reference };
 }
 
@@ -75,11 +103,11 @@ afterEach(() => {
 });
 
 describe('the WebAssembly entry scanner decides exactly as the JavaScript decoder', () => {
-  it('scan-entries-wasm.ts is wat2wasm of scan-entries.wat (rerun src/format/wasm/build-wasm.sh if not)', () => {
+  it('decode-kernel-wasm.ts is wat2wasm of decode-kernel.wat (rerun src/format/wasm/build-wasm.sh if not)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'scan-wat-'));
     try {
-      execFileSync('wat2wasm', [join(WASM_DIR, 'scan-entries.wat'), '-o', join(dir, 'x.wasm')]);
-      expect(readFileSync(join(dir, 'x.wasm')).toString('base64')).toBe(SCAN_ENTRIES_WASM_BASE64);
+      execFileSync('wat2wasm', [join(WASM_DIR, 'decode-kernel.wat'), '-o', join(dir, 'x.wasm')]);
+      expect(readFileSync(join(dir, 'x.wasm')).toString('base64')).toBe(DECODE_KERNEL_WASM_BASE64);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

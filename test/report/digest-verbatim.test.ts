@@ -38,11 +38,14 @@ function viaWriter(s: Source): Source {
 async function digestBoth(file: string, anchor: SnapshotAnchor, ranges: number) {
   const create = vi.spyOn(SnapshotWriter, 'create');
   const fast = await openSnapshotFiles([file]);
+  const whole = vi.spyOn(fast, 'verifyWhole');
   const progress: bigint[] = [];
   const a = await digestSource(fast, { anchor, ranges, onProgress: (n) => progress.push(n) });
   await fast.close();
   const writerCalls = create.mock.calls.length;
   create.mockRestore();
+  // Without range digests no entry is needed: the file is only verified, no entry handed out.
+  expect(whole).toHaveBeenCalledTimes(ranges === 0 ? 1 : 0);
   const slow = viaWriter(await openSnapshotFiles([file]));
   const b = await digestSource(slow, { anchor, ranges });
   await slow.close();

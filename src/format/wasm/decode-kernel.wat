@@ -1,0 +1,274 @@
+;; The snapshot decoder's per-byte work (decoder.ts, byte-queue.ts), on bytes in this memory: the
+;; ENTRY scanner and the format's two xxhash64 streams (seed 0), the chunk's (slot 0) and the
+;; current table's (slot 1). The reader reads files straight into this memory, so a piece is
+;; scanned and hashed where it lies, with no copy.
+;;
+;; The scanner only accepts: it walks consecutive ENTRY records and accepts each one that passes
+;; every check the decoder makes on an ENTRY (spec/FORMAT.md 7.1): tag, key and value length
+;; limits, room in the chunk, key strictly greater than the previous one. It stops BEFORE the
+;; first record it does not accept (another tag, a failed check, a record running past $end) and
+;; never decides an error: the JavaScript decoder reads that record and reports it.
+;;
+;; Memory: [0, 16) results of the last scan (u32: records accepted, key+value bytes, position and
+;; length of the last accepted key); hash state of slot s at 128 + 128 * s: v1..v4 (i64) at +0,
+;; total length (i64) at +32, buffered byte count (i32) at +40, buffered bytes (< 32) at +48..+80.
+;; Everything from byte 1024 on is the caller's (previous key, read buffers: decode-kernel.ts).
+;; Regenerate decode-kernel-wasm.ts with build-wasm.sh.
+(module
+  (memory (export "memory") 1)
+  (global $P1 i64 (i64.const 0x9E3779B185EBCA87))
+  (global $P2 i64 (i64.const 0xC2B2AE3D27D4EB4F))
+  (global $P3 i64 (i64.const 0x165667B19E3779F9))
+  (global $P4 i64 (i64.const 0x85EBCA77C2B2AE63))
+  (global $P5 i64 (i64.const 0x27D4EB2F165667C5))
+
+  (func $state (param $slot i32) (result i32)
+    (i32.add (i32.const 128) (i32.shl (local.get $slot) (i32.const 7))))
+
+  (func $round (param $acc i64) (param $x i64) (result i64)
+    (i64.mul (i64.rotl (i64.add (local.get $acc) (i64.mul (local.get $x) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+
+  (func $mergeRound (param $h i64) (param $v i64) (result i64)
+    (i64.add (i64.mul (i64.xor (local.get $h) (call $round (i64.const 0) (local.get $v))) (global.get $P1)) (global.get $P4)))
+
+  ;; Resets a slot to a fresh state.
+  (func (export "reset") (param $slot i32)
+    (local $s i32)
+    (local.set $s (call $state (local.get $slot)))
+    (i64.store offset=0 (local.get $s) (i64.add (global.get $P1) (global.get $P2)))
+    (i64.store offset=8 (local.get $s) (global.get $P2))
+    (i64.store offset=16 (local.get $s) (i64.const 0))
+    (i64.store offset=24 (local.get $s) (i64.sub (i64.const 0) (global.get $P1)))
+    (i64.store offset=32 (local.get $s) (i64.const 0))
+    (i32.store offset=40 (local.get $s) (i32.const 0)))
+
+  ;; Consumes 32-byte stripes from $p while $p + 32 <= $end; returns the position after the last.
+  ;; The rounds are written out: a call per round made hashing several times slower.
+  (func $stripes (param $s i32) (param $p i32) (param $end i32) (result i32)
+    (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
+    (local.set $v1 (i64.load offset=0 (local.get $s)))
+    (local.set $v2 (i64.load offset=8 (local.get $s)))
+    (local.set $v3 (i64.load offset=16 (local.get $s)))
+    (local.set $v4 (i64.load offset=24 (local.get $s)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.gt_u (i32.add (local.get $p) (i32.const 32)) (local.get $end)))
+        (local.set $v1 (i64.mul (i64.rotl (i64.add (local.get $v1) (i64.mul (i64.load offset=0 (local.get $p)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v2 (i64.mul (i64.rotl (i64.add (local.get $v2) (i64.mul (i64.load offset=8 (local.get $p)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v3 (i64.mul (i64.rotl (i64.add (local.get $v3) (i64.mul (i64.load offset=16 (local.get $p)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v4 (i64.mul (i64.rotl (i64.add (local.get $v4) (i64.mul (i64.load offset=24 (local.get $p)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 32)))
+        (br $next)))
+    (i64.store offset=0 (local.get $s) (local.get $v1))
+    (i64.store offset=8 (local.get $s) (local.get $v2))
+    (i64.store offset=16 (local.get $s) (local.get $v3))
+    (i64.store offset=24 (local.get $s) (local.get $v4))
+    (local.get $p))
+
+  ;; Slots 0 and 1 together, from $a and $b, while both have a whole stripe before $end: one pass
+  ;; over bytes both streams cover. Leaves the positions reached in $a2 and $b2.
+  (global $a2 (mut i32) (i32.const 0))
+  (global $b2 (mut i32) (i32.const 0))
+  (func $stripes2 (param $a i32) (param $b i32) (param $end i32)
+    (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
+    (local $w1 i64) (local $w2 i64) (local $w3 i64) (local $w4 i64)
+    (local.set $v1 (i64.load offset=128 (i32.const 0)))
+    (local.set $v2 (i64.load offset=136 (i32.const 0)))
+    (local.set $v3 (i64.load offset=144 (i32.const 0)))
+    (local.set $v4 (i64.load offset=152 (i32.const 0)))
+    (local.set $w1 (i64.load offset=256 (i32.const 0)))
+    (local.set $w2 (i64.load offset=264 (i32.const 0)))
+    (local.set $w3 (i64.load offset=272 (i32.const 0)))
+    (local.set $w4 (i64.load offset=280 (i32.const 0)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.gt_u (i32.add (local.get $a) (i32.const 32)) (local.get $end)))
+        (br_if $done (i32.gt_u (i32.add (local.get $b) (i32.const 32)) (local.get $end)))
+        (local.set $v1 (i64.mul (i64.rotl (i64.add (local.get $v1) (i64.mul (i64.load offset=0 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $w1 (i64.mul (i64.rotl (i64.add (local.get $w1) (i64.mul (i64.load offset=0 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v2 (i64.mul (i64.rotl (i64.add (local.get $v2) (i64.mul (i64.load offset=8 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $w2 (i64.mul (i64.rotl (i64.add (local.get $w2) (i64.mul (i64.load offset=8 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v3 (i64.mul (i64.rotl (i64.add (local.get $v3) (i64.mul (i64.load offset=16 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $w3 (i64.mul (i64.rotl (i64.add (local.get $w3) (i64.mul (i64.load offset=16 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v4 (i64.mul (i64.rotl (i64.add (local.get $v4) (i64.mul (i64.load offset=24 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $w4 (i64.mul (i64.rotl (i64.add (local.get $w4) (i64.mul (i64.load offset=24 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (local.set $b (i32.add (local.get $b) (i32.const 32)))
+        (br $next)))
+    (i64.store offset=128 (i32.const 0) (local.get $v1))
+    (i64.store offset=136 (i32.const 0) (local.get $v2))
+    (i64.store offset=144 (i32.const 0) (local.get $v3))
+    (i64.store offset=152 (i32.const 0) (local.get $v4))
+    (i64.store offset=256 (i32.const 0) (local.get $w1))
+    (i64.store offset=264 (i32.const 0) (local.get $w2))
+    (i64.store offset=272 (i32.const 0) (local.get $w3))
+    (i64.store offset=280 (i32.const 0) (local.get $w4))
+    (global.set $a2 (local.get $a))
+    (global.set $b2 (local.get $b)))
+
+  ;; Counts [$p, $end) into the slot's length and tops up its buffered stripe (hashing it once
+  ;; full). Returns where whole stripes start, or $end when every byte went to the buffer.
+  (func $begin (param $s i32) (param $p i32) (param $end i32) (result i32)
+    (local $have i32) (local $take i32)
+    (i64.store offset=32 (local.get $s)
+      (i64.add (i64.load offset=32 (local.get $s)) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $p)))))
+    (local.set $have (i32.load offset=40 (local.get $s)))
+    (if (i32.eqz (local.get $have)) (then (return (local.get $p))))
+    (local.set $take (i32.sub (i32.const 32) (local.get $have)))
+    (if (i32.gt_u (local.get $take) (i32.sub (local.get $end) (local.get $p)))
+      (then (local.set $take (i32.sub (local.get $end) (local.get $p)))))
+    (memory.copy (i32.add (i32.add (local.get $s) (i32.const 48)) (local.get $have)) (local.get $p) (local.get $take))
+    (local.set $have (i32.add (local.get $have) (local.get $take)))
+    (if (i32.lt_u (local.get $have) (i32.const 32))
+      (then
+        (i32.store offset=40 (local.get $s) (local.get $have))
+        (return (local.get $end))))
+    (drop (call $stripes (local.get $s) (i32.add (local.get $s) (i32.const 48)) (i32.add (local.get $s) (i32.const 80))))
+    (i32.store offset=40 (local.get $s) (i32.const 0))
+    (i32.add (local.get $p) (local.get $take)))
+
+  ;; Hashes the slot's whole stripes from $p and buffers the rest before $end. Nothing when $p is
+  ;; $end: then $begin has left the buffered count as it must be.
+  (func $finish (param $s i32) (param $p i32) (param $end i32)
+    (if (i32.ge_u (local.get $p) (local.get $end)) (then (return)))
+    (local.set $p (call $stripes (local.get $s) (local.get $p) (local.get $end)))
+    (memory.copy (i32.add (local.get $s) (i32.const 48)) (local.get $p) (i32.sub (local.get $end) (local.get $p)))
+    (i32.store offset=40 (local.get $s) (i32.sub (local.get $end) (local.get $p))))
+
+  ;; Feeds memory [$p, $end) to the slot's state.
+  (func (export "update") (param $slot i32) (param $p i32) (param $end i32)
+    (local $s i32)
+    (local.set $s (call $state (local.get $slot)))
+    (call $finish (local.get $s) (call $begin (local.get $s) (local.get $p) (local.get $end)) (local.get $end)))
+
+  ;; Feeds [$a, $end) to slot 0 and [$b, $end) to slot 1, in one pass where they overlap.
+  (func (export "update2") (param $a i32) (param $b i32) (param $end i32)
+    (local.set $a (call $begin (i32.const 128) (local.get $a) (local.get $end)))
+    (local.set $b (call $begin (i32.const 256) (local.get $b) (local.get $end)))
+    (call $stripes2 (local.get $a) (local.get $b) (local.get $end))
+    (call $finish (i32.const 128) (global.get $a2) (local.get $end))
+    (call $finish (i32.const 256) (global.get $b2) (local.get $end)))
+
+  ;; The slot's digest (its state is left as it is).
+  (func (export "digest") (param $slot i32) (result i64)
+    (local $s i32) (local $h i64) (local $p i32) (local $end i32) (local $total i64)
+    (local.set $s (call $state (local.get $slot)))
+    (local.set $total (i64.load offset=32 (local.get $s)))
+    (if (i64.ge_u (local.get $total) (i64.const 32))
+      (then
+        (local.set $h (i64.add (i64.add (i64.rotl (i64.load offset=0 (local.get $s)) (i64.const 1))
+                                        (i64.rotl (i64.load offset=8 (local.get $s)) (i64.const 7)))
+                               (i64.add (i64.rotl (i64.load offset=16 (local.get $s)) (i64.const 12))
+                                        (i64.rotl (i64.load offset=24 (local.get $s)) (i64.const 18)))))
+        (local.set $h (call $mergeRound (local.get $h) (i64.load offset=0 (local.get $s))))
+        (local.set $h (call $mergeRound (local.get $h) (i64.load offset=8 (local.get $s))))
+        (local.set $h (call $mergeRound (local.get $h) (i64.load offset=16 (local.get $s))))
+        (local.set $h (call $mergeRound (local.get $h) (i64.load offset=24 (local.get $s)))))
+      (else
+        (local.set $h (i64.add (i64.load offset=16 (local.get $s)) (global.get $P5)))))
+    (local.set $h (i64.add (local.get $h) (local.get $total)))
+    (local.set $p (i32.add (local.get $s) (i32.const 48)))
+    (local.set $end (i32.add (local.get $p) (i32.load offset=40 (local.get $s))))
+    (block $d8
+      (loop $l8
+        (br_if $d8 (i32.gt_u (i32.add (local.get $p) (i32.const 8)) (local.get $end)))
+        (local.set $h (i64.xor (local.get $h) (call $round (i64.const 0) (i64.load (local.get $p)))))
+        (local.set $h (i64.add (i64.mul (i64.rotl (local.get $h) (i64.const 27)) (global.get $P1)) (global.get $P4)))
+        (local.set $p (i32.add (local.get $p) (i32.const 8)))
+        (br $l8)))
+    (if (i32.le_u (i32.add (local.get $p) (i32.const 4)) (local.get $end))
+      (then
+        (local.set $h (i64.xor (local.get $h) (i64.mul (i64.load32_u (local.get $p)) (global.get $P1))))
+        (local.set $h (i64.add (i64.mul (i64.rotl (local.get $h) (i64.const 23)) (global.get $P2)) (global.get $P3)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))))
+    (block $d1
+      (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $h (i64.xor (local.get $h) (i64.mul (i64.load8_u (local.get $p)) (global.get $P5))))
+        (local.set $h (i64.mul (i64.rotl (local.get $h) (i64.const 11)) (global.get $P1)))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $l1)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 33))) (global.get $P2)))
+    (local.set $h (i64.mul (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 29))) (global.get $P3)))
+    (i64.xor (local.get $h) (i64.shr_u (local.get $h) (i64.const 32))))
+
+  ;; 1 when [$b, $b+$bl) sorts strictly after [$a, $a+$al) (bytewise; a proper prefix first).
+  ;; Eight bytes at a time: the lowest set bit of their XOR (little-endian loads) is in the first
+  ;; byte that differs.
+  (func $after (param $a i32) (param $al i32) (param $b i32) (param $bl i32) (result i32)
+    (local $n i32) (local $i i32) (local $x i64) (local $y i32) (local $z i32)
+    (local.set $n (select (local.get $al) (local.get $bl) (i32.lt_u (local.get $al) (local.get $bl))))
+    (block $tail
+      (loop $wide
+        (br_if $tail (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $n)))
+        (local.set $x (i64.xor (i64.load (i32.add (local.get $a) (local.get $i)))
+                               (i64.load (i32.add (local.get $b) (local.get $i)))))
+        (if (i64.ne (local.get $x) (i64.const 0))
+          (then
+            (local.set $i (i32.add (local.get $i) (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $x)) (i64.const 3)))))
+            (return (i32.gt_u (i32.load8_u (i32.add (local.get $b) (local.get $i)))
+                              (i32.load8_u (i32.add (local.get $a) (local.get $i)))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $wide)))
+    (block $done
+      (loop $byte
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $y (i32.load8_u (i32.add (local.get $a) (local.get $i))))
+        (local.set $z (i32.load8_u (i32.add (local.get $b) (local.get $i))))
+        (if (i32.ne (local.get $y) (local.get $z))
+          (then (return (i32.gt_u (local.get $z) (local.get $y)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $byte)))
+    (i32.gt_u (local.get $bl) (local.get $al)))
+
+;; Accepts ENTRY records from $p on, none reaching past $end. $prevLen < 0: no previous key in
+  ;; this table. $room: bytes the chunk still admits (max - used - 9; +inf when unchunked), kept
+  ;; as an i64 (above 2^62: no limit, no chunk is that large). Returns the position after the
+  ;; last accepted record; results at [0, 16).
+  (func (export "scan") (param $p i32) (param $end i32) (param $prev i32) (param $prevLen i32)
+      (param $maxKey i32) (param $maxValue i32) (param $roomF f64) (result i32)
+    (local $count i32) (local $bytes i32) (local $kl i32) (local $vl i32) (local $size i64)
+    (local $room i64) (local $k i32) (local $x i64) (local $i i32)
+    (local.set $room (select (i64.const 0x4000000000000000) (i64.trunc_sat_f64_u (local.get $roomF))
+                             (f64.ge (local.get $roomF) (f64.const 0x1p62))))
+    (block $stop
+      (loop $record
+        (br_if $stop (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (i32.const 9)))
+        (br_if $stop (i32.ne (i32.load8_u (local.get $p)) (i32.const 1)))
+        (local.set $kl (i32.load offset=1 (local.get $p)))
+        (local.set $vl (i32.load offset=5 (local.get $p)))
+        (br_if $stop (i32.gt_u (local.get $kl) (local.get $maxKey)))
+        (br_if $stop (i32.gt_u (local.get $vl) (local.get $maxValue)))
+        ;; 9 + K + V as a u64: no overflow, whatever the lengths.
+        (local.set $size (i64.add (i64.const 9)
+          (i64.add (i64.extend_i32_u (local.get $kl)) (i64.extend_i32_u (local.get $vl)))))
+        (br_if $stop (i64.gt_u (local.get $size) (i64.extend_i32_u (i32.sub (local.get $end) (local.get $p)))))
+        (br_if $stop (i64.gt_u (local.get $size) (local.get $room)))
+        (local.set $k (i32.add (local.get $p) (i32.const 9)))
+        (if (i32.ge_s (local.get $prevLen) (i32.const 0))
+          (then
+            ;; Most keys differ from the previous one in their first eight bytes: decided here
+            ;; (the lowest set bit of the XOR is in the first differing byte), else by $after.
+            (local.set $x (i64.const 0))
+            (if (i32.and (i32.ge_u (local.get $prevLen) (i32.const 8)) (i32.ge_u (local.get $kl) (i32.const 8)))
+              (then (local.set $x (i64.xor (i64.load (local.get $prev)) (i64.load (local.get $k))))))
+            (if (i64.ne (local.get $x) (i64.const 0))
+              (then
+                (local.set $i (i32.wrap_i64 (i64.shr_u (i64.ctz (local.get $x)) (i64.const 3))))
+                (br_if $stop (i32.lt_u (i32.load8_u (i32.add (local.get $k) (local.get $i)))
+                                       (i32.load8_u (i32.add (local.get $prev) (local.get $i))))))
+              (else
+                (br_if $stop (i32.eqz (call $after (local.get $prev) (local.get $prevLen) (local.get $k) (local.get $kl))))))))
+        (local.set $room (i64.sub (local.get $room) (local.get $size)))
+        (local.set $count (i32.add (local.get $count) (i32.const 1)))
+        (local.set $bytes (i32.add (local.get $bytes) (i32.add (local.get $kl) (local.get $vl))))
+        (local.set $prev (local.get $k))
+        (local.set $prevLen (local.get $kl))
+        (local.set $p (i32.add (local.get $p) (i32.wrap_i64 (local.get $size))))
+        (br $record)))
+    (i32.store (i32.const 0) (local.get $count))
+    (i32.store (i32.const 4) (local.get $bytes))
+    (i32.store (i32.const 8) (local.get $prev))
+    (i32.store (i32.const 12) (local.get $prevLen))
+    (local.get $p))
+)
