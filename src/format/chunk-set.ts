@@ -22,7 +22,7 @@ const MAX_SET_FILE_BYTES = 256 << 20;
 
 /** The name of chunk `index` of the set whose snapshot digest is `digest`: `<path>.<digest>.000007`. */
 export function chunkSetFileName(path: string, digest: bigint, index: number): string {
-  return `${path}.${formatDigest(digest)}.${String(index).padStart(6, '0')}`;
+  return `${path}.${formatDigest(digest)}.${chunkIndexDigits(index)}`;
 }
 
 /** Matches the names of chunk-set files of `base` (any digest): for removing sets no longer named. */
@@ -42,29 +42,35 @@ export interface ChunkSet {
 }
 
 /**
- * The chunk files a set names, in order, as full paths made when asked for: nothing is kept per
- * chunk but the offset of its name in the set file's bytes (4 bytes). At 4 KiB a chunk, a string
- * per chunk file (30,000 of them per million entries) cost 8 MB of peak memory and 50-100 ms.
- * Iterating makes each path once; `at` makes it again on each call.
+ * The chunk files a set names, in order, as full paths made when asked for. Nothing is kept per
+ * chunk when the names are the ones `--chunk-files` writes (one stem and the index in 6 digits
+ * or more, `p.snap.<digest>.000007`), else the offset of each name in the set file's bytes (4
+ * bytes a chunk). At 4 KiB a chunk, a string per chunk file (30,000 per million entries) cost
+ * 8 MB of peak memory and 50-100 ms. Iterating makes each path once; `at` makes it on each call.
  */
 export class ChunkFiles implements FileList {
   readonly length: number;
   /** The set file's directory as paths begin with: '' or ending with '/'. */
   readonly directory: string;
+  /** Names are this stem and the index (chunkIndexDigits), or undefined: they are in #bytes. */
+  readonly #stem: string | undefined;
   readonly #bytes: Buffer;
   /** Name i is bytes[#starts[i], #starts[i + 1] - 1): the lines of the names, newlines between. */
   readonly #starts: Uint32Array;
 
   /** @internal Made by parseChunkSet from names it validated. */
-  constructor(directory: string, bytes: Buffer, starts: Uint32Array) {
+  constructor(directory: string, count: number, names: { readonly stem: string } | { readonly bytes: Buffer; readonly starts: Uint32Array }) {
     this.directory = directory;
-    this.#bytes = bytes;
-    this.#starts = starts;
-    this.length = starts.length - 1;
+    this.length = count;
+    const bytes = 'stem' in names ? undefined : names;
+    this.#stem = 'stem' in names ? names.stem : undefined;
+    this.#bytes = bytes?.bytes ?? Buffer.alloc(0);
+    this.#starts = bytes?.starts ?? new Uint32Array(0);
   }
 
-  /** The basename of chunk file `index` as the set names it. */
+  /** The basename of chunk file `index` (0 <= index < length) as the set names it. */
   name(index: number): string {
+    if (this.#stem !== undefined) return this.#stem + chunkIndexDigits(index);
     return this.#bytes.toString('utf8', this.#starts[index]!, this.#starts[index + 1]! - 1);
   }
 
@@ -76,6 +82,11 @@ export class ChunkFiles implements FileList {
   *[Symbol.iterator](): IterableIterator<string> {
     for (let i = 0; i < this.length; i++) yield this.directory + this.name(i);
   }
+}
+
+/** A chunk's index as chunk file names end: 6 digits or more, zero-padded. */
+function chunkIndexDigits(index: number): string {
+  return String(index).padStart(6, '0');
 }
 
 /**
@@ -147,7 +158,26 @@ function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   // join(dir, name) for a plain name is the normalized directory, a separator and the name.
   const normal = join(dirname(path));
   const directory = normal === '.' ? '' : normal.endsWith('/') ? normal : `${normal}/`;
-  return { digest, files: new ChunkFiles(directory, bytes, starts) };
+  const stem = commonStem(bytes, starts, count);
+  return { digest, files: new ChunkFiles(directory, count, stem !== undefined ? { stem } : { bytes, starts }) };
+}
+
+/**
+ * The stem all `count` names share when name i is the stem and chunkIndexDigits(i), as
+ * `--chunk-files` writes them (whatever the set file is called now); else undefined.
+ */
+function commonStem(bytes: Buffer, starts: Uint32Array, count: number): string | undefined {
+  const stemLength = starts[1]! - 1 - starts[0]! - 6;
+  if (stemLength < 1) return undefined;
+  const s0 = starts[0]!;
+  for (let i = 0; i < count; i++) {
+    const at = starts[i]!;
+    const digits = chunkIndexDigits(i);
+    if (starts[i + 1]! - 1 - at !== stemLength + digits.length) return undefined;
+    for (let k = 0; k < stemLength; k++) if (bytes[at + k] !== bytes[s0 + k]) return undefined;
+    for (let k = 0; k < digits.length; k++) if (bytes[at + stemLength + k] !== digits.charCodeAt(k)) return undefined;
+  }
+  return bytes.toString('utf8', s0, s0 + stemLength);
 }
 
 function grow(array: Uint32Array, length: number): Uint32Array {
