@@ -144,13 +144,17 @@ function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1, lineStart);
   // Grown as names are read: a count larger than the file holds costs no more than the file.
   let starts: Uint32Array = new Uint32Array(Math.min(count, 1024) + 1);
+  // The first '/' and NUL after the header, found once: names before them have neither (a search
+  // per name would scan to the end of the file each time).
+  const slash = bytes.indexOf(0x2f, at);
+  const nul = bytes.indexOf(0, at);
   for (let i = 0; i < count; i++) {
     next();
     if (i + 1 === starts.length) starts = grow(starts, Math.min(count, 2 * i) + 1);
     const n = lineEnd - lineStart;
     // Names stay beside the set file: a set cannot point a reader anywhere else.
     const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
-    if (n === 0 || dots || hasByte(bytes, lineStart, lineEnd, 0x2f) || hasByte(bytes, lineStart, lineEnd, 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
+    if (n === 0 || dots || (slash >= lineStart && slash < lineEnd) || (nul >= lineStart && nul < lineEnd)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
     starts[i] = lineStart;
   }
   starts[count] = at;
@@ -184,11 +188,6 @@ function grow(array: Uint32Array, length: number): Uint32Array {
   const grown = new Uint32Array(length);
   grown.set(array);
   return grown;
-}
-
-function hasByte(bytes: Uint8Array, from: number, to: number, b: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] === b) return true;
-  return false;
 }
 
 /** `s` matched literally inside a RegExp. */

@@ -88,6 +88,23 @@ describe('ChunkFiles: the paths a set names, made when read', () => {
     expect((await verifySnapshot(await snapshotFileList(base))).digest).toBe(digest);
   });
 
+  it('a name holding "/" or NUL, or "." or "..", in the first, a middle or the last line is BAD_CHUNK_SET at that line', async () => {
+    const { base } = await makeSet();
+    const names = listedNames(base);
+    for (const index of [0, 7, names.length - 1]) {
+      for (const bad of [`../${names[index]}`, `${names[index]}/x`, `a\0${names[index]}`, '.', '..']) {
+        const changed = names.map((f, i) => (i === index ? bad : f));
+        writeSet(base, changed);
+        const text = readFileSync(base);
+        const lineStart = text.indexOf(`\n${bad}\n`) + 1;
+        await expect(readChunkSet(base)).rejects.toMatchObject({ code: 'BAD_CHUNK_SET', offset: lineStart });
+      }
+    }
+    // The same bytes after the last name are "text follows", not a bad name.
+    writeFileSync(base, Buffer.concat([Buffer.from([CHUNK_SET_MAGIC, `digest ${digest.toString(16).padStart(16, '0')}`, `chunks ${names.length}`, ...names, ''].join('\n')), Buffer.from('a/\0\n')]));
+    await expect(readChunkSet(base)).rejects.toMatchObject({ code: 'BAD_CHUNK_SET', offset: readFileSync(base).length - 4 });
+  });
+
   it('a count beyond the names the file holds is BAD_CHUNK_SET at the end of the file, for any count up to the limit', async () => {
     const { base } = await makeSet();
     const names = listedNames(base).slice(0, 2);
