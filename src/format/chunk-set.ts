@@ -74,6 +74,13 @@ export class ChunkFiles implements FileList {
     return this.#bytes.toString('utf8', this.#starts[index]!, this.#starts[index + 1]! - 1);
   }
 
+  /** True when chunk file `index` is `directory + name`: for matching a listing, no path made. */
+  isName(index: number, name: string): boolean {
+    const stem = this.#stem;
+    if (stem === undefined) return index >= 0 && index < this.length && this.name(index) === name;
+    return index >= 0 && index < this.length && name.length === stem.length + indexDigitCount(index) && name.startsWith(stem) && endsWithIndex(name, name.length, index, stem.length);
+  }
+
   at(index: number): string | undefined {
     const i = index < 0 ? index + this.length : index;
     return i >= 0 && i < this.length ? this.directory + this.name(i) : undefined;
@@ -142,22 +149,19 @@ function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   next();
   const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(text())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1, lineStart));
   if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1, lineStart);
-  // Grown as names are read: a count larger than the file holds costs no more than the file.
-  let starts: Uint32Array = new Uint32Array(Math.min(count, 1024) + 1);
-  // The first '/' and NUL after the header, found once: names before them have neither (a search
-  // per name would scan to the end of the file each time).
-  const slash = bytes.indexOf(0x2f, at);
-  const nul = bytes.indexOf(0, at);
-  for (let i = 0; i < count; i++) {
-    next();
-    if (i + 1 === starts.length) starts = grow(starts, Math.min(count, 2 * i) + 1);
-    const n = lineEnd - lineStart;
-    // Names stay beside the set file: a set cannot point a reader anywhere else.
-    const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
-    if (n === 0 || dots || (slash >= lineStart && slash < lineEnd) || (nul >= lineStart && nul < lineEnd)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
-    starts[i] = lineStart;
+  const starts = nameStarts(bytes, at, count);
+  if (starts === undefined) {
+    // A bad or missing name: found again line by line, for its line and offset.
+    for (let i = 0; i < count; i++) {
+      next();
+      const n = lineEnd - lineStart;
+      const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
+      if (n === 0 || dots || bytes.subarray(lineStart, lineEnd).some((b) => b === 0x2f || b === 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
+    }
+    throw new Error('nameStarts refused names that are valid');
   }
-  starts[count] = at;
+  at = starts[count]!;
+  line += count;
   if (at !== bytes.length) bad('text follows the last chunk name', line, at);
   // join(dir, name) for a plain name is the normalized directory, a separator and the name.
   const normal = join(dirname(path));
@@ -176,12 +180,59 @@ function commonStem(bytes: Buffer, starts: Uint32Array, count: number): string |
   const s0 = starts[0]!;
   for (let i = 0; i < count; i++) {
     const at = starts[i]!;
-    const digits = chunkIndexDigits(i);
-    if (starts[i + 1]! - 1 - at !== stemLength + digits.length) return undefined;
+    if (starts[i + 1]! - 1 - at !== stemLength + indexDigitCount(i)) return undefined;
     for (let k = 0; k < stemLength; k++) if (bytes[at + k] !== bytes[s0 + k]) return undefined;
-    for (let k = 0; k < digits.length; k++) if (bytes[at + stemLength + k] !== digits.charCodeAt(k)) return undefined;
+    if (!endsWithIndex(bytes, starts[i + 1]! - 1, i, stemLength + at)) return undefined;
   }
   return bytes.toString('utf8', s0, s0 + stemLength);
+}
+
+/** The length of chunkIndexDigits(index). */
+function indexDigitCount(index: number): number {
+  let n = 1;
+  for (let x = index; x >= 10; x = Math.floor(x / 10)) n++;
+  return Math.max(6, n);
+}
+
+/**
+ * True when the characters before `end` down to `from` are chunkIndexDigits(index), compared
+ * digit by digit from the last: no string per name (garbage per chunk grows the young heap).
+ */
+function endsWithIndex(chars: { readonly [i: number]: number } | string, end: number, index: number, from: number): boolean {
+  let x = index;
+  for (let k = end - 1; k >= from; k--) {
+    const c = typeof chars === 'string' ? chars.charCodeAt(k) : chars[k]!;
+    if (c !== 0x30 + (x % 10)) return false;
+    x = Math.floor(x / 10);
+  }
+  return x === 0;
+}
+
+/**
+ * Where each of the `count` names from offset `at` starts (name i is bytes[starts[i],
+ * starts[i + 1] - 1), each line ending with a newline), or undefined when one is missing or is
+ * not a plain name: empty, "." or "..", or holding "/" or NUL (names stay beside the set file:
+ * a set cannot point a reader anywhere else). A small function of its own: the optimizing
+ * compiler's memory for it counts in the peak memory of reading a set.
+ */
+function nameStarts(bytes: Buffer, at: number, count: number): Uint32Array | undefined {
+  // The first "/" and NUL, found once: names before them have neither.
+  const slash = bytes.indexOf(0x2f, at);
+  const nul = bytes.indexOf(0, at);
+  // Grown as names are read: a count larger than the file holds costs no more than the file.
+  let starts: Uint32Array = new Uint32Array(Math.min(count, 1024) + 1);
+  for (let i = 0; i < count; i++) {
+    const nl = bytes.indexOf(0x0a, at);
+    if (nl < 0) return undefined;
+    const n = nl - at;
+    if (n === 0 || (n <= 2 && bytes[at] === 0x2e && (n === 1 || bytes[at + 1] === 0x2e))) return undefined;
+    if ((slash >= at && slash < nl) || (nul >= at && nul < nl)) return undefined;
+    if (i + 1 === starts.length) starts = grow(starts, Math.min(count, 2 * i) + 1);
+    starts[i] = at;
+    at = nl + 1;
+  }
+  starts[count] = at;
+  return starts;
 }
 
 function grow(array: Uint32Array, length: number): Uint32Array {

@@ -12,6 +12,8 @@ export interface FileList extends Iterable<string> {
    * current directory, else ending with '/'), so that a checker need not look at each path.
    */
   readonly directory?: string;
+  /** When given: true when the file at `index` is `directory + name` (a listing is matched without making paths). */
+  isName?(index: number, name: string): boolean;
 }
 
 /** True for a list of files (an array or a FileList), false for other snapshot inputs (a byte stream). */

@@ -214,8 +214,9 @@ function listedRegularFiles(paths: FileList): { types: Uint8Array; complete: boo
       }
       const name = entry.name;
       const index = trailingNumber(name);
-      const path = index >= 0 && index < paths.length ? paths.at(index) : undefined;
-      if (path !== undefined && path.length === dir.length + name.length && path.endsWith(name)) types[index] = entry.isFile() ? REGULAR : OTHER;
+      if (index < 0 || index >= paths.length) continue;
+      const path = paths.isName === undefined ? paths.at(index)! : undefined;
+      if (path === undefined ? paths.isName!(index, name) : path.length === dir.length + name.length && path.endsWith(name)) types[index] = entry.isFile() ? REGULAR : OTHER;
     }
   } catch {
     return undefined;
