@@ -8,6 +8,8 @@
 //   BENCH_RUNS=3 BENCH_BASE=/path/to/other/checkout node bench/chunks.mjs
 //     each command BENCH_RUNS times (medians), alternating with the other checkout's build on
 //     the same files (A/B interleaved: on a shared machine both see the same load)
+// The commands run without NODE_EXTRA_CA_CERTS (set on some machines, it makes every Node
+// process parse a CA bundle at start-up, ~85 ms here): the rows measure the tool, not that.
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -21,6 +23,7 @@ const ENTRIES = process.env.BENCH_QUICK === '1' ? 100_000 : Number(process.env.B
 const SIZES = [['unchunked', undefined], ['16 KiB', '16KiB'], ['4 KiB', '4KiB']];
 const RUNS = Number(process.env.BENCH_RUNS ?? 1);
 const BASE = process.env.BENCH_BASE === undefined ? undefined : join(process.env.BENCH_BASE, 'bin', 'snapshot-verify');
+const { NODE_EXTRA_CA_CERTS: _, ...ENV } = process.env;
 
 /** A dump directory with one table of ENTRIES entries: 8-byte keys, 100-byte values (blob-info-like). */
 async function makeDump(dir) {
@@ -34,7 +37,7 @@ async function makeDump(dir) {
 }
 
 function run(args, bin = BIN) {
-  const r = spawnSync('/usr/bin/time', ['-f', 'time=%e %U %S %M', process.execPath, bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync('/usr/bin/time', ['-f', 'time=%e %U %S %M', process.execPath, bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, env: ENV });
   const m = /time=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || m === null) throw new Error(`${args.join(' ')}: exit ${r.status}\n${r.stderr.slice(-2000)}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024 };
@@ -86,18 +89,19 @@ const md = [
   `${ENTRIES.toLocaleString('en')} entries (8 B keys, 100 B values), node ${process.version}, ${new Date().toISOString()}.`,
   `Load average at start ${load[0].map((x) => x.toFixed(2)).join(' ')}, at end ${load[1].map((x) => x.toFixed(2)).join(' ')} (2 cores shared with other jobs: wall clock is noisy, CPU seconds less so).`,
   'Goal (issue 8): with 4 KiB chunks, peak RSS within 20% and time within 2x of unchunked.',
+  'Every command ran without NODE_EXTRA_CA_CERTS (a CA bundle parsed at each start-up is not the tool\'s time).',
   `Medians of ${RUNS} run(s) per command${BASE !== undefined ? `, alternating with the build at ${process.env.BENCH_BASE} (columns "base")` : ''}.`,
   '',
-  `| chunks | command | wall s | CPU s | peak RSS MB | RSS vs unchunked | CPU vs unchunked |${BASE !== undefined ? ' base CPU s | base RSS MB | base CPU vs unchunked |' : ''}`,
-  `|---|---|---|---|---|---|---|${BASE !== undefined ? '---|---|---|' : ''}`,
+  `| chunks | command | wall s | CPU s | peak RSS MB | RSS vs unchunked | wall vs unchunked | CPU vs unchunked |${BASE !== undefined ? ' base wall s | base CPU s | base RSS MB | base CPU vs unchunked |' : ''}`,
+  `|---|---|---|---|---|---|---|---|${BASE !== undefined ? '---|---|---|---|' : ''}`,
   ...rows.map((r) => {
     const u = baseOf(r.op);
     const ratio = (x, y) => (u === undefined ? '—' : `${(x / y).toFixed(2)}x`);
-    const b = r.base === undefined ? '' : ` ${r.base.cpu.toFixed(2)} | ${r.base.rssMB.toFixed(0)} | ${u?.base ? ratio(r.base.cpu, u.base.cpu) : '—'} |`;
-    return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${u ? ratio(r.rssMB, u.rssMB) : '—'} | ${u ? ratio(r.cpu, u.cpu) : '—'} |${b}`;
+    const b = r.base === undefined ? '' : ` ${r.base.wall.toFixed(2)} | ${r.base.cpu.toFixed(2)} | ${r.base.rssMB.toFixed(0)} | ${u?.base ? ratio(r.base.cpu, u.base.cpu) : '—'} |`;
+    return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${ratio(r.rssMB, u?.rssMB)} | ${ratio(r.wall, u?.wall)} | ${ratio(r.cpu, u?.cpu)} |${b}`;
   }),
   '',
-  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file.',
+  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
   '',
 ];
 writeFileSync(join(HERE, 'RESULTS-chunks.md'), md.join('\n'));

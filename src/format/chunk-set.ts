@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatDigest, parseDigest } from './digest.js';
 import { SnapshotError } from './errors.js';
+import type { FileList } from './file-list.js';
 
 /**
  * A chunk set on disk (spec/FORMAT.md, "Files on disk"): `--out P --chunk-files` writes the
@@ -21,7 +22,7 @@ const MAX_SET_FILE_BYTES = 256 << 20;
 
 /** The name of chunk `index` of the set whose snapshot digest is `digest`: `<path>.<digest>.000007`. */
 export function chunkSetFileName(path: string, digest: bigint, index: number): string {
-  return `${path}.${formatDigest(digest)}.${String(index).padStart(6, '0')}`;
+  return `${path}.${formatDigest(digest)}.${chunkIndexDigits(index)}`;
 }
 
 /** Matches the names of chunk-set files of `base` (any digest): for removing sets no longer named. */
@@ -37,7 +38,62 @@ export function encodeChunkSet(digest: bigint, files: readonly string[]): string
 /** A parsed chunk-set file: the snapshot digest it records and its chunk files (full paths). */
 export interface ChunkSet {
   readonly digest: bigint;
-  readonly files: readonly string[];
+  readonly files: ChunkFiles;
+}
+
+/**
+ * The chunk files a set names, in order, as full paths made when asked for. Nothing is kept per
+ * chunk when the names are the ones `--chunk-files` writes (one stem and the index in 6 digits
+ * or more, `p.snap.<digest>.000007`), else the offset of each name in the set file's bytes (4
+ * bytes a chunk). At 4 KiB a chunk, a string per chunk file (30,000 per million entries) cost
+ * 8 MB of peak memory and 50-100 ms. Iterating makes each path once; `at` makes it on each call.
+ */
+export class ChunkFiles implements FileList {
+  readonly length: number;
+  /** The set file's directory as paths begin with: '' or ending with '/'. */
+  readonly directory: string;
+  /** Names are this stem and the index (chunkIndexDigits), or undefined: they are in #bytes. */
+  readonly #stem: string | undefined;
+  readonly #bytes: Buffer;
+  /** Name i is bytes[#starts[i], #starts[i + 1] - 1): the lines of the names, newlines between. */
+  readonly #starts: Uint32Array;
+
+  /** @internal Made by parseChunkSet from names it validated. */
+  constructor(directory: string, count: number, names: { readonly stem: string } | { readonly bytes: Buffer; readonly starts: Uint32Array }) {
+    this.directory = directory;
+    this.length = count;
+    const bytes = 'stem' in names ? undefined : names;
+    this.#stem = 'stem' in names ? names.stem : undefined;
+    this.#bytes = bytes?.bytes ?? Buffer.alloc(0);
+    this.#starts = bytes?.starts ?? new Uint32Array(0);
+  }
+
+  /** The basename of chunk file `index` (0 <= index < length) as the set names it. */
+  name(index: number): string {
+    if (this.#stem !== undefined) return this.#stem + chunkIndexDigits(index);
+    return this.#bytes.toString('utf8', this.#starts[index]!, this.#starts[index + 1]! - 1);
+  }
+
+  /** True when chunk file `index` is `directory + name`: for matching a listing, no path made. */
+  isName(index: number, name: string): boolean {
+    const stem = this.#stem;
+    if (stem === undefined) return index >= 0 && index < this.length && this.name(index) === name;
+    return index >= 0 && index < this.length && name.length === stem.length + indexDigitCount(index) && name.startsWith(stem) && endsWithIndex(name, name.length, index, stem.length);
+  }
+
+  at(index: number): string | undefined {
+    const i = index < 0 ? index + this.length : index;
+    return i >= 0 && i < this.length ? this.directory + this.name(i) : undefined;
+  }
+
+  *[Symbol.iterator](): IterableIterator<string> {
+    for (let i = 0; i < this.length; i++) yield this.directory + this.name(i);
+  }
+}
+
+/** A chunk's index as chunk file names end: 6 digits or more, zero-padded. */
+function chunkIndexDigits(index: number): string {
+  return String(index).padStart(6, '0');
 }
 
 /**
@@ -66,10 +122,8 @@ export async function readChunkSet(path: string): Promise<ChunkSet | undefined> 
 }
 
 /**
- * Parses the file's bytes line by line (each line ends with a newline). Each chunk's path is
- * decoded as one flat string from the directory's bytes and the name's: no array of lines, no
- * string per line joined to the directory later (at 4 KiB a chunk, those were most of what a
- * set kept in memory while it was read).
+ * Parses the file's bytes line by line (each line ends with a newline), checking each chunk's
+ * name where it lies: no string is made per line (ChunkFiles makes paths when they are read).
  */
 function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   const NL = 0x0a;
@@ -95,38 +149,96 @@ function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   next();
   const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(text())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1, lineStart));
   if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1, lineStart);
+  const starts = nameStarts(bytes, at, count);
+  if (starts === undefined) {
+    // A bad or missing name: found again line by line, for its line and offset.
+    for (let i = 0; i < count; i++) {
+      next();
+      const n = lineEnd - lineStart;
+      const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
+      if (n === 0 || dots || bytes.subarray(lineStart, lineEnd).some((b) => b === 0x2f || b === 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
+    }
+    throw new Error('nameStarts refused names that are valid');
+  }
+  at = starts[count]!;
+  line += count;
+  if (at !== bytes.length) bad('text follows the last chunk name', line, at);
   // join(dir, name) for a plain name is the normalized directory, a separator and the name.
   const normal = join(dirname(path));
-  const prefix = normal === '.' ? '' : normal.endsWith('/') ? normal : `${normal}/`;
-  const prefixBytes = Buffer.from(prefix, 'utf8');
-  const exact = prefixBytes.toString('utf8') === prefix; // false only for a directory name that is not valid Unicode
-  let scratch = Buffer.alloc(prefixBytes.length + 256);
-  prefixBytes.copy(scratch);
-  const files: string[] = new Array<string>(count);
-  for (let i = 0; i < count; i++) {
-    next();
-    const n = lineEnd - lineStart;
-    // Names stay beside the set file: a set cannot point a reader anywhere else.
-    const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
-    if (n === 0 || dots || hasByte(bytes, lineStart, lineEnd, 0x2f) || hasByte(bytes, lineStart, lineEnd, 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
-    if (!exact) {
-      files[i] = prefix + text();
-      continue;
-    }
-    if (prefixBytes.length + n > scratch.length) {
-      scratch = Buffer.alloc(2 * (prefixBytes.length + n));
-      prefixBytes.copy(scratch);
-    }
-    bytes.copy(scratch, prefixBytes.length, lineStart, lineEnd);
-    files[i] = scratch.toString('utf8', 0, prefixBytes.length + n);
-  }
-  if (at !== bytes.length) bad('text follows the last chunk name', line, at);
-  return { digest, files };
+  const directory = normal === '.' ? '' : normal.endsWith('/') ? normal : `${normal}/`;
+  const stem = commonStem(bytes, starts, count);
+  return { digest, files: new ChunkFiles(directory, count, stem !== undefined ? { stem } : { bytes, starts }) };
 }
 
-function hasByte(bytes: Uint8Array, from: number, to: number, b: number): boolean {
-  for (let i = from; i < to; i++) if (bytes[i] === b) return true;
-  return false;
+/**
+ * The stem all `count` names share when name i is the stem and chunkIndexDigits(i), as
+ * `--chunk-files` writes them (whatever the set file is called now); else undefined.
+ */
+function commonStem(bytes: Buffer, starts: Uint32Array, count: number): string | undefined {
+  const stemLength = starts[1]! - 1 - starts[0]! - 6;
+  if (stemLength < 1) return undefined;
+  const s0 = starts[0]!;
+  for (let i = 0; i < count; i++) {
+    const at = starts[i]!;
+    if (starts[i + 1]! - 1 - at !== stemLength + indexDigitCount(i)) return undefined;
+    for (let k = 0; k < stemLength; k++) if (bytes[at + k] !== bytes[s0 + k]) return undefined;
+    if (!endsWithIndex(bytes, starts[i + 1]! - 1, i, stemLength + at)) return undefined;
+  }
+  return bytes.toString('utf8', s0, s0 + stemLength);
+}
+
+/** The length of chunkIndexDigits(index). */
+function indexDigitCount(index: number): number {
+  let n = 1;
+  for (let x = index; x >= 10; x = Math.floor(x / 10)) n++;
+  return Math.max(6, n);
+}
+
+/**
+ * True when the characters before `end` down to `from` are chunkIndexDigits(index), compared
+ * digit by digit from the last: no string per name (garbage per chunk grows the young heap).
+ */
+function endsWithIndex(chars: { readonly [i: number]: number } | string, end: number, index: number, from: number): boolean {
+  let x = index;
+  for (let k = end - 1; k >= from; k--) {
+    const c = typeof chars === 'string' ? chars.charCodeAt(k) : chars[k]!;
+    if (c !== 0x30 + (x % 10)) return false;
+    x = Math.floor(x / 10);
+  }
+  return x === 0;
+}
+
+/**
+ * Where each of the `count` names from offset `at` starts (name i is bytes[starts[i],
+ * starts[i + 1] - 1), each line ending with a newline), or undefined when one is missing or is
+ * not a plain name: empty, "." or "..", or holding "/" or NUL (names stay beside the set file:
+ * a set cannot point a reader anywhere else). A small function of its own: the optimizing
+ * compiler's memory for it counts in the peak memory of reading a set.
+ */
+function nameStarts(bytes: Buffer, at: number, count: number): Uint32Array | undefined {
+  // The first "/" and NUL, found once: names before them have neither.
+  const slash = bytes.indexOf(0x2f, at);
+  const nul = bytes.indexOf(0, at);
+  // Grown as names are read: a count larger than the file holds costs no more than the file.
+  let starts: Uint32Array = new Uint32Array(Math.min(count, 1024) + 1);
+  for (let i = 0; i < count; i++) {
+    const nl = bytes.indexOf(0x0a, at);
+    if (nl < 0) return undefined;
+    const n = nl - at;
+    if (n === 0 || (n <= 2 && bytes[at] === 0x2e && (n === 1 || bytes[at + 1] === 0x2e))) return undefined;
+    if ((slash >= at && slash < nl) || (nul >= at && nul < nl)) return undefined;
+    if (i + 1 === starts.length) starts = grow(starts, Math.min(count, 2 * i) + 1);
+    starts[i] = at;
+    at = nl + 1;
+  }
+  starts[count] = at;
+  return starts;
+}
+
+function grow(array: Uint32Array, length: number): Uint32Array {
+  const grown = new Uint32Array(length);
+  grown.set(array);
+  return grown;
 }
 
 /** `s` matched literally inside a RegExp. */

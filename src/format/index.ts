@@ -25,6 +25,7 @@ export {
   type SnapshotInput,
 } from './reader.js';
 export { chunkFileName, checkDestination, fileSink, nullSink, streamSink, tempFilePattern, type SnapshotSink } from './sinks.js';
-export { CHUNK_SET_MAGIC, chunkSetFileName, readChunkSet, type ChunkSet } from './chunk-set.js';
+export { CHUNK_SET_MAGIC, chunkSetFileName, readChunkSet, type ChunkFiles, type ChunkSet } from './chunk-set.js';
+export type { FileList } from './file-list.js';
 export { digestSnapshot, SnapshotWriter, writeSnapshot, type TableContent } from './writer.js';
 export { encodeSnapshot, type EncodedSnapshot } from './memory.js';

@@ -9,6 +9,7 @@ import { ENTRY_PREFIX_BYTES } from './constants.js';
 import { writeEntryPrefix, type PackedEntries } from './packed.js';
 import { openCheckedFileSync, openRegularFileSync, regularFileSize, wasChecked } from './regular-file.js';
 import { decodeKernel, READ_BUFFER_BYTES } from './wasm/decode-kernel.js';
+import { isFileList, type FileList } from './file-list.js';
 
 /** What `readSnapshot` yields, in stream order. */
 export type SnapshotEvent =
@@ -19,7 +20,7 @@ export type SnapshotEvent =
   | { readonly kind: 'end'; readonly summary: SnapshotSummary };
 
 /** Bytes to read: files read in order as one stream (chunk files or one file), or any byte stream. */
-export type SnapshotInput = string | readonly string[] | AsyncIterable<Uint8Array>;
+export type SnapshotInput = string | FileList | AsyncIterable<Uint8Array>;
 
 /**
  * Bytes asked of the file system per read: large enough to amortize a call, small enough that the
@@ -298,10 +299,6 @@ export async function readSnapshotContent(input: SnapshotInput, options: Decoder
   throw new SnapshotError('TRUNCATED', 'the input ended early');
 }
 
-function isFileList(input: SnapshotInput): input is readonly string[] {
-  return Array.isArray(input);
-}
-
 /**
  * The files' bytes in order, several small files packed into one piece: a piece per 4 KiB chunk
  * file made the per-piece and per-file costs dominate. Each file is stat'ed, opened non-blocking
@@ -316,7 +313,7 @@ function isFileList(input: SnapshotInput): input is readonly string[] {
  * after the bytes before it were handed on, so an error in those bytes is reported first, as when
  * files were read one by one.
  */
-async function* readFiles(files: readonly string[], spans: FileSpans, pool?: BufferPool): AsyncGenerator<Uint8Array> {
+async function* readFiles(files: FileList, spans: FileSpans, pool?: BufferPool): AsyncGenerator<Uint8Array> {
   let start = 0;
   let buffer: Uint8Array | undefined;
   let filled = 0;
@@ -377,11 +374,11 @@ async function* readFiles(files: readonly string[], spans: FileSpans, pool?: Buf
 
 /** Where each file opened so far starts in the stream (files[i] at starts[i]): numbers, no object per file. */
 interface FileSpans {
-  readonly files: readonly string[];
+  readonly files: FileList;
   readonly starts: number[];
 }
 
-function fileSpans(files: readonly string[] | undefined): FileSpans {
+function fileSpans(files: FileList | undefined): FileSpans {
   return { files: files ?? [], starts: [] };
 }
 
@@ -392,5 +389,5 @@ function locate(e: unknown, spans: FileSpans, total: number): unknown {
   let span = 0;
   for (let i = 0; i < spans.starts.length; i++) if (spans.starts[i]! <= offset) span = i;
   // An offset at a file's very end (TRUNCATED) belongs to that file, not the next empty one.
-  return new SnapshotError(e.code, e.message, { offset: offset - spans.starts[span]!, file: spans.files[span]!, cause: e.cause });
+  return new SnapshotError(e.code, e.message, { offset: offset - spans.starts[span]!, file: spans.files.at(span)!, cause: e.cause });
 }

@@ -12,6 +12,7 @@
 import { closeSync, constants, fstatSync, opendirSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { SnapshotError } from './errors.js';
+import type { FileList } from './file-list.js';
 
 /** O_NONBLOCK has no effect on regular files; on a FIFO it keeps open(2) from waiting for a writer. */
 const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -150,7 +151,7 @@ export function statRegularFileSync(path: string): Stats | undefined {
 }
 
 /** Lists returned by checkRegularFilesSync: each of their files was checked before it is opened. */
-const checkedLists = new WeakSet<readonly string[]>();
+const checkedLists = new WeakSet<FileList>();
 
 /**
  * Refuses (NOT_REGULAR_FILE) a FIFO, socket, device or directory among `paths` before any is
@@ -159,22 +160,24 @@ const checkedLists = new WeakSet<readonly string[]>();
  * types its listing gives (d_type, no stat: a Stats object per 4 KiB chunk file was the bulk of
  * the memory a chunk set cost); a symbolic link, an entry of unknown type or a special file is
  * stat'ed, for its target or for the kind the message names. The list returned is marked
- * (`wasChecked`), so a reader opens and reads each file without a stat (reader.ts, readFiles).
+ * (`wasChecked`), so a reader opens and reads each file without a stat (reader.ts, readFiles):
+ * an array is copied first (its caller could change it after the check), a FileList that is not
+ * an array (a chunk set's, which cannot change) is marked as it is.
  */
-export function checkRegularFilesSync(paths: readonly string[]): readonly string[] {
+export function checkRegularFilesSync(paths: FileList): FileList {
   const listed = listedRegularFiles(paths);
   for (let i = 0; i < paths.length; i++) {
     const found = listed?.types[i];
     if (found === REGULAR || (found === UNLISTED && listed?.complete === true)) continue; // a regular file, or missing
-    statRegularFileSync(paths[i]!);
+    statRegularFileSync(paths.at(i)!);
   }
-  const list = [...paths];
+  const list = Array.isArray(paths) ? [...(paths as readonly string[])] : paths;
   checkedLists.add(list);
   return list;
 }
 
 /** True for a list checkRegularFilesSync returned. */
-export function wasChecked(paths: readonly string[]): boolean {
+export function wasChecked(paths: FileList): boolean {
   return checkedLists.has(paths);
 }
 
@@ -190,16 +193,15 @@ const OTHER = 2;
  * several directories. Entries are matched by the index their name ends in, so nothing is kept
  * per entry but a byte.
  */
-function listedRegularFiles(paths: readonly string[]): { types: Uint8Array; complete: boolean } | undefined {
+function listedRegularFiles(paths: FileList): { types: Uint8Array; complete: boolean } | undefined {
   if (paths.length < 16) return undefined; // a few stats cost less than a listing
-  const cut = paths[0]!.lastIndexOf('/');
-  const dir = cut < 0 ? '' : paths[0]!.slice(0, cut + 1);
-  for (const p of paths) if (p.lastIndexOf('/') !== cut || !p.startsWith(dir)) return undefined;
+  const dir = paths.directory ?? commonDirectory(paths);
+  if (dir === undefined) return undefined;
   const types = new Uint8Array(paths.length);
   let complete = false;
   let handle;
   try {
-    handle = opendirSync(dir === '' ? '.' : dir, { bufferSize: 256 });
+    handle = opendirSync(dir === '' ? '.' : dir, { bufferSize: 1024 });
   } catch {
     return undefined; // the stats say why
   }
@@ -212,8 +214,9 @@ function listedRegularFiles(paths: readonly string[]): { types: Uint8Array; comp
       }
       const name = entry.name;
       const index = trailingNumber(name);
-      const path = index < paths.length ? paths[index] : undefined;
-      if (path !== undefined && path.length === dir.length + name.length && path.endsWith(name)) types[index] = entry.isFile() ? REGULAR : OTHER;
+      if (index < 0 || index >= paths.length) continue;
+      const path = paths.isName === undefined ? paths.at(index)! : undefined;
+      if (path === undefined ? paths.isName!(index, name) : path.length === dir.length + name.length && path.endsWith(name)) types[index] = entry.isFile() ? REGULAR : OTHER;
     }
   } catch {
     return undefined;
@@ -221,6 +224,15 @@ function listedRegularFiles(paths: readonly string[]): { types: Uint8Array; comp
     handle.closeSync();
   }
   return { types, complete };
+}
+
+/** The directory all `paths` lie in ('' or ending with '/'), or undefined when they lie in several. */
+function commonDirectory(paths: FileList): string | undefined {
+  const first = paths.at(0)!;
+  const cut = first.lastIndexOf('/');
+  const dir = cut < 0 ? '' : first.slice(0, cut + 1);
+  for (const p of paths) if (p.lastIndexOf('/') !== cut || !p.startsWith(dir)) return undefined;
+  return dir;
 }
 
 /** The decimal number a name ends in after a dot (`….000123` is 123), or -1. */

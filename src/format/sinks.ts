@@ -266,7 +266,7 @@ async function removeUnnamedSetFiles(path: string, candidates?: readonly string[
   let named: ReadonlySet<string>;
   try {
     const set = await readChunkSet(path);
-    named = new Set(set?.files.map((f) => basename(f)) ?? []);
+    named = new Set(set === undefined ? [] : Array.from({ length: set.files.length }, (_, i) => set.files.name(i)));
   } catch (e) {
     if (!(e instanceof SnapshotError && e.cause !== undefined && (e.cause as NodeJS.ErrnoException).code === 'ENOENT')) return;
     named = new Set();

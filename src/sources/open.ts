@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { readChunkSet } from '../format/chunk-set.js';
 import { chunkFileName } from '../format/sinks.js';
 import { SnapshotError } from '../format/errors.js';
+import type { FileList } from '../format/file-list.js';
 import { checkRegularFilesSync, notRegularFile, statRegularFile } from '../format/regular-file.js';
 import { isBackupDirectory } from './rocksdb-backup/detect.js';
 import { isExportDirectory } from './rocksdb-export/detect.js';
@@ -28,13 +29,21 @@ export async function findChunkFiles(path: string): Promise<string[]> {
  * names (format/chunk-set.ts), or chunk files of the earlier layout (`findChunkFiles`).
  */
 export async function snapshotFiles(path: string): Promise<string[]> {
+  return [...(await snapshotFileList(path))];
+}
+
+/**
+ * `snapshotFiles` as the readers take it: a chunk set's files stay a ChunkFiles (a path made
+ * when it is read, none kept per chunk), checked to be regular files as a whole.
+ */
+export async function snapshotFileList(path: string): Promise<FileList> {
   const s = await stat(path).catch(() => undefined);
   if (s?.isFile() === true) {
     const set = await readChunkSet(path);
     if (set === undefined) return [path];
     // A chunk a set names that is a FIFO, socket or device is refused now, never waited on later;
     // the list is marked as checked, so the reader does not stat each file again.
-    return checkRegularFilesSync(set.files) as string[];
+    return checkRegularFilesSync(set.files);
   }
   if (s !== undefined && !s.isDirectory()) throw notRegularFile(path, s);
   const chunks = await findChunkFiles(path);
@@ -67,14 +76,14 @@ export type OpenOptions = Readonly<
  */
 export async function openCheckpoint(paths: readonly string[], options: OpenOptions = {}): Promise<Source> {
   // Each kind's reader is imported only for that kind: start-up is mostly module loading.
-  const openSnapshotFiles = async (files: readonly string[]): Promise<Source> => (await import('./snapshot/index.js')).openSnapshotFiles(files);
+  const openSnapshotFiles = async (files: FileList): Promise<Source> => (await import('./snapshot/index.js')).openSnapshotFiles(files);
   const first = paths[0];
   if (first === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'no checkpoint given');
   if (paths.length > 1) return openSnapshotFiles(paths);
   const s = await stat(first).catch(() => undefined);
   // Walrus's own snapshot files are told apart by their magic (0xB10B1F05).
   if (s?.isFile() === true && (await (await import('../interop/walrus/detect.js')).isWalrusSnapshotFile(first))) return (await import('../interop/walrus/source.js')).openWalrusSnapshot(first);
-  if (s === undefined || !s.isDirectory()) return openSnapshotFiles(await snapshotFiles(first));
+  if (s === undefined || !s.isDirectory()) return openSnapshotFiles(await snapshotFileList(first));
   if (options.backupId !== undefined && !(await isBackupDirectory(first))) {
     throw new SnapshotError('INVALID_ARGUMENT', `--backup-id applies to a BackupEngine directory (one with meta/); ${first} is not one`);
   }

@@ -1,6 +1,7 @@
 import { unpackEntries, type PackedEntries } from '../../format/packed.js';
 import { readSnapshot, readSnapshotPacked, scanSnapshot, type PackedEntriesEvent, type SnapshotEvent } from '../../format/reader.js';
 import { SnapshotError } from '../../format/errors.js';
+import type { FileList } from '../../format/file-list.js';
 import type { SnapshotSummary } from '../../format/encoder.js';
 import type { ChunkHeader } from '../../format/header.js';
 import type { Entry, Source, TableInfo } from '../source.js';
@@ -12,7 +13,7 @@ import { sameSnapshotBytes } from './same-bytes.js';
  * a table asked out of order costs a fresh pass from the start. Offers packed entries: the
  * records go to the writer (or diff) as they are, no object per entry.
  */
-export async function openSnapshotFiles(files: readonly string[]): Promise<Source> {
+export async function openSnapshotFiles(files: FileList): Promise<Source> {
   const header = await readFirstHeader(files);
   const summaries = new Map<string, TableInfo>();
   let pass: { events: AsyncGenerator<Exclude<SnapshotEvent, { kind: 'entries' }> | PackedEntriesEvent>; nextTable: number } | undefined;
@@ -39,7 +40,7 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
     const current = pass;
     for (;;) {
       const r = await next(current.events);
-      if (r.done === true) throw new SnapshotError('TRUNCATED', 'the snapshot ended before the table did', { file: files[files.length - 1] });
+      if (r.done === true) throw new SnapshotError('TRUNCATED', 'the snapshot ended before the table did', { file: files.at(-1) });
       const ev = r.value;
       if (ev.kind === 'packed' && ev.tableIndex === tableIndex) yield ev.packed;
       if (ev.kind === 'tableEnd') {
@@ -56,7 +57,7 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
   function tableIndexOf(table: string): number {
     const index = header.tables.findIndex((t) => t.name === table);
     if (index < 0) {
-      throw new SnapshotError('UNKNOWN_TABLE', `the snapshot has no table "${table}" (tables: ${header.tables.map((t) => t.name).join(', ') || 'none'})`, { file: files[0] });
+      throw new SnapshotError('UNKNOWN_TABLE', `the snapshot has no table "${table}" (tables: ${header.tables.map((t) => t.name).join(', ') || 'none'})`, { file: files.at(0) });
     }
     return index;
   }
@@ -120,14 +121,14 @@ export async function openSnapshotFiles(files: readonly string[]): Promise<Sourc
 }
 
 /** The files of each snapshot source, for sameBytesAs. */
-const filesOf = new WeakMap<Source, readonly string[]>();
+const filesOf = new WeakMap<Source, FileList>();
 
-async function readFirstHeader(files: readonly string[]): Promise<ChunkHeader> {
+async function readFirstHeader(files: FileList): Promise<ChunkHeader> {
   const events = readSnapshot(files);
   try {
     for await (const ev of events) if (ev.kind === 'header') return ev.header;
   } finally {
     await events.return(undefined);
   }
-  throw new SnapshotError('TRUNCATED', 'the snapshot has no complete header', { file: files[0], offset: 0 });
+  throw new SnapshotError('TRUNCATED', 'the snapshot has no complete header', { file: files.at(0), offset: 0 });
 }
