@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { encodeSnapshot, loadHasher, SnapshotDecoder, SnapshotError } from '../../src/format/index.js';
 import { verifySnapshot } from '../../src/format/reader.js';
 import { checkRegularFilesSync } from '../../src/format/regular-file.js';
-import { scanKernel } from '../../src/format/wasm/scan-entries.js';
+import { scanKernel } from '../../src/format/wasm/decode-kernel.js';
 import { snapshotFiles } from '../../src/sources/open.js';
 import { fileSink } from '../../src/format/sinks.js';
 import { writeSnapshot } from '../../src/format/writer.js';

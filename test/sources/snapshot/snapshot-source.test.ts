@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encodeSnapshot, unpackEntries, type Entry } from '../../../src/format/index.js';
-import { scanKernel } from '../../../src/format/wasm/scan-entries.js';
+import { scanKernel } from '../../../src/format/wasm/decode-kernel.js';
 import { openSnapshotFiles } from '../../../src/sources/snapshot/index.js';
 import { digestSource } from '../../../src/report/digest-source.js';
 
