@@ -7,13 +7,14 @@
 // child report 215 MB). It is the fallback where /proc is absent.
 //
 //   node bench/rss-child.mjs write   <path> <entries> <valueBytes> [maxChunkBytes]
+//   node bench/rss-child.mjs write-null - <entries> <valueBytes> [maxChunkBytes]   (to nullSink(); also CPU seconds)
 //   node bench/rss-child.mjs verify  <path> <expectedDigestHex>   (verifySnapshot)
 //   node bench/rss-child.mjs iterate <path> <expectedEntries>     (every readSnapshot event)
 //   node bench/rss-child.mjs idle                                 (node + library loaded)
 //
 // Prints one JSON line: { maxRssBytes, source, seconds, bytes?, entries?, digest? }.
 import { readFileSync } from 'node:fs';
-import { fileSink, formatDigest, loadHasher } from '../dist/index.js';
+import { fileSink, formatDigest, loadHasher, nullSink } from '../dist/index.js';
 import { iterate, streamBytes, valuePool, verify, writeTable } from './lib.mjs';
 
 const [mode, path, a, b, c] = process.argv.slice(2);
@@ -23,6 +24,11 @@ if (mode === 'write') {
   const values = valuePool(Number(b) >= 1 << 20 ? 4 : 64, Number(b));
   const summary = await writeTable(fileSink(path), { entries: Number(a), values, maxChunkBytes: BigInt(c ?? 0) });
   out = { bytes: streamBytes(summary), entries: Number(summary.entries), digest: formatDigest(summary.digest) };
+} else if (mode === 'write-null') {
+  const c0 = process.cpuUsage();
+  const summary = await writeTable(nullSink(), { entries: Number(a), values: valuePool(64, Number(b)), maxChunkBytes: BigInt(c ?? 0) });
+  const cpu = process.cpuUsage(c0);
+  out = { bytes: streamBytes(summary), chunks: summary.chunks.length, digest: formatDigest(summary.digest), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 } else if (mode === 'verify') {
   const summary = await verify(path);
   if (formatDigest(summary.digest) !== a) throw new Error(`digest ${formatDigest(summary.digest)}, expected ${a}`);

@@ -245,6 +245,26 @@ async function main() {
   const uNull = smallRow('5u', 'write+hash small -> nullSink(), unchunked, just before 5a', await writeRuns({ entries: SMALL_ENTRIES, values: small }));
   const cNull = await writeRuns({ entries: SMALL_ENTRIES, values: small, maxChunkBytes: CHUNK_BYTES });
   smallRow('5a', `write+hash small -> nullSink(), 64 MiB chunks (${cNull.summary.chunks.length} chunks)`, cNull, uNull);
+  // 5f: the same comparison with each run in a fresh process (rss-child.mjs write-null), the two
+  // kinds interleaved: no JIT or heap state carried over from other rows (issue 13, item 3).
+  const fresh = { unchunked: [], chunked: [] };
+  for (let i = 0; i < (QUICK ? 2 : 5); i++) {
+    for (const [kind, bytes] of [['unchunked', 0n], ['chunked', CHUNK_BYTES]]) {
+      fresh[kind].push(child(['write-null', '-', String(SMALL_ENTRIES), String(SMALL_VALUE_BYTES), String(bytes)]));
+    }
+  }
+  const freshMedian = (kind, k) => median(fresh[kind].map((x) => x[k]));
+  const [fu, fc] = [freshMedian('unchunked', 'seconds'), freshMedian('chunked', 'seconds')];
+  const [fuCpu, fcCpu] = [freshMedian('unchunked', 'cpuSeconds'), freshMedian('chunked', 'cpuSeconds')];
+  row(
+    '5f',
+    `write+hash small -> nullSink(), 64 MiB chunks vs unchunked, fresh processes interleaved (${fresh.chunked.length} each)`,
+    `${(fu / fc).toFixed(2)}x (${fc.toFixed(2)} s vs ${fu.toFixed(2)} s)`,
+    `${(fuCpu / fcCpu).toFixed(2)}x CPU`,
+    '>= 0.90x',
+    fu / fc >= 0.9,
+    fuCpu / fcCpu >= 0.9,
+  );
   const cFile = await writeRuns({ entries: SMALL_ENTRIES, values: small, maxChunkBytes: CHUNK_BYTES, path: smallFile });
   smallRow('5b', 'write+hash small -> fileSink(path), 64 MiB chunks', cFile, sFile);
   rmSync(smallFile, { force: true });
