@@ -23,15 +23,19 @@ export interface LoadedCli {
   readonly codeCacheUsed?: boolean;
 }
 
-/** `dist/` of this package: this module is `dist/cli/launch.js`. */
+/** `dist/` of this package: this module is `dist/cli/launch.js` (bundled too, as `dist/launch.cjs`). */
 const DIST = join(dirname(new URL(import.meta.url).pathname), '..');
+/** The compiled modules' entry, by URL: found from either copy of this module. */
+const MAIN_MODULE = new URL('./main.js', import.meta.url).href;
 export const BUNDLE_FILE = join(DIST, 'snapshot-verify.cjs');
 export const CODE_CACHE_FILE = `${BUNDLE_FILE}.codecache`;
+/** This module bundled as CommonJS (scripts/bundle.mjs), what bin/snapshot-verify runs when it is not older than this one. */
+export const LAUNCHER_FILE = join(DIST, 'launch.cjs');
 
 export async function loadCli(options: { useCodeCache?: boolean } = {}): Promise<LoadedCli> {
   const bundleTime = mtimeMs(BUNDLE_FILE);
   if (bundleTime === undefined || bundleTime < (mtimeMs(join(DIST, 'cli', 'main.js')) ?? Infinity)) {
-    return { main: (await import('./main.js')).main, via: 'modules' };
+    return { main: ((await import(MAIN_MODULE)) as typeof import('./main.js')).main, via: 'modules' };
   }
   // A cache older than the bundle belongs to another build (V8 checks only the source length).
   // The bundle is pure ASCII (scripts/bundle.mjs): Latin-1 reads it as UTF-8 would, much faster.
