@@ -542,3 +542,6 @@ export function step(): i32 {
   }
   return DONE; // not reached: the loop only returns
 }
+
+// Placing a run's blocks (verify, decompress, lay out) before the merge reads them: place.ts.
+export { runSize, placeRun } from './place';
