@@ -17,7 +17,7 @@ import { fragment, type Tombstone } from '../range-tombstones.js';
 import type { MemEntry } from '../wal.js';
 import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
 import { ChecksumType } from '../table/checksum.js';
-import { CRC32C_TABLES } from '../util/crc32c.js';
+import { crc32cTables } from '../util/crc32c.js';
 
 // Layout shared with assembly/merge.ts (byte offsets).
 const C_N = 0;
@@ -91,9 +91,10 @@ const D_MAX = 32;
 const DESC_SIZE = 40;
 /** Bytes the kernel's decoders may write past a region's end or read past a run's end (wide copies). */
 const SLACK = 16;
-/** The CRC-32C tables, placed once per kernel at the start of its memory; merges allocate after them. */
+/** The CRC-32C slicing-by-16 tables, placed once per kernel at the start of its memory; merges allocate after them. */
+const CRC_TABLES = crc32cTables(16);
 const TABLES_AT = 1024;
-const HEAP_START = TABLES_AT + CRC32C_TABLES.byteLength;
+const HEAP_START = TABLES_AT + CRC_TABLES.byteLength;
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -148,7 +149,7 @@ export class MergeKernel {
     compiled ??= new WebAssembly.Module(Buffer.from(MERGE_KERNEL_WASM_BASE64, 'base64'));
     this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
     this.alloc(HEAP_START);
-    new Uint32Array(this.buffer, TABLES_AT, CRC32C_TABLES.length).set(CRC32C_TABLES);
+    new Uint32Array(this.buffer, TABLES_AT, CRC_TABLES.length).set(CRC_TABLES);
   }
 
   /** Where runs are copied for placeRun (reused from run to run: placing is synchronous). */
