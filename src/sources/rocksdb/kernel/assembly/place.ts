@@ -11,6 +11,8 @@
 // copies: up to 15 bytes may be written past a block's end and read past its input's end, so the
 // driver leaves SLACK bytes after the region and after the run).
 
+import { varint32, varValue } from './varint';
+
 // Descriptor fields (byte offsets), written by the driver (kernel-merger.ts: same constants).
 const D_N: usize = 0; // blocks in the run
 const D_HANDLES: usize = 4; // n × (u32 offset in the run, u32 size without trailer)
@@ -29,23 +31,6 @@ const T_LZ4HC: u8 = 5;
 /** Snappy: a 3-byte copy element yields up to 64 bytes (snappy.ts MAX_EXPANSION). */
 const SNAPPY_MAX_EXPANSION: u32 = 22;
 
-let varValue: u32 = 0;
-/** A varint32 at p (before end) into varValue; the position after it, or 0 when bad. */
-function varint32(p: usize, end: usize): usize {
-  let result: u32 = 0;
-  for (let shift: u32 = 0; shift <= 28; shift += 7) {
-    if (p >= end) return 0;
-    const b = <u32>load<u8>(p);
-    p++;
-    if (shift == 28 && b > 0x0f) return 0;
-    result |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      varValue = result;
-      return p;
-    }
-  }
-  return 0;
-}
 
 /** The size block [p, p + size) declares once decompressed (its type byte follows it), or -1. */
 function declared(p: usize, size: u32): i64 {
