@@ -28,11 +28,14 @@ import { checkWorkers, defaultMergeWorkers } from './parallel/workers-option.js'
 const BYTEWISE_COMPARATOR = 'leveldb.BytewiseComparator';
 const DEFAULT_BATCH_SIZE = 8192;
 /**
- * Table-file bytes per key range. Ranges bound what a fallback of the merge kernel costs (the
- * JavaScript merger redoes one range, not a whole family); seeking (an index search per file)
- * and the partly read blocks at range edges cost nothing measurable at this size.
+ * Table-file bytes per key range, merged one after the other. Ranges bound what a fallback of the
+ * merge kernel costs (the JavaScript merger redoes one range, not a whole family). Each range
+ * costs a kernel start, a cold read per stream and, to cut it, index separators decoded as keys:
+ * at 4 MiB that was ~20% of a digest's CPU once the rest got fast (issue 13), so one thread merges
+ * 64 MiB ranges; merge workers take 4 MiB ones (they need several ranges per family to share).
  */
-const DEFAULT_RANGE_BYTES = 4 << 20;
+const DEFAULT_RANGE_BYTES = 64 << 20;
+const DEFAULT_WORKER_RANGE_BYTES = 4 << 20;
 /** Ranges a family needs before its merge goes to worker threads (fewer: not worth their start). */
 const PARALLEL_MIN_RANGES = 4;
 
@@ -41,7 +44,7 @@ export type RocksDbSourceOptions = Readonly<
   Partial<{
     /** Most entries per yielded batch. Defaults to 8,192. */
     batchSize: number;
-    /** Table-file bytes per key range merged at a time. Defaults to 4 MiB. */
+    /** Table-file bytes per key range merged at a time. Defaults to 64 MiB, or 4 MiB with merge workers. */
     rangeBytes: number;
     /**
      * Merge operators beyond RocksDB's built-ins (plugins, presets), looked up by the name the
@@ -94,7 +97,8 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     throw ioError(dir, e);
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const rangeBytes = options.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
+  const rangeBytes = options.rangeBytes ?? defaultRangeBytes(workers);
   for (const [name, v] of [['batchSize', batchSize], ['rangeBytes', rangeBytes]] as const) {
     if (!Number.isSafeInteger(v) || v < 1) {
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
@@ -112,8 +116,12 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     mergeOperators,
     optionsFile,
     tablePath,
-    workers: checkWorkers(options.workers ?? defaultMergeWorkers()),
+    workers,
   });
+}
+
+function defaultRangeBytes(workers: number): number {
+  return workers > 0 ? DEFAULT_WORKER_RANGE_BYTES : DEFAULT_RANGE_BYTES;
 }
 
 /**
@@ -122,15 +130,16 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
  * from the table files' properties or plugins); the caller has checked its table files.
  */
 export function openRocksDbVersion(dir: string, version: ManifestVersion, options: RocksDbSourceOptions = {}): Source {
+  const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
   return new RocksDbSource(dir, version, [], {
     batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-    rangeBytes: options.rangeBytes ?? DEFAULT_RANGE_BYTES,
+    rangeBytes: options.rangeBytes ?? defaultRangeBytes(workers),
     walRecovery: 'tolerate-tail',
     live: false,
     mergeOperators: checkMergeOperators(options.mergeOperators ?? []),
     optionsFile: undefined,
     tablePath: options.tableFilePath ?? ((name: string) => join(dir, name)),
-    workers: checkWorkers(options.workers ?? defaultMergeWorkers()),
+    workers,
   });
 }
 

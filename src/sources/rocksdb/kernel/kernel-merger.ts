@@ -16,6 +16,8 @@ import type { BlockRun, RawBlockRun, TableReader } from '../table/index.js';
 import { fragment, type Tombstone } from '../range-tombstones.js';
 import type { MemEntry } from '../wal.js';
 import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
+import { ChecksumType } from '../table/checksum.js';
+import { crc32cTables } from '../util/crc32c.js';
 
 // Layout shared with assembly/merge.ts (byte offsets).
 const C_N = 0;
@@ -73,7 +75,26 @@ interface KernelExports {
   readonly memory: WebAssembly.Memory;
   begin(ctrl: number): void;
   step(): number;
+  runSize(desc: number): number;
+  placeRun(desc: number): number;
 }
+
+// Run descriptor of assembly/place.ts (byte offsets).
+const D_N = 0;
+const D_HANDLES = 4;
+const D_RAW = 8;
+const D_TABLES = 12;
+const D_DST = 16;
+const D_CTX_BASE = 20;
+const D_START = 24;
+const D_MAX = 32;
+const DESC_SIZE = 40;
+/** Bytes the kernel's decoders may write past a region's end or read past a run's end (wide copies). */
+const SLACK = 16;
+/** The CRC-32C slicing-by-16 tables, placed once per kernel at the start of its memory; merges allocate after them. */
+const CRC_TABLES = crc32cTables(16);
+const TABLES_AT = 1024;
+const HEAP_START = TABLES_AT + CRC_TABLES.byteLength;
 
 let compiled: WebAssembly.Module | undefined;
 
@@ -127,7 +148,13 @@ export class MergeKernel {
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(MERGE_KERNEL_WASM_BASE64, 'base64'));
     this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
+    this.alloc(HEAP_START);
+    new Uint32Array(this.buffer, TABLES_AT, CRC_TABLES.length).set(CRC_TABLES);
   }
+
+  /** Where runs are copied for placeRun (reused from run to run: placing is synchronous). */
+  private stage = { at: 0, cap: 0 };
+  private desc = 0;
 
   private get buffer(): ArrayBuffer {
     return this.exports.memory.buffer;
@@ -179,7 +206,9 @@ export class MergeKernel {
     onCount: (file: string, n: number) => void,
     mergeGroups = false,
   ): AsyncGenerator<KernelBatch> {
-    this.top = 1024; // address 0 stays unused
+    this.top = HEAP_START; // address 0 stays unused
+    this.stage = { at: 0, cap: 0 };
+    this.desc = this.alloc(DESC_SIZE);
     const n = streams.length;
     const ctrl = this.alloc(CTRL_SIZE);
     const cursors = this.alloc(n * CURSOR_SIZE);
@@ -274,9 +303,28 @@ export class MergeKernel {
     }
   }
 
+  /**
+   * The entries (up to the restart arrays) of a raw run's blocks as placed by the kernel itself
+   * (undefined when it declines) or by placeRaw (which throws what is wrong with a block): lets
+   * a test check that both place the same bytes and that the kernel declines whatever placeRaw
+   * rejects. Not for use during a merge.
+   */
+  placedEntries(raw: RawBlockRun, reader: TableReader, byKernel: boolean): Uint8Array[] | undefined {
+    this.top = HEAP_START;
+    this.stage = { at: 0, cap: 0 };
+    this.desc = this.alloc(DESC_SIZE);
+    const region = { at: 0, cap: 0 };
+    const n = byKernel ? this.placeInKernel(region, raw, reader) : this.placeRaw(region, reader.path, raw, reader);
+    if (n === undefined) return undefined;
+    const view = this.view();
+    return Array.from({ length: n }, (_, k) =>
+      new Uint8Array(this.buffer.slice(view.getInt32(region.at + 8 * k, true), view.getInt32(region.at + 8 * k + 4, true))),
+    );
+  }
+
   /** Places a run's blocks (their entries, up to the restart arrays) in the cursor's region. */
   private install(c: number, region: { at: number; cap: number }, run: KernelRun): void {
-    const n = 'raw' in run ? this.placeRaw(region, run.file, run.raw, run.reader) : this.copyBlocks(region, run);
+    const n = 'raw' in run ? this.placeInKernel(region, run.raw, run.reader) ?? this.placeRaw(region, run.file, run.raw, run.reader) : this.copyBlocks(region, run);
     const view = this.view();
     view.setInt32(c + K_BLOCKS, region.at, true);
     view.setInt32(c + K_BLOCK_COUNT, n, true);
@@ -291,6 +339,52 @@ export class MergeKernel {
     if (need > region.cap) {
       region.cap = Math.max(need, 2 * region.cap, 64 * 1024);
       region.at = this.alloc(region.cap);
+    }
+  }
+
+  /**
+   * Places a raw run by the kernel itself (assembly/place.ts: CRC-32C, Snappy, LZ4 or none, the
+   * block layout), one copy of the run in and one call per run; the block count, or undefined
+   * when the kernel declines (another checksum or codec, a block over MAX_PLACED_BLOCK, anything
+   * wrong with a block): placeRaw then places it, and reports any error, as before.
+   */
+  private placeInKernel(region: { at: number; cap: number }, raw: RawBlockRun, reader: TableReader): number | undefined {
+    const { checksumType, baseContextChecksum } = reader.blockChecksum;
+    if (checksumType !== ChecksumType.CRC32c) return undefined;
+    const n = raw.handles.length;
+    const runBytes = raw.bytes;
+    const need = runBytes + SLACK + 8 * n;
+    if (need > this.stage.cap) {
+      this.stage.cap = Math.max(need, 2 * this.stage.cap, 512 * 1024);
+      this.stage.at = this.alloc(this.stage.cap);
+    }
+    const stage = this.stage.at;
+    const handles = stage + ((runBytes + SLACK + 7) & ~7);
+    new Uint8Array(this.buffer).set(raw.buf.subarray(0, runBytes), stage);
+    const words = new Uint32Array(this.buffer, handles, 2 * n);
+    for (let k = 0; k < n; k++) {
+      const h = raw.handles[k]!;
+      words[2 * k] = h.offset - raw.start;
+      words[2 * k + 1] = h.size;
+    }
+    const view = this.view();
+    const d = this.desc;
+    view.setInt32(d + D_N, n, true);
+    view.setInt32(d + D_HANDLES, handles, true);
+    view.setInt32(d + D_RAW, stage, true);
+    view.setInt32(d + D_TABLES, TABLES_AT, true);
+    view.setUint32(d + D_CTX_BASE, baseContextChecksum, true);
+    view.setFloat64(d + D_START, raw.start, true);
+    view.setInt32(d + D_MAX, MAX_PLACED_BLOCK, true);
+    try {
+      const bytes = this.exports.runSize(d);
+      if (bytes < 0) return undefined;
+      this.reserve(region, bytes + 8 * n + SLACK);
+      this.view().setInt32(d + D_DST, region.at, true);
+      return this.exports.placeRun(d) < 0 ? n : undefined;
+    } catch {
+      // (A trap would be a bug of the kernel's; the reference path decides.)
+      return undefined;
     }
   }
 

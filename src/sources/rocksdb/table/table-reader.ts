@@ -317,6 +317,11 @@ export class TableReader {
     return size > max ? -1 : size;
   }
 
+  /** How the footer says blocks are checksummed (for the merge kernel, which verifies CRC-32C itself). */
+  get blockChecksum(): { readonly checksumType: number; readonly baseContextChecksum: number } {
+    return this.#footer;
+  }
+
   /** The sequence number every entry takes (an ingested file's global seqno), or undefined. */
   get globalSequence(): number | undefined {
     return this.#globalSequence;

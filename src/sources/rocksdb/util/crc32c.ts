@@ -6,9 +6,12 @@ import { CRC32C_WASM_BASE64 } from './crc32c-wasm.js';
 
 const POLY = 0x82f63b78; // reflected Castagnoli polynomial
 
-/** 8 tables of 256 entries: T[k][b] = CRC of byte b followed by k zero bytes. */
-const TABLES: Uint32Array = (() => {
-  const t = new Uint32Array(8 * 256);
+/**
+ * `count` tables of 256 entries for slicing-by-`count`: T[k][b] = CRC of byte b followed by k
+ * zero bytes, table k at entry 256 * k.
+ */
+export function crc32cTables(count: number): Uint32Array {
+  const t = new Uint32Array(count * 256);
   for (let i = 0; i < 256; i++) {
     let c = i;
     for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ POLY : c >>> 1;
@@ -16,13 +19,16 @@ const TABLES: Uint32Array = (() => {
   }
   for (let i = 0; i < 256; i++) {
     let c = t[i]!;
-    for (let k = 1; k < 8; k++) {
+    for (let k = 1; k < count; k++) {
       c = t[c & 0xff]! ^ (c >>> 8);
       t[k * 256 + i] = c >>> 0;
     }
   }
   return t;
-})();
+}
+
+/** The slicing-by-8 tables (this module's loops). */
+const TABLES = crc32cTables(8);
 
 const wasm = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(CRC32C_WASM_BASE64, 'base64')));
 const wasmExtend = wasm.exports['extend'] as (c: number, p: number, end: number) => number;

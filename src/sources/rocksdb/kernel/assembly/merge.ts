@@ -18,6 +18,7 @@
 // must match the constants of kernel-merger.ts.
 
 import { copy as copyBytes } from '../../util/assembly/copy';
+import { varint32, varValue } from './varint';
 
 // Statuses returned by step().
 const DONE: i32 = 0;
@@ -163,23 +164,6 @@ function compare(a: usize, al: i32, b: usize, bl: i32): i32 {
   copyBytes(dst, src, n, 128);
 }
 
-/** Reads a varint32 at p (before end) into varValue; returns the position after it, or 0 when bad. */
-let varValue: u32 = 0;
-function varint32(p: usize, end: usize): usize {
-  let result: u32 = 0;
-  for (let shift: u32 = 0; shift <= 28; shift += 7) {
-    if (p >= end) return 0;
-    const b = <u32>load<u8>(p);
-    p++;
-    if (shift == 28 && b > 0x0f) return 0; // more than 32 bits
-    result |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      varValue = result;
-      return p;
-    }
-  }
-  return 0;
-}
 
 /**
  * Loads the cursor's next entry within [lo, hi): N_LOADED, N_REFILL (its blocks are used up),
@@ -542,3 +526,6 @@ export function step(): i32 {
   }
   return DONE; // not reached: the loop only returns
 }
+
+// Placing a run's blocks (verify, decompress, lay out) before the merge reads them: place.ts.
+export { runSize, placeRun } from './place';
