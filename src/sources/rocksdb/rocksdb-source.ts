@@ -96,14 +96,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   } catch (e) {
     throw ioError(dir, e);
   }
-  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
-  const rangeBytes = options.rangeBytes ?? defaultRangeBytes(workers);
-  for (const [name, v] of [['batchSize', batchSize], ['rangeBytes', rangeBytes]] as const) {
-    if (!Number.isSafeInteger(v) || v < 1) {
-      throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
-    }
-  }
+  const { batchSize, rangeBytes, workers } = readOptions(options);
   const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
   const tablePath = options.tableFilePath ?? ((name: string) => join(dir, name));
   const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, tablePath);
@@ -120,8 +113,17 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   });
 }
 
-function defaultRangeBytes(workers: number): number {
-  return workers > 0 ? DEFAULT_WORKER_RANGE_BYTES : DEFAULT_RANGE_BYTES;
+/** The read options every opener takes, defaulted and checked (positive integers). */
+function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeBytes: number; workers: number } {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
+  const rangeBytes = options.rangeBytes ?? (workers > 0 ? DEFAULT_WORKER_RANGE_BYTES : DEFAULT_RANGE_BYTES);
+  for (const [name, v] of [['batchSize', batchSize], ['rangeBytes', rangeBytes]] as const) {
+    if (!Number.isSafeInteger(v) || v < 1) {
+      throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
+    }
+  }
+  return { batchSize, rangeBytes, workers };
 }
 
 /**
@@ -130,10 +132,10 @@ function defaultRangeBytes(workers: number): number {
  * from the table files' properties or plugins); the caller has checked its table files.
  */
 export function openRocksDbVersion(dir: string, version: ManifestVersion, options: RocksDbSourceOptions = {}): Source {
-  const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
+  const { batchSize, rangeBytes, workers } = readOptions(options);
   return new RocksDbSource(dir, version, [], {
-    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-    rangeBytes: options.rangeBytes ?? defaultRangeBytes(workers),
+    batchSize,
+    rangeBytes,
     walRecovery: 'tolerate-tail',
     live: false,
     mergeOperators: checkMergeOperators(options.mergeOperators ?? []),

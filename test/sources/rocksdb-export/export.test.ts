@@ -8,6 +8,11 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatDigest } from '../../../src/format/digest.js';
+import { digestSource } from '../../../src/report/digest-source.js';
+import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
+import { openRocksDbExport } from '../../../src/sources/rocksdb-export/index.js';
+import type { Source } from '../../../src/sources/source.js';
 import { runCli } from '../../helpers/cli.js';
 import { cleanup, fingerprint, makeFixture, tempDir } from '../rocksdb/helpers.js';
 import { digestHere, digestOf, EPOCH, ldbDigest, walrusShaped } from '../rocksdb-backup/fixtures.js';
@@ -61,6 +66,22 @@ describe('digest of an exported column family', () => {
     expect(r.digest).toBe(await digestHere(checkpoint, {}, [FAMILY]));
     expect(r.digest).toBe(ldbDigest(checkpoint, [FAMILY]));
     expect(fingerprint(exported)).toEqual(before);
+  }, 60_000);
+
+  it('the read options are checked as a checkpoint\'s are (batchSize, rangeBytes: positive integers); valid ones keep the digest', async () => {
+    const anchor = { epoch: EPOCH, cursor: { index: 0n }, maxChunkBytes: 0n, tables: [{ id: 0, name: FAMILY }] };
+    const digestWith = async (source: Source): Promise<string> => {
+      try {
+        return formatDigest((await digestSource(source, { anchor })).summary.digest);
+      } finally {
+        await source.close();
+      }
+    };
+    for (const bad of [{ batchSize: 0 }, { rangeBytes: -1 }, { rangeBytes: 1.5 }]) {
+      await expect(digestWith(await openRocksDbExport(exported, bad))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/must be a positive integer/) });
+      await expect(openRocksDbCheckpoint(checkpoint, bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    expect(await digestWith(await openRocksDbExport(exported, { batchSize: 7, rangeBytes: 4096 }))).toBe(await digestHere(exported, {}, [FAMILY]));
   }, 60_000);
 
   it('reads Restate\'s metadata.json (PartitionSnapshotMetadata V1): the table is the column family it names', async () => {
