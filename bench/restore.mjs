@@ -38,11 +38,11 @@ function timed(argv, env = {}) {
   return { wall, cpu: user + sys, timeMaxRssBytes: kib * 1024, stdout: r.stdout };
 }
 
-/** Our restore in a fresh process; peak RSS from its own VmHWM (peak-hook.mjs). */
+/** Our restore in a fresh process, the executable as operators run it; peak RSS from its own VmHWM (peak-hook.mjs). */
 function restore(snap, to) {
   rmSync(to, { recursive: true, force: true });
   const peakFile = join(OUT, `peak-${process.pid}.json`);
-  const t = timed([process.execPath, '--import', pathToFileURL(join(HERE, 'peak-hook.mjs')).href, CLI, 'restore', snap, '--to', to, '--json'], { BENCH_PEAK_FILE: peakFile });
+  const t = timed([CLI, 'restore', snap, '--to', to, '--json'], { BENCH_PEAK_FILE: peakFile, NODE_OPTIONS: `--import ${pathToFileURL(join(HERE, 'peak-hook.mjs')).href}` });
   const peak = JSON.parse(readFileSync(peakFile, 'utf8'));
   rmSync(peakFile, { force: true });
   return { ...t, maxRssBytes: peak.maxRssBytes, report: JSON.parse(t.stdout) };

@@ -80,14 +80,17 @@ export function timedCommand(argv, { env, outFile } = {}) {
   return { wall, user, sys, timeMaxRssBytes: kib * 1024, stdout: r.stdout };
 }
 
-/** Our CLI, end to end, in a fresh process; peak RSS from the process's own VmHWM (peak-hook.mjs). */
+/**
+ * Our CLI, end to end, in a fresh process started as operators start it (the executable, which
+ * starts Node without NODE_EXTRA_CA_CERTS for this command); peak RSS from the process's own
+ * VmHWM (peak-hook.mjs, through NODE_OPTIONS).
+ */
 function runOurs(checkpoint, extra = [], env = {}) {
   const peakFile = join(HERE, 'out', `peak-${process.pid}.json`);
   rmSync(peakFile, { force: true });
   const t = timedCommand(
-    [process.execPath, '--import', pathToFileURL(join(HERE, 'peak-hook.mjs')).href, CLI,
-      'digest', checkpoint, '--tables', SELECTED.join(','), '--json', ...extra],
-    { env: { SNAPSHOT_VERIFY_MERGE_WORKERS: '0', ...env, BENCH_PEAK_FILE: peakFile } },
+    [CLI, 'digest', checkpoint, '--tables', SELECTED.join(','), '--json', ...extra],
+    { env: { SNAPSHOT_VERIFY_MERGE_WORKERS: '0', ...env, BENCH_PEAK_FILE: peakFile, NODE_OPTIONS: `--import ${pathToFileURL(join(HERE, 'peak-hook.mjs')).href}` } },
   );
   const peak = JSON.parse(readFileSync(peakFile, 'utf8'));
   rmSync(peakFile, { force: true });
