@@ -101,7 +101,7 @@ const md = [
     return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${ratio(r.rssMB, u?.rssMB)} | ${ratio(r.wall, u?.wall)} | ${ratio(r.cpu, u?.cpu)} |${b}`;
   }),
   '',
-  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
+  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours\' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
   '',
 ];
 writeFileSync(join(HERE, 'RESULTS-chunks.md'), md.join('\n'));

@@ -274,7 +274,7 @@ function section(r) {
     `  L0 files for rounds 2–3 (overwrites of every 3rd / 4th key, ~1% deletions). ${r.shape.sstFiles} SST files, ${mb(r.shape.sstBytes)} MB on disk, ${r.shape.walFiles} WAL file(s).`,
     `- Selected: ${SELECTED.join(', ')}: **${r.entries.toLocaleString('en')} live entries**, 32-byte keys, 100-byte values,`,
     `  ${mb(r.logicalBytes)} MB of snapshot stream.`,
-    `- Ours: \`node ${relative(ROOT, CLI)} digest <checkpoint> --tables ${SELECTED.join(',')} --json\`, a fresh process per run`,
+    `- Ours: \`${relative(ROOT, CLI)} digest <checkpoint> --tables ${SELECTED.join(',')} --json\`, a fresh process per run, the executable as operators run it (so Node starts without NODE_EXTRA_CA_CERTS)`,
     '  (startup, MANIFEST, merge, encoding, xxhash64 included). Peak RSS: the process\'s own VmHWM at exit (bench/peak-hook.mjs),',
     '  `/usr/bin/time -f %M` beside it. CPU: user + system of the process (all threads), from /usr/bin/time.',
     '- Baseline: for each selected family, on a fresh copy of the checkpoint (ldb opens read-write; copying is not timed),',
