@@ -150,15 +150,8 @@ function parseChunkSet(path: string, bytes: Buffer): ChunkSet {
   const count = Number(/^chunks ([1-9]\d{0,9})$/.exec(text())?.[1] ?? bad('expected "chunks <N>", N >= 1', line - 1, lineStart));
   if (count > MAX_SET_CHUNKS) bad(`${count} chunks exceed ${MAX_SET_CHUNKS}`, line - 1, lineStart);
   const starts = nameStarts(bytes, at, count);
-  if (starts === undefined) {
-    // A bad or missing name: found again line by line, for its line and offset.
-    for (let i = 0; i < count; i++) {
-      next();
-      const n = lineEnd - lineStart;
-      const dots = n <= 2 && bytes[lineStart] === 0x2e && (n === 1 || bytes[lineStart + 1] === 0x2e);
-      if (n === 0 || dots || bytes.subarray(lineStart, lineEnd).some((b) => b === 0x2f || b === 0)) bad(`chunk ${i} has no file name`, line - 1, lineStart);
-    }
-    throw new Error('nameStarts refused names that are valid');
+  if (!(starts instanceof Uint32Array)) {
+    return bad(starts.ended ? 'the file ends early' : `chunk ${starts.index} has no file name`, line + starts.index, starts.at);
   }
   at = starts[count]!;
   line += count;
@@ -210,12 +203,13 @@ function endsWithIndex(chars: { readonly [i: number]: number } | string, end: nu
 
 /**
  * Where each of the `count` names from offset `at` starts (name i is bytes[starts[i],
- * starts[i + 1] - 1), each line ending with a newline), or undefined when one is missing or is
- * not a plain name: empty, "." or "..", or holding "/" or NUL (names stay beside the set file:
- * a set cannot point a reader anywhere else). A small function of its own: the optimizing
- * compiler's memory for it counts in the peak memory of reading a set.
+ * starts[i + 1] - 1), each line ending with a newline); else the first name that is missing
+ * (`ended`: no newline is left) or not a plain name: empty, "." or "..", or holding "/" or NUL
+ * (names stay beside the set file: a set cannot point a reader anywhere else), with the offset
+ * of its line. A small function of its own: the optimizing compiler's memory for it counts in
+ * the peak memory of reading a set.
  */
-function nameStarts(bytes: Buffer, at: number, count: number): Uint32Array | undefined {
+function nameStarts(bytes: Buffer, at: number, count: number): Uint32Array | { readonly index: number; readonly at: number; readonly ended: boolean } {
   // The first "/" and NUL, found once: names before them have neither.
   const slash = bytes.indexOf(0x2f, at);
   const nul = bytes.indexOf(0, at);
@@ -223,10 +217,10 @@ function nameStarts(bytes: Buffer, at: number, count: number): Uint32Array | und
   let starts: Uint32Array = new Uint32Array(Math.min(count, 1024) + 1);
   for (let i = 0; i < count; i++) {
     const nl = bytes.indexOf(0x0a, at);
-    if (nl < 0) return undefined;
+    if (nl < 0) return { index: i, at, ended: true };
     const n = nl - at;
-    if (n === 0 || (n <= 2 && bytes[at] === 0x2e && (n === 1 || bytes[at + 1] === 0x2e))) return undefined;
-    if ((slash >= at && slash < nl) || (nul >= at && nul < nl)) return undefined;
+    const dots = n <= 2 && bytes[at] === 0x2e && (n === 1 || bytes[at + 1] === 0x2e);
+    if (n === 0 || dots || (slash >= at && slash < nl) || (nul >= at && nul < nl)) return { index: i, at, ended: false };
     if (i + 1 === starts.length) starts = grow(starts, Math.min(count, 2 * i) + 1);
     starts[i] = at;
     at = nl + 1;
