@@ -9,7 +9,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, sta
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import { SnapshotError } from '../../../src/format/errors.js';
+import type { Source } from '../../../src/sources/source.js';
 import { openRocksDbCheckpoint } from '../../../src/sources/rocksdb/index.js';
 
 export const LDB = '/usr/bin/ldb';
@@ -150,4 +152,49 @@ export function flipMiddleOfLargestTable(files: readonly string[]): string {
   bytes[bytes.length >> 1] = bytes[bytes.length >> 1]! ^ 0x40;
   writeFileSync(sst, bytes);
   return sst;
+}
+
+/** Every family of `source` as key=value lines (hex), or its error as code, file, offset and message after the entries read; closes it. */
+export async function readAllTables(source: Pick<Source, 'listTables' | 'entries' | 'close'>): Promise<Record<string, string[] | string>> {
+  const tables: Record<string, string[] | string> = {};
+  try {
+    for (const t of await source.listTables()) {
+      const rows: string[] = [];
+      try {
+        for await (const batch of source.entries(t.name)) for (const e of batch) rows.push(`${Buffer.from(e.key).toString('hex')}=${Buffer.from(e.value).toString('hex')}`);
+        tables[t.name] = rows;
+      } catch (e) {
+        const err = e as { code?: string; file?: string; offset?: number; message?: string };
+        tables[t.name] = `${err.code} ${err.file} ${err.offset} ${err.message} after ${rows.length}`;
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  return tables;
+}
+
+/**
+ * The SEVERAL_LEVELS_FIXTURE checkpoint at `db` read by `read` (the way under test) gives exactly
+ * what `reference` gives and what ldb scan prints, and nothing in it changes; after a flipped byte
+ * in its largest table file, both give the same CORRUPT_CHECKPOINT (code, file, offset, message)
+ * naming that file; with `sameEntriesBeforeError`, after as many entries too (another range size
+ * may place the damaged block sooner: the entries before an error are no result).
+ */
+export async function expectAsReferenceAndLdb(
+  db: string,
+  read: (db: string) => Promise<Record<string, string[] | string>>,
+  reference: (db: string) => Promise<Record<string, string[] | string>>,
+  { sameEntriesBeforeError = false } = {},
+): Promise<void> {
+  const before = fingerprint(db);
+  const got = await read(db);
+  expect(got).toEqual(await reference(db));
+  for (const cf of ['default', 'a', 'b']) expect(got[cf], cf).toEqual(oracleScan(db, cf).map(([k, v]) => `${k}=${v}`));
+  expect(fingerprint(db)).toEqual(before);
+  const sst = flipMiddleOfLargestTable(Object.keys(before));
+  const errorsOf = (t: Record<string, string[] | string>) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, typeof v === 'string' && !sameEntriesBeforeError ? v.replace(/ after \d+$/, '') : v]));
+  const bad = await read(db);
+  expect(errorsOf(bad)).toEqual(errorsOf(await reference(db)));
+  expect(Object.values(bad).some((v) => typeof v === 'string' && v.startsWith(`CORRUPT_CHECKPOINT ${sst} `))).toBe(true);
 }
