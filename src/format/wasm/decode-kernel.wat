@@ -67,31 +67,36 @@
 
   ;; Slots 0 and 1 together, from $a and $b, while both have a whole stripe before $end: one pass
   ;; over bytes both streams cover. Leaves the positions reached in $a2 and $b2.
+  ;; Both streams are bound by 64-bit multiplies (16 per 32 bytes). Slot 0 runs on the integer
+  ;; multiplier; slot 1 runs as two i64x2 vectors (lanes 1-2 and 3-4, the state's own layout), whose
+  ;; multiplies the engine makes from vector units (pmuludq), so the two streams overlap instead of
+  ;; queuing for one multiplier. All eight lanes as scalars also ran out of registers.
   (global $a2 (mut i32) (i32.const 0))
   (global $b2 (mut i32) (i32.const 0))
   (func $stripes2 (param $a i32) (param $b i32) (param $end i32)
     (local $v1 i64) (local $v2 i64) (local $v3 i64) (local $v4 i64)
-    (local $w1 i64) (local $w2 i64) (local $w3 i64) (local $w4 i64)
+    (local $w12 v128) (local $w3 i64) (local $w4 i64) (local $p1 v128) (local $p2 v128) (local $x v128)
     (local.set $v1 (i64.load offset=128 (i32.const 0)))
     (local.set $v2 (i64.load offset=136 (i32.const 0)))
     (local.set $v3 (i64.load offset=144 (i32.const 0)))
     (local.set $v4 (i64.load offset=152 (i32.const 0)))
-    (local.set $w1 (i64.load offset=256 (i32.const 0)))
-    (local.set $w2 (i64.load offset=264 (i32.const 0)))
+    (local.set $w12 (v128.load offset=256 (i32.const 0)))
     (local.set $w3 (i64.load offset=272 (i32.const 0)))
     (local.set $w4 (i64.load offset=280 (i32.const 0)))
+    (local.set $p1 (i64x2.splat (global.get $P1)))
+    (local.set $p2 (i64x2.splat (global.get $P2)))
     (block $done
       (loop $next
         (br_if $done (i32.gt_u (i32.add (local.get $a) (i32.const 32)) (local.get $end)))
         (br_if $done (i32.gt_u (i32.add (local.get $b) (i32.const 32)) (local.get $end)))
+        (local.set $x (i64x2.add (local.get $w12) (i64x2.mul (v128.load offset=0 (local.get $b)) (local.get $p2))))
+        (local.set $w12 (i64x2.mul (v128.or (i64x2.shl (local.get $x) (i32.const 31)) (i64x2.shr_u (local.get $x) (i32.const 33))) (local.get $p1)))
         (local.set $v1 (i64.mul (i64.rotl (i64.add (local.get $v1) (i64.mul (i64.load offset=0 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
-        (local.set $w1 (i64.mul (i64.rotl (i64.add (local.get $w1) (i64.mul (i64.load offset=0 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
         (local.set $v2 (i64.mul (i64.rotl (i64.add (local.get $v2) (i64.mul (i64.load offset=8 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
-        (local.set $w2 (i64.mul (i64.rotl (i64.add (local.get $w2) (i64.mul (i64.load offset=8 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
-        (local.set $v3 (i64.mul (i64.rotl (i64.add (local.get $v3) (i64.mul (i64.load offset=16 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
         (local.set $w3 (i64.mul (i64.rotl (i64.add (local.get $w3) (i64.mul (i64.load offset=16 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
-        (local.set $v4 (i64.mul (i64.rotl (i64.add (local.get $v4) (i64.mul (i64.load offset=24 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
         (local.set $w4 (i64.mul (i64.rotl (i64.add (local.get $w4) (i64.mul (i64.load offset=24 (local.get $b)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v3 (i64.mul (i64.rotl (i64.add (local.get $v3) (i64.mul (i64.load offset=16 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
+        (local.set $v4 (i64.mul (i64.rotl (i64.add (local.get $v4) (i64.mul (i64.load offset=24 (local.get $a)) (global.get $P2))) (i64.const 31)) (global.get $P1)))
         (local.set $a (i32.add (local.get $a) (i32.const 32)))
         (local.set $b (i32.add (local.get $b) (i32.const 32)))
         (br $next)))
@@ -99,8 +104,7 @@
     (i64.store offset=136 (i32.const 0) (local.get $v2))
     (i64.store offset=144 (i32.const 0) (local.get $v3))
     (i64.store offset=152 (i32.const 0) (local.get $v4))
-    (i64.store offset=256 (i32.const 0) (local.get $w1))
-    (i64.store offset=264 (i32.const 0) (local.get $w2))
+    (v128.store offset=256 (i32.const 0) (local.get $w12))
     (i64.store offset=272 (i32.const 0) (local.get $w3))
     (i64.store offset=280 (i32.const 0) (local.get $w4))
     (global.set $a2 (local.get $a))
