@@ -200,18 +200,27 @@ export async function scanSnapshot(
     },
   });
   let total = 0;
+  const filePieces = files !== undefined ? new FilePieces(files, spans, pool) : undefined;
+  const decode = (piece: Uint8Array): Promise<void> | undefined => {
+    total += piece.length;
+    decoder.push(piece);
+    return afterPiece?.();
+  };
   try {
-    const pieces = files !== undefined ? readFiles(files, spans, pool) : (input as AsyncIterable<Uint8Array>);
-    for await (const piece of pieces) {
-      total += piece.length;
-      decoder.push(piece);
-      const wait = afterPiece?.();
-      if (wait !== undefined) await wait;
+    if (filePieces !== undefined) {
+      // Files: a plain loop, awaiting only what afterPiece returns.
+      for (let piece, wait; (piece = filePieces.next()) !== undefined; ) if ((wait = decode(piece)) !== undefined) await wait;
+    } else {
+      for await (const piece of input as AsyncIterable<Uint8Array>) {
+        const wait = decode(piece);
+        if (wait !== undefined) await wait;
+      }
     }
     return decoder.end();
   } catch (e) {
     throw locate(e, spans, total);
   } finally {
+    filePieces?.close();
     pool.close();
   }
 }
@@ -312,63 +321,127 @@ export async function readSnapshotContent(input: SnapshotInput, options: Decoder
  * Read-only: never creates, truncates or locks. A file that cannot be opened or read fails only
  * after the bytes before it were handed on, so an error in those bytes is reported first, as when
  * files were read one by one.
+ *
+ * Pulled a piece at a time with `next` (undefined at the end), not an async generator: a verify
+ * reads 1,700 pieces of a 223 MB file, and the generator's promise per piece, and V8 optimising
+ * the generator and its caller, cost ~35 ms of CPU in a 0.2 s run (bench/snapshot-read.mjs).
  */
-async function* readFiles(files: FileList, spans: FileSpans, pool?: BufferPool): AsyncGenerator<Uint8Array> {
-  let start = 0;
-  let buffer: Uint8Array | undefined;
-  let filled = 0;
-  const checked = wasChecked(files);
-  for (const file of files) {
-    let fd: number;
-    // Bytes left to read: the size fstat gave (a file that grew since is read as it was then; one
-    // that shrank ends where a read returns 0), or undefined for a checked file not fstat'ed.
-    let left: number | undefined;
-    try {
-      if (checked) fd = openCheckedFileSync(file);
-      else ({ fd, size: left } = openRegularFileSync(file));
-    } catch (e) {
-      if (buffer !== undefined && filled > 0) yield buffer.subarray(0, filled);
-      buffer = undefined;
-      throw e;
-    }
-    spans.starts.push(start);
-    try {
-      let fileRead = 0;
-      while (left === undefined || left > 0) {
-        if (buffer === undefined) {
-          // Unpooled, a single file gets a buffer of its size, a file list full ones (files are packed).
-          buffer = pool?.take() ?? new Uint8Array(files.length === 1 ? Math.min(READ_BYTES, left ?? READ_BYTES) : READ_BYTES);
-          filled = 0;
-        }
-        const want = left === undefined ? buffer.length - filled : Math.min(buffer.length - filled, left);
-        let bytesRead: number;
+class FilePieces {
+  readonly #files: FileList;
+  readonly #spans: FileSpans;
+  readonly #pool: BufferPool | undefined;
+  readonly #checked: boolean;
+  #index = 0;
+  #file = '';
+  #fd: number | undefined;
+  // Bytes left to read in the open file: the size fstat gave (a file that grew since is read as
+  // it was then; one that shrank ends where a read returns 0), or undefined for a checked file
+  // not fstat'ed.
+  #left: number | undefined;
+  #fileRead = 0;
+  #start = 0;
+  #buffer: Uint8Array | undefined;
+  #filled = 0;
+  /** A failure to throw once the bytes read before it were handed on. */
+  #failure: { error: unknown } | undefined;
+
+  constructor(files: FileList, spans: FileSpans, pool?: BufferPool) {
+    this.#files = files;
+    this.#spans = spans;
+    this.#pool = pool;
+    this.#checked = wasChecked(files);
+  }
+
+  /** The next piece, or undefined after the last; throws a file's failure after the bytes before it. */
+  next(): Uint8Array | undefined {
+    if (this.#failure !== undefined) throw this.#failure.error;
+    for (;;) {
+      if (this.#fd === undefined) {
+        if (this.#index === this.#files.length) return this.#rest();
+        const file = (this.#file = this.#files.at(this.#index++)!);
         try {
-          bytesRead = readSync(fd, buffer, filled, want, null);
+          if (this.#checked) {
+            this.#fd = openCheckedFileSync(file);
+            this.#left = undefined;
+          } else ({ fd: this.#fd, size: this.#left } = openRegularFileSync(file));
         } catch (e) {
-          if (filled > 0) yield buffer.subarray(0, filled);
-          buffer = undefined;
-          throw new SnapshotError('IO_ERROR', `cannot read ${file}: ${(e as Error).message}`, { file, cause: e });
+          return this.#fail(e);
         }
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-        fileRead += bytesRead;
-        start += bytesRead;
-        if (left !== undefined) left -= bytesRead;
-        else if (bytesRead < want) break; // a checked regular file ended
-        else left = Math.max(0, regularFileSize(file, fd) - fileRead); // it filled the buffer: fstat it
-        if (filled === buffer.length) {
-          const full = buffer;
-          buffer = undefined;
-          yield full;
-        }
+        this.#spans.starts.push(this.#start);
+        this.#fileRead = 0;
       }
-    } finally {
-      closeSync(fd);
+      const piece = this.#readSome();
+      if (piece !== undefined) return piece;
     }
   }
-  if (buffer !== undefined) {
-    if (filled > 0) yield buffer.subarray(0, filled);
-    else pool?.release(buffer);
+
+  /** Reads the open file until the buffer is full (returned) or the file ends (closed; undefined). */
+  #readSome(): Uint8Array | undefined {
+    const fd = this.#fd!;
+    while (this.#left === undefined || this.#left > 0) {
+      if (this.#buffer === undefined) {
+        // Unpooled, a single file gets a buffer of its size, a file list full ones (files are packed).
+        this.#buffer = this.#pool?.take() ?? new Uint8Array(this.#files.length === 1 ? Math.min(READ_BYTES, this.#left ?? READ_BYTES) : READ_BYTES);
+        this.#filled = 0;
+      }
+      const buffer = this.#buffer;
+      const want = this.#left === undefined ? buffer.length - this.#filled : Math.min(buffer.length - this.#filled, this.#left);
+      let bytesRead: number;
+      try {
+        bytesRead = readSync(fd, buffer, this.#filled, want, null);
+      } catch (e) {
+        this.close();
+        return this.#fail(new SnapshotError('IO_ERROR', `cannot read ${this.#file}: ${(e as Error).message}`, { file: this.#file, cause: e }));
+      }
+      if (bytesRead === 0) break;
+      this.#filled += bytesRead;
+      this.#fileRead += bytesRead;
+      this.#start += bytesRead;
+      if (this.#left !== undefined) this.#left -= bytesRead;
+      else if (bytesRead < want) break; // a checked regular file ended
+      else this.#left = Math.max(0, regularFileSize(this.#file, fd) - this.#fileRead); // it filled the buffer: fstat it
+      if (this.#filled === buffer.length) {
+        this.#buffer = undefined;
+        return buffer;
+      }
+    }
+    this.close();
+    return undefined;
+  }
+
+  /** Keeps `error` for the next call and hands on the bytes read before it, if any. */
+  #fail(error: unknown): Uint8Array | undefined {
+    this.#failure = { error };
+    const partial = this.#buffer !== undefined && this.#filled > 0 ? this.#buffer.subarray(0, this.#filled) : undefined;
+    this.#buffer = undefined;
+    if (partial === undefined) throw error;
+    return partial;
+  }
+
+  /** After the last file: the bytes of a buffer not filled, or undefined. */
+  #rest(): Uint8Array | undefined {
+    const buffer = this.#buffer;
+    this.#buffer = undefined;
+    if (buffer === undefined) return undefined;
+    if (this.#filled > 0) return buffer.subarray(0, this.#filled);
+    this.#pool?.release(buffer);
+    return undefined;
+  }
+
+  /** Closes the open file, if any (the reader stopped early, or the file ended). */
+  close(): void {
+    if (this.#fd !== undefined) closeSync(this.#fd);
+    this.#fd = undefined;
+  }
+}
+
+/** `FilePieces` as an async iterable, for readers that hand each piece's events on. */
+async function* readFiles(files: FileList, spans: FileSpans, pool?: BufferPool): AsyncGenerator<Uint8Array> {
+  const pieces = new FilePieces(files, spans, pool);
+  try {
+    for (let piece; (piece = pieces.next()) !== undefined; ) yield piece;
+  } finally {
+    pieces.close();
   }
 }
 
