@@ -124,7 +124,8 @@ export async function openSnapshotFiles(files: FileList): Promise<Source> {
 const filesOf = new WeakMap<Source, FileList>();
 
 async function readFirstHeader(files: FileList): Promise<ChunkHeader> {
-  const events = readSnapshot(files);
+  // Packed: the entries of the first read come as runs of records, not an object each.
+  const events = readSnapshotPacked(files);
   try {
     for await (const ev of events) if (ev.kind === 'header') return ev.header;
   } finally {
