@@ -58,11 +58,15 @@ if (process.argv[2] === '--inproc') {
     k.reset(states, TABLE_SLOT);
     const buffer = k.takeReadBuffer();
     const fd = openSync(fa, 'r');
+    // floor-diff: diff of two identical files reads the second beside the first and compares.
+    const other = op === 'floor-diff' ? { fd: openSync(fb, 'r'), bytes: new Uint8Array(buffer.length) } : undefined;
     for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
       if (op === 'floor-hash1') k.update(states, buffer, 0, -1, n);
-      if (op === 'floor-hash2') k.update(states, buffer, 0, 0, n);
+      if (op === 'floor-hash2' || op === 'floor-diff') k.update(states, buffer, 0, 0, n);
+      if (other !== undefined && (readSync(other.fd, other.bytes, 0, n, null) !== n || Buffer.compare(other.bytes.subarray(0, n), buffer.subarray(0, n)) !== 0)) throw new Error('the copies differ');
     }
     closeSync(fd);
+    if (other !== undefined) closeSync(other.fd);
   }
   if (op === 'diff') {
     const a = await lib.openCheckpoint([fa]);
@@ -103,6 +107,7 @@ try {
     ['floor, in-process: read FILE into the kernel memory', () => inProcess(join(HERE, '..'), 'floor-read', a, b)],
     ['floor, in-process: read + one xxh64 pass', () => inProcess(join(HERE, '..'), 'floor-hash1', a, b)],
     ['floor, in-process: read + both digest streams (one pass)', () => inProcess(join(HERE, '..'), 'floor-hash2', a, b)],
+    ['floor, in-process: that + read COPY beside it and compare (diff)', () => inProcess(join(HERE, '..'), 'floor-diff', a, b)],
   ];
   for (const [tag, root] of builds) {
     const bin = join(root, 'bin', 'snapshot-verify');
