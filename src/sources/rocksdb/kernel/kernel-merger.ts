@@ -12,11 +12,11 @@
  */
 import type { PackedEntries } from '../../../format/packed.js';
 import { blockLayout } from '../table/block.js';
-import type { BlockRun, RawBlockRun, TableReader } from '../table/index.js';
+import type { BlockRun, PlacedBlocks, RawBlockRun, TableReader } from '../table/index.js';
 import { fragment, type Tombstone } from '../range-tombstones.js';
 import type { MemEntry } from '../wal.js';
 import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
-import { initPlacerTables, PLACER_HEAP_START, reserve, RunPlacer, type KernelMemory, type Region } from './run-placer.js';
+import { initPlacerTables, PLACER_HEAP_START, reserve, RunPlacer, SLACK, type KernelMemory, type Region } from './run-placer.js';
 
 // Layout shared with assembly/merge.ts (byte offsets).
 const C_N = 0;
@@ -287,7 +287,7 @@ export class MergeKernel implements KernelMemory {
 
   /** Places a run's blocks (their entries, up to the restart arrays) in the cursor's region. */
   private install(c: number, region: Region, run: KernelRun): void {
-    const n = 'raw' in run ? this.placer.place(region, run.file, run.raw, run.reader) : this.copyBlocks(region, run);
+    const n = 'raw' in run ? (run.raw.placed ? this.copyPlaced(region, run.raw.placed) : this.placer.place(region, run.file, run.raw, run.reader)) : this.copyBlocks(region, run);
     const view = this.view();
     view.setInt32(c + K_BLOCKS, region.at, true);
     view.setInt32(c + K_BLOCK_COUNT, n, true);
@@ -295,6 +295,18 @@ export class MergeKernel implements KernelMemory {
     view.setInt32(c + K_POS, 0, true);
     view.setInt32(c + K_END, 0, true);
     view.setFloat64(c + K_GLOBAL_SEQ, run.globalSequence ?? -1, true);
+  }
+
+  /** Copies a run placed elsewhere (a worker: place-ahead.ts) into the region; returns the block count. */
+  private copyPlaced(region: Region, placed: PlacedBlocks): number {
+    const n = placed.list.length / 2;
+    reserve(this, region, 8 * n + placed.bytes.length + SLACK);
+    const first = region.at + 8 * n;
+    new Uint8Array(this.buffer).set(placed.bytes, first);
+    const list = new Int32Array(this.buffer, region.at, 2 * n);
+    for (let i = 0; i < 2 * n; i++) list[i] = placed.list[i]! + first;
+    placed.done?.();
+    return n;
   }
 
   /** Copies a decoded run's blocks (their entries, up to the restart arrays) into the region; returns the block count. */

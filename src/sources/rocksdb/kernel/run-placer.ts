@@ -64,6 +64,16 @@ export function initPlacerTables(buffer: ArrayBuffer): void {
   new Uint8Array(buffer, SECRET_AT, SECRET.length).set(SECRET);
 }
 
+/** Whether the kernel verifies blocks with this checksum type (others take the JavaScript path). */
+export function kernelVerifies(checksumType: number): boolean {
+  return checksumType === ChecksumType.CRC32c || checksumType === ChecksumType.XXH3;
+}
+
+/** Where a staged run's handles go (after the run and the decoders' slack, 8-aligned). */
+export function handlesAt(stage: number, runBytes: number): number {
+  return stage + ((runBytes + SLACK + 7) & ~7);
+}
+
 /** The region holds at least `need` bytes (a new one when not: the old one is done with). */
 export function reserve(mem: KernelMemory, region: Region, need: number): void {
   if (need > region.cap) {
@@ -74,14 +84,14 @@ export function reserve(mem: KernelMemory, region: Region, need: number): void {
 
 export class RunPlacer {
   /** Where runs are copied for placeRun (reused from run to run: placing is synchronous). */
-  private stage = { at: 0, cap: 0 };
+  private stageArea = { at: 0, cap: 0 };
   private desc = 0;
 
   constructor(private readonly mem: KernelMemory) {}
 
   /** After the kernel's allocations were all freed (a new merge): allocates the descriptor anew. */
   reset(): void {
-    this.stage = { at: 0, cap: 0 };
+    this.stageArea = { at: 0, cap: 0 };
     this.desc = this.mem.alloc(DESC_SIZE);
   }
 
@@ -98,32 +108,50 @@ export class RunPlacer {
    */
   placeInKernel(region: Region, raw: RawBlockRun, reader: TableReader): number | undefined {
     const { checksumType, baseContextChecksum } = reader.blockChecksum;
-    if (checksumType !== ChecksumType.CRC32c && checksumType !== ChecksumType.XXH3) return undefined;
-    const mem = this.mem;
+    if (!kernelVerifies(checksumType)) return undefined;
     const n = raw.handles.length;
-    const runBytes = raw.bytes;
-    const need = runBytes + SLACK + 8 * n;
-    if (need > this.stage.cap) {
-      this.stage.cap = Math.max(need, 2 * this.stage.cap, 512 * 1024);
-      this.stage.at = mem.alloc(this.stage.cap);
-    }
-    const stage = this.stage.at;
-    const handles = stage + ((runBytes + SLACK + 7) & ~7);
-    new Uint8Array(mem.buffer).set(raw.buf.subarray(0, runBytes), stage);
-    const words = new Uint32Array(mem.buffer, handles, 2 * n);
+    const stage = this.stage(raw.bytes, n);
+    new Uint8Array(this.mem.buffer).set(raw.buf.subarray(0, raw.bytes), stage);
+    const words = new Uint32Array(this.mem.buffer, handlesAt(stage, raw.bytes), 2 * n);
     for (let k = 0; k < n; k++) {
       const h = raw.handles[k]!;
       words[2 * k] = h.offset - raw.start;
       words[2 * k + 1] = h.size;
     }
+    return this.placeStaged(region, n, raw.bytes, raw.start, checksumType, baseContextChecksum);
+  }
+
+  /**
+   * Room in the kernel's memory for a run of `runBytes` bytes in `n` blocks: the run goes at the
+   * address returned, its n (offset in the run, size) u32 pairs at handlesAt(stage, runBytes).
+   */
+  stage(runBytes: number, n: number): number {
+    const need = runBytes + SLACK + 8 * n + 8;
+    if (need > this.stageArea.cap) {
+      this.stageArea.cap = Math.max(need, 2 * this.stageArea.cap, 512 * 1024);
+      this.stageArea.at = this.mem.alloc(this.stageArea.cap);
+    }
+    return this.stageArea.at;
+  }
+
+  /** Bytes the blocks of the last run placed by the kernel take in its region, after the list. */
+  placedBytes = 0;
+
+  /**
+   * Places the staged run (stage(): its bytes from file offset `start`, and its handles) by the
+   * kernel: the block count, or undefined when the kernel declines it.
+   */
+  placeStaged(region: Region, n: number, runBytes: number, start: number, checksumType: number, baseContextChecksum: number): number | undefined {
+    const mem = this.mem;
+    const stage = this.stageArea.at;
     const view = mem.view();
     const d = this.desc;
     view.setInt32(d + D_N, n, true);
-    view.setInt32(d + D_HANDLES, handles, true);
+    view.setInt32(d + D_HANDLES, handlesAt(stage, runBytes), true);
     view.setInt32(d + D_RAW, stage, true);
     view.setInt32(d + D_TABLES, TABLES_AT, true);
     view.setUint32(d + D_CTX_BASE, baseContextChecksum, true);
-    view.setFloat64(d + D_START, raw.start, true);
+    view.setFloat64(d + D_START, start, true);
     view.setInt32(d + D_MAX, MAX_PLACED_BLOCK, true);
     view.setInt32(d + D_CHECKSUM, checksumType, true);
     view.setInt32(d + D_SECRET, SECRET_AT, true);
@@ -138,11 +166,13 @@ export class RunPlacer {
     reserve(mem, region, bytes + 8 * n + SLACK);
     mem.view().setInt32(d + D_DST, region.at, true);
     try {
-      return mem.exports.placeRun(d) < 0 ? n : undefined;
+      if (mem.exports.placeRun(d) >= 0) return undefined;
     } catch {
       traps++;
       return undefined;
     }
+    this.placedBytes = bytes;
+    return n;
   }
 
   /**
