@@ -74,7 +74,7 @@ export type RocksDbSourceOptions = Readonly<
      * Without merge workers, a family with at least this many bytes of table files has its runs
      * of blocks read and placed ahead on a worker thread (kernel/place-ahead.ts) while the
      * calling thread merges. Opt-in, as merge workers are: it moves ~20% of the calling thread's
-     * work to a second core but costs ~0.4 CPU-s more and ~18 MB more RSS on the benchmark
+     * work to a second core but costs 0.25–0.4 CPU-s more and ~18 MB more RSS on the benchmark
      * checkpoint (bench/README.md). Defaults to 32 MiB with SNAPSHOT_VERIFY_PLACE_WORKER=1, else
      * Infinity (never).
      */

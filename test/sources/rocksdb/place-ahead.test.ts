@@ -51,4 +51,15 @@ describe('the place worker', () => {
     },
     180_000,
   );
+
+  test('placeAheadBytes must be a non-negative number', async () => {
+    const dir = tempDir();
+    try {
+      for (const bad of [-1, Number.NaN]) {
+        await expect(openRocksDbCheckpoint(dir, { placeAheadBytes: bad })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
 });

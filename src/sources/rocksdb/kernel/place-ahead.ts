@@ -11,7 +11,7 @@
  * One worker per process, started by the first large family (its start-up overlaps planning);
  * until it is ready, runs are placed on the main thread. It is unref'd while idle, so it never
  * keeps the process alive. Opt-in (rocksdb-source.ts placeAheadBytes): measured on the shared
- * 2-core machine, the calling thread did ~20% less work, the process ~0.4 CPU-s more (the
+ * 2-core machine, the calling thread did ~20% less work, the process 0.25–0.4 CPU-s more (the
  * worker's start, messages, a copy out and in per run) with ~18 MB more RSS.
  */
 import { isMainThread, Worker } from 'node:worker_threads';

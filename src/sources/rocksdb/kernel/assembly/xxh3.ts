@@ -99,7 +99,10 @@ export function xxh3(p: usize, len: usize, s: usize): u64 {
   return long(p, len, s);
 }
 
-/** The long input (> 240 bytes): 8 accumulators over 64-byte stripes, 16 per 1024-byte block. */
+/**
+ * The long input (> 240 bytes): 8 accumulators over 64-byte stripes, 16 per 1024-byte block. The
+ * accumulators are locals, so the 8 lanes are written out (AssemblyScript cannot index locals).
+ */
 function long(p: usize, len: usize, s: usize): u64 {
   let a0: u64 = PRIME32_3;
   let a1: u64 = PRIME64_1;
