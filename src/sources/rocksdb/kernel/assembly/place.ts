@@ -1,7 +1,7 @@
 // AssemblyScript: placing a run of data blocks in the merge kernel's memory (part of the kernel's
 // module: merge.ts exports these). For each block of a run as read from the file: verify its
-// checksum (CRC-32C or XXH3), decompress it (none, Snappy, LZ4) to its place, and find where its entries end, all in
-// one call per run instead of several JavaScript calls and copies per block.
+// checksum (CRC-32C or XXH3), decompress it (none, Snappy, LZ4) to its place, and find where its
+// entries end, all in one call per run instead of several JavaScript calls and copies per block.
 //
 // It decides nothing: any block it cannot place (a checksum mismatch, a decoding error, a bad
 // footer, a codec or size it does not take) makes it return that block's number, and the driver
@@ -14,7 +14,7 @@
 import { varint32, varValue } from './varint';
 import { xxh3 } from './xxh3';
 
-// Descriptor fields (byte offsets), written by the driver (kernel-merger.ts: same constants).
+// Descriptor fields (byte offsets), written by the driver (../run-placer.ts: same constants).
 const D_N: usize = 0; // blocks in the run
 const D_HANDLES: usize = 4; // n × (u32 offset in the run, u32 size without trailer)
 const D_RAW: usize = 8; // the run's bytes as read
