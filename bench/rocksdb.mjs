@@ -8,6 +8,7 @@
 //   BENCH_ROCKSDB_CHECKPOINT=DIR node bench/rocksdb.mjs   # reuse a checkpoint (not deleted)
 //   BENCH_KEEP=1 …                              # keep the generated checkpoint under bench/out/
 //   BENCH_CLI=path/to/bin/snapshot-verify …     # measure another build (before/after comparisons)
+//   BENCH_CHECKSUM=xxh3 …                       # generate with kXXH3 block checksums (RocksDB >= 8's default)
 //
 // It needs the fixture generator (test/fixtures/rocksdb/build.sh: g++, librocksdb-dev), Debian's
 // ldb (rocksdb-tools), xxh64sum (xxhash) and /usr/bin/time; without them it says so and skips.
@@ -34,6 +35,8 @@ const TARGET_SPEEDUP_13 = 6;
 const RANGES = 64;
 /** The opt-in merge workers (src/sources/rocksdb/parallel), measured beside the default of none. */
 const MERGE_WORKERS = 2;
+/** Block checksums of the generated checkpoint (the generator's --checksum; RocksDB 7.8's default crc32c). */
+const CHECKSUM = process.env.BENCH_CHECKSUM ?? 'crc32c';
 const TARGET_RANGES_OVERHEAD = 1.15;
 const TARGET_RATE = 1e6; // entries/s end to end
 const TARGET_RSS = 300e6; // bytes
@@ -58,6 +61,7 @@ export function generatorArgs(db, checkpoint, keysPerCf = KEYS_PER_CF) {
     // RocksDB 7.8 defaults otherwise: format_version 5, crc32c, 4 KiB blocks, binary index.
     '--compression', 'snappy',
     '--cf', 'blob_info', '--cf', 'per_object_blob_info', '--cf', 'event_blob_info:lz4',
+    ...(CHECKSUM === 'crc32c' ? [] : ['--checksum', CHECKSUM]),
   ];
 }
 
@@ -189,6 +193,7 @@ export async function runRocksDbBench({ log = console.log } = {}) {
     const ours = [];
     const ranged = [];
     const workers = [];
+    const placing = [];
     const base = [];
     const baseHashes = {};
     for (let i = -1; i < RUNS; i++) {
@@ -197,6 +202,8 @@ export async function runRocksDbBench({ log = console.log } = {}) {
       if (g.digest !== o.digest || g.report.tables.some((t) => t.ranges?.length !== RANGES)) throw new Error('digest --ranges gave another digest or no ranges');
       const w = runOurs(checkpoint, [], { SNAPSHOT_VERIFY_MERGE_WORKERS: String(MERGE_WORKERS) });
       if (w.digest !== o.digest) throw new Error('digest with merge workers gave another digest');
+      const pw = runOurs(checkpoint, [], { SNAPSHOT_VERIFY_PLACE_WORKER: '1' });
+      if (pw.digest !== o.digest) throw new Error('digest with the place worker gave another digest');
       const perCf = SELECTED.map((cf) => runBaseline(checkpoint, copy, cf));
       for (let k = 0; k < SELECTED.length; k++) baseHashes[SELECTED[k]] = perCf[k].hash;
       const b = {
@@ -209,9 +216,10 @@ export async function runRocksDbBench({ log = console.log } = {}) {
         ours.push(o);
         ranged.push(g);
         workers.push(w);
+        placing.push(pw);
         base.push(b);
       }
-      log(`rocksdb run ${i < 0 ? 'warm-up' : i + 1}: ours ${o.wall.toFixed(2)} s (cpu ${(o.user + o.sys).toFixed(2)} s, ${mb(o.maxRssBytes)} MB), --ranges ${RANGES} ${g.wall.toFixed(2)} s (cpu ${(g.user + g.sys).toFixed(2)} s, ${mb(g.maxRssBytes)} MB), ${MERGE_WORKERS} merge workers ${w.wall.toFixed(2)} s (cpu ${(w.user + w.sys).toFixed(2)} s, ${mb(w.maxRssBytes)} MB), ldb ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)} s)`);
+      log(`rocksdb run ${i < 0 ? 'warm-up' : i + 1}: ours ${o.wall.toFixed(2)} s (cpu ${(o.user + o.sys).toFixed(2)} s, ${mb(o.maxRssBytes)} MB), --ranges ${RANGES} ${g.wall.toFixed(2)} s (cpu ${(g.user + g.sys).toFixed(2)} s, ${mb(g.maxRssBytes)} MB), ${MERGE_WORKERS} merge workers ${w.wall.toFixed(2)} s (cpu ${(w.user + w.sys).toFixed(2)} s, ${mb(w.maxRssBytes)} MB), place worker ${pw.wall.toFixed(2)} s (cpu ${(pw.user + pw.sys).toFixed(2)} s, ${mb(pw.maxRssBytes)} MB), ldb ${b.wall.toFixed(2)} s (cpu ${b.cpu.toFixed(2)} s)`);
     }
     rmSync(copy, { recursive: true, force: true });
     const check = await crossCheck(checkpoint, baseHashes);
@@ -232,6 +240,9 @@ export async function runRocksDbBench({ log = console.log } = {}) {
       workersWall: median(workers.map((o) => o.wall)),
       workersCpu: median(workers.map((o) => o.user + o.sys)),
       workersRss: median(workers.map((o) => o.maxRssBytes)),
+      placingWall: median(placing.map((o) => o.wall)),
+      placingCpu: median(placing.map((o) => o.user + o.sys)),
+      placingRss: median(placing.map((o) => o.maxRssBytes)),
       logicalBytes: Number(ours[0].report.tables.reduce((n, t) => n + Number(t.bytes), 0)),
       reused: reuse !== undefined,
     };
@@ -269,7 +280,7 @@ function section(r) {
     `  load average (1 / 5 / 15 min) at the start ${load(r.loadStart)}, at the end ${load(r.loadEnd)} (cores shared with other jobs:`,
     '  compare the per-CPU-second column too).',
     `- Checkpoint: \`make-fixture ${generatorArgs('DB', `checkpoint_epoch_${EPOCH}`).join(' ')}\``,
-    `  (Debian RocksDB 7.8.3: format_version 5, crc32c, 4 KiB blocks${r.genSeconds === undefined ? '' : `; generated in ${r.genSeconds.toFixed(0)} s`}${r.reused ? '; reused via BENCH_ROCKSDB_CHECKPOINT' : ''}).`,
+    `  (Debian RocksDB 7.8.3: format_version 5, ${CHECKSUM === 'crc32c' ? 'crc32c' : `${CHECKSUM} block checksums (BENCH_CHECKSUM)`}, 4 KiB blocks${r.genSeconds === undefined ? '' : `; generated in ${r.genSeconds.toFixed(0)} s`}${r.reused ? '; reused via BENCH_ROCKSDB_CHECKPOINT' : ''}).`,
     `  4 column families (default is written but not selected); per family one L1 file (rounds 0–1 after CompactRange) and`,
     `  L0 files for rounds 2–3 (overwrites of every 3rd / 4th key, ~1% deletions). ${r.shape.sstFiles} SST files, ${mb(r.shape.sstBytes)} MB on disk, ${r.shape.walFiles} WAL file(s).`,
     `- Selected: ${SELECTED.join(', ')}: **${r.entries.toLocaleString('en')} live entries**, 32-byte keys, 100-byte values,`,
@@ -290,6 +301,7 @@ function section(r) {
     `| ours: digest | ${r.oursWall.toFixed(2)} | ${r.oursCpu.toFixed(2)} | ${rate(rateWall)} | ${rate(rateCpu)} | ${mb(r.rss)} (VmHWM); ${mb(median(r.ours.map((o) => o.timeMaxRssBytes)))} (time %M) |`,
     `| ours: digest --ranges ${RANGES} | ${r.rangedWall.toFixed(2)} | ${r.rangedCpu.toFixed(2)} | ${rate(r.entries / r.rangedWall)} | ${rate(r.entries / r.rangedCpu)} | ${mb(r.rangedRss)} (VmHWM) |`,
     `| ours: digest, ${MERGE_WORKERS} merge workers (SNAPSHOT_VERIFY_MERGE_WORKERS=${MERGE_WORKERS}) | ${r.workersWall.toFixed(2)} | ${r.workersCpu.toFixed(2)} | ${rate(r.entries / r.workersWall)} | ${rate(r.entries / r.workersCpu)} | ${mb(r.workersRss)} (VmHWM) |`,
+    `| ours: digest, place worker (SNAPSHOT_VERIFY_PLACE_WORKER=1) | ${r.placingWall.toFixed(2)} | ${r.placingCpu.toFixed(2)} | ${rate(r.entries / r.placingWall)} | ${rate(r.entries / r.placingCpu)} | ${mb(r.placingRss)} (VmHWM) |`,
     `| baseline: ldb scan \\| xxh64sum, 3 families | ${r.baseWall.toFixed(2)} | ${r.baseCpu.toFixed(2)} | ${rate(r.entries / r.baseWall)} | ${rate(r.entries / r.baseCpu)} | ${mb(median(r.base.map((b) => b.timeMaxRssBytes)))} (largest process, time %M) |`,
     '',
     '| target | wall clock | per CPU-second | status |',
@@ -297,6 +309,7 @@ function section(r) {
     `| speedup ≥ ${TARGET_SPEEDUP}× | ${speedWall.toFixed(2)}× | ${speedCpu.toFixed(2)}× | ${status(speedWall >= TARGET_SPEEDUP, speedCpu >= TARGET_SPEEDUP)} |`,
     `| speedup ≥ ${TARGET_SPEEDUP_13}× (issue 13) | ${speedWall.toFixed(2)}× | ${speedCpu.toFixed(2)}× | ${status(speedWall >= TARGET_SPEEDUP_13, speedCpu >= TARGET_SPEEDUP_13)} |`,
     `| speedup ≥ ${TARGET_SPEEDUP_13}× with ${MERGE_WORKERS} merge workers (opt-in) | ${(r.baseWall / r.workersWall).toFixed(2)}× | ${(r.baseCpu / r.workersCpu).toFixed(2)}× | ${status(r.baseWall / r.workersWall >= TARGET_SPEEDUP_13, r.baseCpu / r.workersCpu >= TARGET_SPEEDUP_13)} |`,
+    `| speedup ≥ ${TARGET_SPEEDUP_13}× with the place worker (opt-in) | ${(r.baseWall / r.placingWall).toFixed(2)}× | ${(r.baseCpu / r.placingCpu).toFixed(2)}× | ${status(r.baseWall / r.placingWall >= TARGET_SPEEDUP_13, r.baseCpu / r.placingCpu >= TARGET_SPEEDUP_13)} |`,
     `| --ranges ${RANGES} time ≤ ${TARGET_RANGES_OVERHEAD}× plain (issue 13) | ${(r.rangedWall / r.oursWall).toFixed(2)}× | ${(r.rangedCpu / r.oursCpu).toFixed(2)}× | ${status(r.rangedWall <= TARGET_RANGES_OVERHEAD * r.oursWall, r.rangedCpu <= TARGET_RANGES_OVERHEAD * r.oursCpu)} |`,
     `| --ranges ${RANGES} memory ≤ ${TARGET_RANGES_OVERHEAD}× plain (issue 13) | ${(r.rangedRss / r.rss).toFixed(2)}× | — | ${r.rangedRss <= TARGET_RANGES_OVERHEAD * r.rss ? 'PASS' : 'FAIL'} |`,
     `| > 1 M entries/s end to end | ${rate(rateWall)} | ${rate(rateCpu)} | ${status(rateWall > TARGET_RATE, rateCpu > TARGET_RATE)} |`,

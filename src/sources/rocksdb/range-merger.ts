@@ -16,7 +16,7 @@ import type { FamilyPlan, PlannedFile } from './family-plan.js';
 import { ioError } from './file-io.js';
 import { mergeLiveEntries, StreamCursor, type SourceBatch } from './merge.js';
 import { RangeTombstoneCursor } from './range-tombstones.js';
-import { RunScratch, TableReader, type KeyRange } from './table/index.js';
+import { RunScratch, TableReader, type KeyRange, type RunFetch } from './table/index.js';
 import type { MemEntry } from './wal.js';
 
 /** Open table readers kept per merger: enough for the L0 files and a few per level. */
@@ -34,7 +34,14 @@ export class RangeMerger {
   private readonly busy = new Map<string, number>();
   private closed = false;
 
-  constructor(readonly plan: FamilyPlan) {}
+  /**
+   * With `fetch` (place-ahead.ts), the kernel's runs are read and placed ahead on a worker
+   * thread; the JavaScript merger always reads its own.
+   */
+  constructor(
+    readonly plan: FamilyPlan,
+    private readonly fetch?: RunFetch,
+  ) {}
 
   /**
    * The live entries of `range`, packed; adds each file's entries read to `counts`. The kernel
@@ -96,7 +103,7 @@ export class RangeMerger {
         const scratch = (this.scratch[rank] ??= new RunScratch());
         const runs = this.readFiles(
           files,
-          (t) => t.rangeRawRuns(range, scratch),
+          (t) => t.rangeRawRuns(range, scratch, this.fetch),
           (t, raw): KernelRun => ({ raw, reader: t, file: t.path, globalSequence: t.globalSequence }),
         );
         return { rank, runs };

@@ -17,6 +17,7 @@ import { checkEntryCounts, guard, MAX_OPEN_TABLES, RangeMerger, toSourceError, t
 import { cutsInside, largestRun, toRanges } from './range-split.js';
 import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
+import { PlaceAhead } from './kernel/place-ahead.js';
 import type { FileMeta } from './version-edit.js';
 import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
 import { resolveFamilyMerge } from './family-merge.js';
@@ -69,8 +70,20 @@ export type RocksDbSourceOptions = Readonly<
      * on the calling thread. Defaults to SNAPSHOT_VERIFY_MERGE_WORKERS, or 0.
      */
     workers: number;
+    /**
+     * Without merge workers, a family with at least this many bytes of table files has its runs
+     * of blocks read and placed ahead on a worker thread (kernel/place-ahead.ts) while the
+     * calling thread merges. Opt-in, as merge workers are: it moves ~20% of the calling thread's
+     * work to a second core but costs 0.25–0.4 CPU-s more and ~18 MB more RSS on the benchmark
+     * checkpoint (bench/README.md). Defaults to 32 MiB with SNAPSHOT_VERIFY_PLACE_WORKER=1, else
+     * Infinity (never).
+     */
+    placeAheadBytes: number;
   }>
 >;
+
+/** See placeAheadBytes: smaller families do not repay the worker's start. */
+const PLACE_AHEAD_BYTES = 32 << 20;
 
 /** True when `dir` looks like a RocksDB database or checkpoint (it has a CURRENT file). */
 export async function isRocksDbCheckpoint(dir: string): Promise<boolean> {
@@ -96,7 +109,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   } catch (e) {
     throw ioError(dir, e);
   }
-  const { batchSize, rangeBytes, workers } = readOptions(options);
+  const { batchSize, rangeBytes, workers, placeAheadBytes } = readOptions(options);
   const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
   const tablePath = options.tableFilePath ?? ((name: string) => join(dir, name));
   const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, tablePath);
@@ -110,12 +123,15 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
     optionsFile,
     tablePath,
     workers,
+    placeAheadBytes,
   });
 }
 
 /** The read options every opener takes, defaulted and checked (positive integers). */
-function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeBytes: number; workers: number } {
+function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeBytes: number; workers: number; placeAheadBytes: number } {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  const placeAheadBytes = options.placeAheadBytes ?? (process.env['SNAPSHOT_VERIFY_PLACE_WORKER'] === '1' ? PLACE_AHEAD_BYTES : Infinity);
+  if (!(placeAheadBytes >= 0)) throw new SnapshotError('INVALID_ARGUMENT', `placeAheadBytes must be a non-negative number, got ${placeAheadBytes}`);
   const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
   const rangeBytes = options.rangeBytes ?? (workers > 0 ? DEFAULT_WORKER_RANGE_BYTES : DEFAULT_RANGE_BYTES);
   for (const [name, v] of [['batchSize', batchSize], ['rangeBytes', rangeBytes]] as const) {
@@ -123,7 +139,7 @@ function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeB
       throw new SnapshotError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${v}`);
     }
   }
-  return { batchSize, rangeBytes, workers };
+  return { batchSize, rangeBytes, workers, placeAheadBytes };
 }
 
 /**
@@ -132,7 +148,7 @@ function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeB
  * from the table files' properties or plugins); the caller has checked its table files.
  */
 export function openRocksDbVersion(dir: string, version: ManifestVersion, options: RocksDbSourceOptions = {}): Source {
-  const { batchSize, rangeBytes, workers } = readOptions(options);
+  const { batchSize, rangeBytes, workers, placeAheadBytes } = readOptions(options);
   return new RocksDbSource(dir, version, [], {
     batchSize,
     rangeBytes,
@@ -142,6 +158,7 @@ export function openRocksDbVersion(dir: string, version: ManifestVersion, option
     optionsFile: undefined,
     tablePath: options.tableFilePath ?? ((name: string) => join(dir, name)),
     workers,
+    placeAheadBytes,
   });
 }
 
@@ -168,6 +185,7 @@ class RocksDbSource implements Source {
       readonly optionsFile: OptionsFile | SnapshotError | undefined;
       readonly tablePath: TableFilePath;
       readonly workers: number;
+      readonly placeAheadBytes: number;
     },
   ) {
     this.live = options.live;
@@ -294,6 +312,8 @@ class RocksDbSource implements Source {
       // Loaded on use: a source without workers never loads the pool.
       this.pool ??= (await import('./parallel/merge-pool.js')).MergePool.create(this.options.workers) ?? null;
     }
+    // Likewise the place worker (it places nothing for families whose merge goes to the pool).
+    const fetch = this.options.workers === 0 && bytes >= this.options.placeAheadBytes ? PlaceAhead.get()?.fetch : undefined;
     const { plan, splits, readers } = await this.plan(cf);
     const counts: EntryCounts = new Map();
     const ranges = toRanges(splits);
@@ -305,7 +325,7 @@ class RocksDbSource implements Source {
       checkEntryCounts(plan, counts);
       return;
     }
-    const merger = new RangeMerger(plan);
+    const merger = new RangeMerger(plan, fetch);
     for (const t of readers) merger.adopt(t);
     try {
       for (const range of ranges) yield* merger.merge(range, counts);

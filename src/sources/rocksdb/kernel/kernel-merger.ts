@@ -12,12 +12,11 @@
  */
 import type { PackedEntries } from '../../../format/packed.js';
 import { blockLayout } from '../table/block.js';
-import type { BlockRun, RawBlockRun, TableReader } from '../table/index.js';
+import type { BlockRun, PlacedBlocks, RawBlockRun, TableReader } from '../table/index.js';
 import { fragment, type Tombstone } from '../range-tombstones.js';
 import type { MemEntry } from '../wal.js';
 import { MERGE_KERNEL_WASM_BASE64 } from './merge-kernel-wasm.js';
-import { ChecksumType } from '../table/checksum.js';
-import { crc32cTables } from '../util/crc32c.js';
+import { initPlacerTables, PLACER_HEAP_START, reserve, RunPlacer, SLACK, type KernelMemory, type Region } from './run-placer.js';
 
 // Layout shared with assembly/merge.ts (byte offsets).
 const C_N = 0;
@@ -79,23 +78,6 @@ interface KernelExports {
   placeRun(desc: number): number;
 }
 
-// Run descriptor of assembly/place.ts (byte offsets).
-const D_N = 0;
-const D_HANDLES = 4;
-const D_RAW = 8;
-const D_TABLES = 12;
-const D_DST = 16;
-const D_CTX_BASE = 20;
-const D_START = 24;
-const D_MAX = 32;
-const DESC_SIZE = 40;
-/** Bytes the kernel's decoders may write past a region's end or read past a run's end (wide copies). */
-const SLACK = 16;
-/** The CRC-32C slicing-by-16 tables, placed once per kernel at the start of its memory; merges allocate after them. */
-const CRC_TABLES = crc32cTables(16);
-const TABLES_AT = 1024;
-const HEAP_START = TABLES_AT + CRC_TABLES.byteLength;
-
 let compiled: WebAssembly.Module | undefined;
 
 /** One stream of the merge: its rank (lower is newer) and its runs of blocks, each tagged with its file. */
@@ -113,9 +95,6 @@ export type KernelRun = {
   readonly file: string;
   readonly globalSequence: number | undefined;
 } & (BlockRun | { readonly raw: RawBlockRun; readonly reader: TableReader });
-
-/** Declared block sizes above this are decompressed first and copied in (a bound before anything is verified). */
-const MAX_PLACED_BLOCK = 8 << 20;
 
 /** Why the kernel stopped before the end (diagnostics; the JavaScript merger reports the error). */
 export class KernelFallback {
@@ -140,28 +119,33 @@ export interface KernelBatch extends PackedEntries {
 }
 
 /** A kernel instance: one per thread, reused for every range it merges. */
-export class MergeKernel {
-  private readonly exports: KernelExports;
+export class MergeKernel implements KernelMemory {
+  readonly exports: KernelExports;
   private top = 0;
   private dv: DataView | undefined;
+  /** Places each stream's runs of blocks (by the kernel, or the JavaScript path when it declines). */
+  readonly placer: RunPlacer;
 
   constructor() {
     compiled ??= new WebAssembly.Module(Buffer.from(MERGE_KERNEL_WASM_BASE64, 'base64'));
     this.exports = new WebAssembly.Instance(compiled, {}).exports as unknown as KernelExports;
-    this.alloc(HEAP_START);
-    new Uint32Array(this.buffer, TABLES_AT, CRC_TABLES.length).set(CRC_TABLES);
+    this.alloc(PLACER_HEAP_START);
+    initPlacerTables(this.buffer);
+    this.placer = new RunPlacer(this);
   }
 
-  /** Where runs are copied for placeRun (reused from run to run: placing is synchronous). */
-  private stage = { at: 0, cap: 0 };
-  private desc = 0;
+  /** Frees everything allocated in the kernel's memory (a new merge, or a new run placed alone). */
+  reset(): void {
+    this.top = PLACER_HEAP_START; // address 0 stays unused
+    this.placer.reset();
+  }
 
-  private get buffer(): ArrayBuffer {
+  get buffer(): ArrayBuffer {
     return this.exports.memory.buffer;
   }
 
   /** Bump allocation in the kernel's memory (grown as needed); everything is freed per merge. */
-  private alloc(bytes: number): number {
+  alloc(bytes: number): number {
     const at = (this.top + 7) & ~7;
     const end = at + bytes;
     const have = this.buffer.byteLength;
@@ -171,7 +155,7 @@ export class MergeKernel {
   }
 
   /** A view of the kernel's memory (made anew when growing the memory replaced its buffer). */
-  private view(): DataView {
+  view(): DataView {
     if (this.dv?.buffer !== this.buffer) this.dv = new DataView(this.buffer);
     return this.dv;
   }
@@ -206,9 +190,7 @@ export class MergeKernel {
     onCount: (file: string, n: number) => void,
     mergeGroups = false,
   ): AsyncGenerator<KernelBatch> {
-    this.top = HEAP_START; // address 0 stays unused
-    this.stage = { at: 0, cap: 0 };
-    this.desc = this.alloc(DESC_SIZE);
+    this.reset();
     const n = streams.length;
     const ctrl = this.alloc(CTRL_SIZE);
     const cursors = this.alloc(n * CURSOR_SIZE);
@@ -229,7 +211,7 @@ export class MergeKernel {
     this.setTombstones(ctrl, tombstones);
 
     const files: (string | undefined)[] = new Array(n).fill(undefined);
-    const regions: { at: number; cap: number }[] = [];
+    const regions: Region[] = [];
     for (let i = 0; i < n; i++) {
       const c = cursors + i * CURSOR_SIZE;
       this.i32(c + K_RANK, streams[i]!.rank);
@@ -303,28 +285,9 @@ export class MergeKernel {
     }
   }
 
-  /**
-   * The entries (up to the restart arrays) of a raw run's blocks as placed by the kernel itself
-   * (undefined when it declines) or by placeRaw (which throws what is wrong with a block): lets
-   * a test check that both place the same bytes and that the kernel declines whatever placeRaw
-   * rejects. Not for use during a merge.
-   */
-  placedEntries(raw: RawBlockRun, reader: TableReader, byKernel: boolean): Uint8Array[] | undefined {
-    this.top = HEAP_START;
-    this.stage = { at: 0, cap: 0 };
-    this.desc = this.alloc(DESC_SIZE);
-    const region = { at: 0, cap: 0 };
-    const n = byKernel ? this.placeInKernel(region, raw, reader) : this.placeRaw(region, reader.path, raw, reader);
-    if (n === undefined) return undefined;
-    const view = this.view();
-    return Array.from({ length: n }, (_, k) =>
-      new Uint8Array(this.buffer.slice(view.getInt32(region.at + 8 * k, true), view.getInt32(region.at + 8 * k + 4, true))),
-    );
-  }
-
   /** Places a run's blocks (their entries, up to the restart arrays) in the cursor's region. */
-  private install(c: number, region: { at: number; cap: number }, run: KernelRun): void {
-    const n = 'raw' in run ? this.placeInKernel(region, run.raw, run.reader) ?? this.placeRaw(region, run.file, run.raw, run.reader) : this.copyBlocks(region, run);
+  private install(c: number, region: Region, run: KernelRun): void {
+    const n = 'raw' in run ? (run.raw.placed ? this.copyPlaced(region, run.raw.placed) : this.placer.place(region, run.file, run.raw, run.reader)) : this.copyBlocks(region, run);
     const view = this.view();
     view.setInt32(c + K_BLOCKS, region.at, true);
     view.setInt32(c + K_BLOCK_COUNT, n, true);
@@ -334,109 +297,22 @@ export class MergeKernel {
     view.setFloat64(c + K_GLOBAL_SEQ, run.globalSequence ?? -1, true);
   }
 
-  /** The region holds at least `need` bytes (a new one when not: the old one is done with). */
-  private reserve(region: { at: number; cap: number }, need: number): void {
-    if (need > region.cap) {
-      region.cap = Math.max(need, 2 * region.cap, 64 * 1024);
-      region.at = this.alloc(region.cap);
-    }
-  }
-
-  /**
-   * Places a raw run by the kernel itself (assembly/place.ts: CRC-32C, Snappy, LZ4 or none, the
-   * block layout), one copy of the run in and one call per run; the block count, or undefined
-   * when the kernel declines (another checksum or codec, a block over MAX_PLACED_BLOCK, anything
-   * wrong with a block): placeRaw then places it, and reports any error, as before.
-   */
-  private placeInKernel(region: { at: number; cap: number }, raw: RawBlockRun, reader: TableReader): number | undefined {
-    const { checksumType, baseContextChecksum } = reader.blockChecksum;
-    if (checksumType !== ChecksumType.CRC32c) return undefined;
-    const n = raw.handles.length;
-    const runBytes = raw.bytes;
-    const need = runBytes + SLACK + 8 * n;
-    if (need > this.stage.cap) {
-      this.stage.cap = Math.max(need, 2 * this.stage.cap, 512 * 1024);
-      this.stage.at = this.alloc(this.stage.cap);
-    }
-    const stage = this.stage.at;
-    const handles = stage + ((runBytes + SLACK + 7) & ~7);
-    new Uint8Array(this.buffer).set(raw.buf.subarray(0, runBytes), stage);
-    const words = new Uint32Array(this.buffer, handles, 2 * n);
-    for (let k = 0; k < n; k++) {
-      const h = raw.handles[k]!;
-      words[2 * k] = h.offset - raw.start;
-      words[2 * k + 1] = h.size;
-    }
-    const view = this.view();
-    const d = this.desc;
-    view.setInt32(d + D_N, n, true);
-    view.setInt32(d + D_HANDLES, handles, true);
-    view.setInt32(d + D_RAW, stage, true);
-    view.setInt32(d + D_TABLES, TABLES_AT, true);
-    view.setUint32(d + D_CTX_BASE, baseContextChecksum, true);
-    view.setFloat64(d + D_START, raw.start, true);
-    view.setInt32(d + D_MAX, MAX_PLACED_BLOCK, true);
-    try {
-      const bytes = this.exports.runSize(d);
-      if (bytes < 0) return undefined;
-      this.reserve(region, bytes + 8 * n + SLACK);
-      this.view().setInt32(d + D_DST, region.at, true);
-      return this.exports.placeRun(d) < 0 ? n : undefined;
-    } catch {
-      // (A trap would be a bug of the kernel's; the reference path decides.)
-      return undefined;
-    }
-  }
-
-  /**
-   * Verifies and decompresses a raw run's blocks straight into the region (one copy less than
-   * decompressing elsewhere and copying in): each block's declared size places it first. A run
-   * with a block whose size only decompressing tells (zlib, zstd) is decompressed first and copied in.
-   * Returns the block count; the block list (start, end of entries) is at region.at.
-   */
-  private placeRaw(region: { at: number; cap: number }, file: string, raw: RawBlockRun, reader: TableReader): number {
-    const n = raw.handles.length;
-    const sizes = raw.handles.map((_, k) => reader.declaredSize(raw, k, MAX_PLACED_BLOCK));
-    // A block whose size only decompressing tells: the whole run is decompressed first, in order
-    // (so that the first bad block is the one reported), and copied in.
-    const early = sizes.includes(-1) ? raw.handles.map((_, k) => reader.blockOf(raw, k)) : undefined;
-    if (early !== undefined) for (let k = 0; k < n; k++) sizes[k] = early[k]!.length;
-    const need = sizes.reduce((sum, size) => sum + size, 8 * n);
-    this.reserve(region, need);
-    // No allocation below: views of the memory stay valid.
-    const buffer = this.buffer;
-    const mem = new Uint8Array(buffer);
-    const view = this.view();
-    const list = region.at;
-    let at = list + 8 * n;
-    for (let k = 0; k < n; k++) {
-      const size = sizes[k]!;
-      let block = early?.[k];
-      if (block === undefined) {
-        const place = new Uint8Array(buffer, at, size);
-        block = reader.blockOf(raw, k, (m) => (m === size ? place : new Uint8Array(m)));
-      }
-      if (block.buffer !== buffer || block.byteOffset !== at) {
-        if (block.length !== size) throw new Error(`block of ${block.length} bytes, declared ${size}`);
-        mem.set(block, at);
-      }
-      at += size;
-    }
-    // Layouts once every block is verified, as before: a checksum error comes first.
-    at = list + 8 * n;
-    for (let k = 0; k < n; k++) {
-      const end = blockLayout(file, raw.handles[k]!.offset, new Uint8Array(buffer, at, sizes[k]!)).keysEnd;
-      view.setInt32(list + 8 * k, at, true);
-      view.setInt32(list + 8 * k + 4, at + end, true);
-      at += sizes[k]!;
-    }
+  /** Copies a run placed elsewhere (a worker: place-ahead.ts) into the region; returns the block count. */
+  private copyPlaced(region: Region, placed: PlacedBlocks): number {
+    const n = placed.list.length / 2;
+    reserve(this, region, 8 * n + placed.bytes.length + SLACK);
+    const first = region.at + 8 * n;
+    new Uint8Array(this.buffer).set(placed.bytes, first);
+    const list = new Int32Array(this.buffer, region.at, 2 * n);
+    for (let i = 0; i < 2 * n; i++) list[i] = placed.list[i]! + first;
+    placed.done?.();
     return n;
   }
 
   /** Copies a decoded run's blocks (their entries, up to the restart arrays) into the region; returns the block count. */
-  private copyBlocks(region: { at: number; cap: number }, run: BlockRun & { readonly file: string }): number {
+  private copyBlocks(region: Region, run: BlockRun & { readonly file: string }): number {
     const ends = run.blocks.map((b, k) => blockLayout(run.file, run.offsets[k]!, b).keysEnd);
-    this.reserve(region, ends.reduce((s, e) => s + e, 0) + 8 * run.blocks.length);
+    reserve(this, region, ends.reduce((s, e) => s + e, 0) + 8 * run.blocks.length);
     const mem = new Uint8Array(this.buffer);
     const view = this.view();
     const list = region.at;

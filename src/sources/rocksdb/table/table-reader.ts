@@ -277,22 +277,23 @@ export class TableReader {
   /**
    * As rangeBlocks, but the runs as read: neither verified nor decompressed (blockOf does both,
    * block by block). For the merge kernel, which decompresses them straight into its memory.
-   * With `scratch`, a run is valid until the next one is requested.
+   * With `scratch`, a run is valid until the next one is requested. With `fetch`, runs are
+   * fetched through it (a worker thread that reads and places them ahead).
    */
-  async *rangeRawRuns(range: KeyRange, scratch?: RunScratch): AsyncIterable<RawBlockRun> {
+  async *rangeRawRuns(range: KeyRange, scratch?: RunScratch, fetch?: RunFetch): AsyncIterable<RawBlockRun> {
     this.#checkOpen();
     const footerOffset = this.fileSize - FOOTER_SIZE;
     const whole = range.lo === undefined && range.hi === undefined;
     const top = await this.#topIndex(!whole);
     const [i0, i1] = whole ? [0, top.handles.length] : blockSpan(top.keys!, range);
     if (this.properties.indexType !== INDEX_TWO_LEVEL) {
-      yield* this.#runs(top.handles.slice(i0, i1), footerOffset, this.#indexHandle.offset, scratch);
+      yield* this.#runs(top.handles.slice(i0, i1), footerOffset, this.#indexHandle.offset, scratch, fetch);
       return;
     }
     for (let k = i0; k < i1; k++) {
       const part = await this.#partition(k, top.handles[k]!, !whole);
       const [j0, j1] = whole ? [0, part.handles.length] : blockSpan(part.keys!, range);
-      yield* this.#runs(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset, scratch);
+      yield* this.#runs(part.handles.slice(j0, j1), footerOffset, top.handles[k]!.offset, scratch, fetch);
     }
   }
 
@@ -410,10 +411,13 @@ export class TableReader {
    * valid only until the next one is requested (the merge kernel copies them at once), which
    * spares allocating and collecting a buffer per run.
    */
-  async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch): AsyncGenerator<RawBlockRun> {
+  async *#runs(handles: readonly BlockHandle[], limit: number, indexOffset: number, scratch?: RunScratch, fetch?: RunFetch): AsyncGenerator<RawBlockRun> {
     let turn = 0;
     type Run = { i: number; j: number; start: number; end: number };
-    const ahead: { run: Run; read: Promise<Uint8Array> }[] = [];
+    type Read = { buf: Uint8Array; placed?: PlacedBlocks };
+    const ahead: { run: Run; read: Promise<Read> }[] = [];
+    const readHere = (start: number, n: number, into?: Uint8Array): Promise<Read> =>
+      preadExact(this.#fh, this.path, start, n, this.fileSize, into).then((buf) => ({ buf }));
     let from = 0;
     const readAhead = () => {
       while (ahead.length < READ_AHEAD) {
@@ -421,7 +425,11 @@ export class TableReader {
         if (run === undefined) return;
         from = run.j;
         const n = run.end - run.start;
-        const read = preadExact(this.#fh, this.path, run.start, n, this.fileSize, scratch?.raw(turn++, n));
+        const into = scratch?.raw(turn++, n);
+        const read =
+          fetch === undefined
+            ? readHere(run.start, n, into)
+            : fetch(this.#fh.fd, run.start, n, handles.slice(run.i, run.j), this).then((r) => r ?? readHere(run.start, n, into));
         // A failed read ahead is reported when awaited; keep it from being an unhandled rejection.
         read.catch(() => undefined);
         ahead.push({ run, read });
@@ -431,10 +439,10 @@ export class TableReader {
       readAhead();
       while (ahead.length > 0) {
         const { run, read } = ahead[0]!;
-        const buf = await read;
+        const { buf, placed } = await read;
         ahead.shift();
         readAhead();
-        yield { buf, start: run.start, handles: handles.slice(run.i, run.j), bytes: run.end - run.start };
+        yield { buf, start: run.start, handles: handles.slice(run.i, run.j), bytes: run.end - run.start, ...(placed && { placed }) };
         this.#checkOpen();
       }
     } finally {
@@ -524,7 +532,27 @@ export interface RawBlockRun {
   readonly handles: readonly BlockHandle[];
   /** Bytes read from the file for the run. */
   readonly bytes: number;
+  /** The run already verified, decompressed and laid out by a RunFetch (then `buf` is empty). */
+  readonly placed?: PlacedBlocks;
 }
+
+/**
+ * A run's blocks verified and decompressed elsewhere (a worker thread): `bytes` holds them back
+ * to back; block k's entries are bytes[list[2k], list[2k + 1]) (up to its restart array).
+ */
+export interface PlacedBlocks {
+  readonly bytes: Uint8Array;
+  readonly list: Int32Array;
+  /** Called once `bytes` are copied and no longer read (their memory may then be reused). */
+  readonly done?: () => void;
+}
+
+/**
+ * Fetches a run on behalf of rangeRawRuns, given the reader's open file descriptor: the run
+ * placed, or its bytes as read, or undefined to have the reader read it itself (which then
+ * reports any read error as usual). It must read nothing after its promise settles.
+ */
+export type RunFetch = (fd: number, start: number, length: number, handles: readonly BlockHandle[], reader: TableReader) => Promise<{ buf: Uint8Array; placed?: PlacedBlocks } | undefined>;
 
 /** Consecutive data blocks of a table, verified and decompressed: block k starts at file offset offsets[k]. */
 export interface BlockRun {

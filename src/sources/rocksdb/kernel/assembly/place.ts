@@ -1,7 +1,7 @@
 // AssemblyScript: placing a run of data blocks in the merge kernel's memory (part of the kernel's
 // module: merge.ts exports these). For each block of a run as read from the file: verify its
-// CRC-32C, decompress it (none, Snappy, LZ4) to its place, and find where its entries end, all in
-// one call per run instead of several JavaScript calls and copies per block.
+// checksum (CRC-32C or XXH3), decompress it (none, Snappy, LZ4) to its place, and find where its
+// entries end, all in one call per run instead of several JavaScript calls and copies per block.
 //
 // It decides nothing: any block it cannot place (a checksum mismatch, a decoding error, a bad
 // footer, a codec or size it does not take) makes it return that block's number, and the driver
@@ -12,8 +12,9 @@
 // driver leaves SLACK bytes after the region and after the run).
 
 import { varint32, varValue } from './varint';
+import { xxh3 } from './xxh3';
 
-// Descriptor fields (byte offsets), written by the driver (kernel-merger.ts: same constants).
+// Descriptor fields (byte offsets), written by the driver (../run-placer.ts: same constants).
 const D_N: usize = 0; // blocks in the run
 const D_HANDLES: usize = 4; // n × (u32 offset in the run, u32 size without trailer)
 const D_RAW: usize = 8; // the run's bytes as read
@@ -22,6 +23,12 @@ const D_DST: usize = 16; // the region: n × (start, end of entries) i32 pairs, 
 const D_CTX_BASE: usize = 20; // format_version >= 6 base context checksum (0: none)
 const D_START: usize = 24; // f64: the run's file offset
 const D_MAX: usize = 32; // largest decompressed block taken
+const D_CHECKSUM: usize = 36; // the table's checksum type (CK_*)
+const D_SECRET: usize = 40; // XXH3's 192-byte default secret
+
+// Checksum types (RocksDB's ChecksumType) the kernel verifies; any other is declined.
+const CK_CRC32C: i32 = 1;
+const CK_XXH3: i32 = 4;
 
 const T_NONE: u8 = 0;
 const T_SNAPPY: u8 = 1;
@@ -76,6 +83,9 @@ export function placeRun(desc: usize): i32 {
   const list = <usize>load<i32>(desc + D_DST);
   const base = load<u32>(desc + D_CTX_BASE);
   const start = <u64>load<f64>(desc + D_START);
+  const checksum = load<i32>(desc + D_CHECKSUM);
+  const secret = <usize>load<i32>(desc + D_SECRET);
+  if (checksum != CK_CRC32C && checksum != CK_XXH3) return 0;
   let at = list + (<usize>n << 3);
   for (let k = 0; k < n; k++) {
     const h = handles + (<usize>k << 3);
@@ -83,15 +93,21 @@ export function placeRun(desc: usize): i32 {
     const size = load<u32>(h, 4);
     const p = raw + <usize>rel;
     const typeAt = p + <usize>size;
-    // RocksDB's masked CRC-32C of the block and its type byte, less the context modifier.
-    const crc = ~crc32c(0xffffffff, p, typeAt + 1, tables);
-    const masked = rotr<u32>(crc, 15) + 0xa282ead8;
+    // RocksDB's checksum of the block and its type byte (table/format.cc ComputeBuiltinChecksum),
+    // less the context modifier: the masked CRC-32C, or the low half of XXH3 of the block with
+    // the type byte mixed in after it (ModifyChecksumForLastByte).
+    let computed: u32;
+    if (checksum == CK_CRC32C) {
+      computed = rotr<u32>(~crc32c(0xffffffff, p, typeAt + 1, tables), 15) + 0xa282ead8;
+    } else {
+      computed = <u32>xxh3(p, <usize>size, secret) ^ (<u32>load<u8>(typeAt) * 0x6b9083d9);
+    }
     let modifier: u32 = 0;
     if (base != 0) {
       const offset = start + <u64>rel;
       modifier = base ^ (<u32>offset + <u32>(offset >> 32));
     }
-    if (masked != load<u32>(typeAt, 1) - modifier) return k;
+    if (computed != load<u32>(typeAt, 1) - modifier) return k;
     const type = load<u8>(typeAt);
     let outLen: u32 = size;
     if (type == T_NONE) {

@@ -1,0 +1,65 @@
+/**
+ * The place worker (src/sources/rocksdb/kernel/place-ahead.ts, opt-in): runs of data blocks read
+ * and placed on a worker thread give exactly the entries and errors (code, file, offset, message)
+ * of placing them on the calling thread, and of ldb scan. Workers run compiled code, so this test
+ * reads through dist/ (npm test builds it).
+ */
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { cleanup, expectAsReferenceAndLdb, HAVE_LDB, makeFixture, makeFixtureBinary, readAllTables, SEVERAL_LEVELS_FIXTURE, tempDir } from './helpers.js';
+
+const DIST = join(import.meta.dirname, '..', '..', '..', 'dist', 'sources', 'rocksdb');
+type Open = typeof import('../../../src/sources/rocksdb/index.js').openRocksDbCheckpoint;
+const { openRocksDbCheckpoint } = (await import(join(DIST, 'index.js'))) as { openRocksDbCheckpoint: Open };
+const { PlaceAhead } = (await import(join(DIST, 'kernel', 'place-ahead.js'))) as typeof import('../../../src/sources/rocksdb/kernel/place-ahead.js');
+const { placeTraps } = (await import(join(DIST, 'kernel', 'run-placer.js'))) as typeof import('../../../src/sources/rocksdb/kernel/run-placer.js');
+
+/** Every family's entries, with the place worker for every family (or none), and how many runs it placed. */
+async function read(dir: string, worker: boolean): Promise<{ tables: Record<string, string[] | string>; placed: number }> {
+  // Ready first: until then runs are placed on this thread, and a small checkpoint could end before.
+  if (worker) await PlaceAhead.get()!.started;
+  const before = PlaceAhead.runsPlaced;
+  const tables = await readAllTables(await openRocksDbCheckpoint(dir, { rangeBytes: 64 * 1024, batchSize: 300, workers: 0, placeAheadBytes: worker ? 0 : Infinity }));
+  return { tables, placed: PlaceAhead.runsPlaced - before };
+}
+
+describe('the place worker', () => {
+  test.skipIf(!HAVE_LDB || makeFixtureBinary() === null).each([
+    ['CRC-32C', []],
+    ['XXH3', ['--checksum', 'xxh3']],
+  ])(
+    'several levels, codecs (snappy, lz4, zstd), tombstones and WAL keys, %s: the entries of one thread and of ldb scan; a flipped byte the same error after the same entries',
+    async (_name, extra) => {
+      const dir = tempDir();
+      try {
+        const db = join(dir, 'db');
+        makeFixture(['--db', db, ...SEVERAL_LEVELS_FIXTURE, ...extra]);
+        const placed: { worker: number[]; one: number[] } = { worker: [], one: [] };
+        const via = (worker: boolean, into: number[]) => async (d: string) => {
+          const r = await read(d, worker);
+          into.push(r.placed);
+          return r.tables;
+        };
+        await expectAsReferenceAndLdb(db, via(true, placed.worker), via(false, placed.one), { sameEntriesBeforeError: true });
+        expect(placed.one).toEqual([0, 0]); // without it: no run placed by the worker
+        expect(placed.worker[0]).toBeGreaterThan(20); // the worker placed runs (zstd ones come back as read)
+        expect(placed.worker[1]).toBeGreaterThan(0); // after the flip too
+        expect(placeTraps()).toBe(0);
+      } finally {
+        cleanup(dir);
+      }
+    },
+    180_000,
+  );
+
+  test('placeAheadBytes must be a non-negative number', async () => {
+    const dir = tempDir();
+    try {
+      for (const bad of [-1, Number.NaN]) {
+        await expect(openRocksDbCheckpoint(dir, { placeAheadBytes: bad })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      }
+    } finally {
+      cleanup(dir);
+    }
+  });
+});
