@@ -248,15 +248,17 @@ export class SnapshotDecoder {
     const q = this.#q;
     const piece = q.headPiece;
     const t = this.#template!;
-    if (piece === undefined || piece.length - q.headPos < t.bytes.length + SCAN_MIN_BYTES || !scanKernel.enabled || !scanKernel.chunks) return false;
-    if (this.#maxChunk === 0 || this.#tableIndex >= this.#first!.tables.length || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
-    const chain = (this.#chain ??= { template: t.bytes, fieldsAt: t.fieldsAt, index: 0, previousDigest: 0n, tablePosition: 0, maxChunkBytes: this.#maxChunk, previousUsed: 0 });
+    const max = this.#maxChunk;
+    if (piece === undefined || !scanKernel.enabled || !scanKernel.chunks) return false;
+    if (max === 0 || this.#tableIndex >= this.#first!.tables.length || this.#lastKeyLength > SCAN_MAX_PREVIOUS_KEY) return false;
+    const from = q.headPos;
+    if (piece.length - from < t.bytes.length + ENTRY_PREFIX_BYTES + CHUNK_TAIL_BYTES) return false;
+    const chain = (this.#chain ??= { template: t.bytes, fieldsAt: t.fieldsAt, index: 0, previousDigest: 0n, tablePosition: 0, maxChunkBytes: max, previousUsed: 0 });
     chain.index = this.#chunks.count;
     chain.previousDigest = this.#previousDigest;
     chain.tablePosition = this.#tableIndex;
     chain.previousUsed = this.#previousChunkUsed;
-    const pos = q.headPos;
-    const r = this.#kernel.chunks(q.hashStatesNow(), piece, pos, chain, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes);
+    const r = this.#kernel.chunks(q.hashStatesNow(), piece, from, chain, this.#lastKey, this.#lastKeyLength, this.#limits.maxKeyBytes, this.#limits.maxValueBytes);
     if (r === undefined || r.count === 0) return false;
     scanKernel.passChunks += r.count;
     if (r.lastKeyLength > this.#lastKey.length) this.#lastKey = new Uint8Array(Math.max(r.lastKeyLength, this.#lastKey.length * 2));
@@ -269,7 +271,7 @@ export class SnapshotDecoder {
     this.#bytesRead += r.bytes;
     this.#previousDigest = r.lastDigest;
     this.#previousChunkUsed = r.lastUsed;
-    q.skipHashed(r.end - pos);
+    q.skipHashed(r.end - from);
     return true;
   }
 
@@ -509,15 +511,36 @@ export class SnapshotDecoder {
       }
     }
     const h = this.#first!;
-    this.#summary = {
+    const summary = {
       anchor: { epoch: h.epoch, cursor: h.cursor, tables: h.tables, maxChunkBytes: h.maxChunkBytes },
       digest,
       entries,
       bytes,
       tables: this.#tables,
-      chunks: this.#chunks.summaries(),
     };
+    this.#summary = withLazyChunks(summary, this.#chunks);
   }
+}
+
+/** How many chunks a summary holds, by a decoder's count when it has one: without making the list (chunkCount). */
+const chunkCounts = new WeakMap<SnapshotSummary, number>();
+
+/**
+ * `summary` with `chunks` made from `list` on first read (an enumerable property, as a plain
+ * one: JSON, spreads and comparisons see the list). An object and a BigInt per chunk, made at
+ * the end of a 4 KiB-chunked snapshot (30,000 per million entries) and all surviving, grew the
+ * young heap of a verify that never reads them by 5 MB of peak memory.
+ */
+function withLazyChunks(summary: Omit<SnapshotSummary, 'chunks'>, list: ChunkList): SnapshotSummary {
+  let chunks: ChunkSummary[] | undefined;
+  const out = Object.defineProperty(summary, 'chunks', { enumerable: true, configurable: true, get: () => (chunks ??= list.summaries()) }) as SnapshotSummary;
+  chunkCounts.set(out, list.count);
+  return out;
+}
+
+/** `summary.chunks.length`, without making the list when a decoder made the summary. */
+export function chunkCount(summary: SnapshotSummary): number {
+  return chunkCounts.get(summary) ?? summary.chunks.length;
 }
 
 /** Chunk summaries in typed arrays: indexes run on from the first chunk's. */

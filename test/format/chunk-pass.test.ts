@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { encodeChunkHeader, validateAnchor, type SnapshotAnchor } from '../../src/format/header.js';
 import { resolveLimits } from '../../src/format/limits.js';
+import { chunkCount } from '../../src/format/decoder.js';
 import { loadHasher, SnapshotDecoder, SnapshotError, verifySnapshot, xxh64, type SnapshotLimits } from '../../src/format/index.js';
 import { decodeKernel, READ_BUFFER_BYTES, scanKernel } from '../../src/format/wasm/decode-kernel.js';
 
@@ -280,6 +281,13 @@ describe('the chunk pass decides exactly as the JavaScript decoder', () => {
         scanKernel.chunks = true;
       }
       expect(await outcome(files)).toContain(`"chunks":[{"index":0`);
+      // The summary's chunk list is made when read (chunkCount counts it without), as a plain property would be.
+      const summary = await verifySnapshot(files);
+      expect(chunkCount(summary)).toBe(files.length);
+      expect(Object.keys(summary)).toEqual(['anchor', 'digest', 'entries', 'bytes', 'tables', 'chunks']);
+      expect(summary.chunks.map((c) => c.bytes)).toEqual(built.starts.slice(1).map((e, i) => e - built.starts[i]!));
+      expect(summary.chunks.at(-1)!.digest).toBe(summary.digest);
+      expect({ ...summary }).toEqual({ anchor: summary.anchor, digest: summary.digest, entries: summary.entries, bytes: summary.bytes, tables: summary.tables, chunks: summary.chunks });
       expect(await outcome([...files.slice(0, 20), files[21]!, files[20]!, ...files.slice(22)])).toContain('CHUNK_SEQUENCE');
     } finally {
       rmSync(dir, { recursive: true, force: true });
