@@ -318,7 +318,16 @@ async function* readFiles(files: FileList, spans: FileSpans, pool?: BufferPool):
   let buffer: Uint8Array | undefined;
   let filled = 0;
   const checked = wasChecked(files);
+  // The largest file read so far: a piece is handed on before a file that may not fit in what is
+  // left of it, so that a chunk file lies whole in one piece (the decoder's chunk pass reads whole
+  // chunks of a piece; one cut across two is read step by step).
+  let largest = 0;
   for (const file of files) {
+    if (buffer !== undefined && filled > 0 && buffer.length - filled < largest) {
+      const piece = buffer.subarray(0, filled);
+      buffer = undefined;
+      yield piece;
+    }
     let fd: number;
     // Bytes left to read: the size fstat gave (a file that grew since is read as it was then; one
     // that shrank ends where a read returns 0), or undefined for a checked file not fstat'ed.
@@ -362,6 +371,7 @@ async function* readFiles(files: FileList, spans: FileSpans, pool?: BufferPool):
           yield full;
         }
       }
+      if (fileRead > largest) largest = fileRead;
     } finally {
       closeSync(fd);
     }

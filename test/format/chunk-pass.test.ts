@@ -255,7 +255,7 @@ describe('the chunk pass decides exactly as the JavaScript decoder', () => {
   it('a chunk set read from files (the reader packs them into its read buffers): the same summary and errors with the pass on and off', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'chunk-pass-'));
     try {
-      const tables = [Array.from({ length: 3000 }, (_, i) => ({ key: Buffer.from(i.toString(16).padStart(8, '0')), value: new Uint8Array(40 + (i % 50)).fill(i) }))];
+      const tables = [Array.from({ length: 6000 }, (_, i) => ({ key: Buffer.from(i.toString(16).padStart(8, '0')), value: new Uint8Array(40 + (i % 50)).fill(i) }))];
       const built = build(tables, 4096, () => false)!;
       const files = built.starts.slice(0, -1).map((s, i) => {
         const f = join(dir, `s.${String(i).padStart(6, '0')}`);
@@ -272,7 +272,10 @@ describe('the chunk pass decides exactly as the JavaScript decoder', () => {
       for (const list of [files, [...files.slice(0, 20), files[21]!, files[20]!, ...files.slice(22)]]) {
         const before = scanKernel.passChunks;
         const pass = await outcome(list);
-        expect(scanKernel.passChunks).toBeGreaterThan(before);
+        // A piece is handed on before a file that may not fit in it: every chunk file lies whole in
+        // a piece, and the pass reads all but the first and those holding the table's end.
+        if (list === files) expect(scanKernel.passChunks - before).toBe(files.length - 2);
+        else expect(scanKernel.passChunks).toBeGreaterThan(before);
         scanKernel.chunks = false;
         expect(await outcome(list)).toEqual(pass);
         scanKernel.enabled = false;
