@@ -40,7 +40,7 @@ const STAGE_AT = PREV_AT + SCAN_MAX_PREVIOUS_KEY;
 const STAGE_BYTES = 256 << 10;
 /** The chunk pass (`chunks`): the header template, then each accepted chunk's size and trailer. */
 const TEMPLATE_AT = STAGE_AT + STAGE_BYTES;
-export const CHUNKS_MAX_HEADER = 4096;
+const CHUNKS_MAX_HEADER = 4096;
 const CHUNKS_OUT_AT = TEMPLATE_AT + CHUNKS_MAX_HEADER;
 const CHUNKS_MAX_OUT = 2048;
 const CHUNKS_RESULTS_AT = 512;
