@@ -11,9 +11,9 @@
 // The commands run without NODE_EXTRA_CA_CERTS (set on some machines, it makes every Node
 // process parse a CA bundle at start-up, ~85 ms here): the rows measure the tool, not that.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -41,6 +41,17 @@ function run(args, bin = BIN) {
   const m = /time=([\d.]+) ([\d.]+) ([\d.]+) (\d+)/.exec(r.stderr);
   if (r.status !== 0 || m === null) throw new Error(`${args.join(' ')}: exit ${r.status}\n${r.stderr.slice(-2000)}`);
   return { wall: Number(m[1]), cpu: Number(m[2]) + Number(m[3]), rssMB: Number(m[4]) / 1024 };
+}
+
+/** Copies the chunk-set file `from` and the chunk files it names to `to` (renamed as `to`'s set would name them). */
+function copyChunkSet(from, to) {
+  mkdirSync(dirname(to), { recursive: true });
+  const lines = readFileSync(from, 'latin1').split('\n');
+  const names = lines.slice(3, -1);
+  const stem = basename(from);
+  const renamed = names.map((n) => basename(to) + n.slice(stem.length));
+  names.forEach((n, i) => copyFileSync(join(dirname(from), n), join(dirname(to), renamed[i])));
+  writeFileSync(to, [...lines.slice(0, 3), ...renamed, ''].join('\n'));
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
@@ -78,11 +89,18 @@ for (const [label, size] of SIZES) {
     rows.push({ label, op, ...measure(args) });
     console.log(rows.at(-1));
   }
+  if (size !== undefined) {
+    // Two chunk sets of the same snapshot: a copy of b's set file and chunk files in a directory of its own.
+    const c = join(OUT, `c-${label.replace(' ', '')}`, 'c.snap');
+    copyChunkSet(b, c);
+    rows.push({ label, op: 'diff b c (two chunk sets)', ...measure(['diff', b, c]) });
+    console.log(rows.at(-1));
+  }
 }
 load.push(loadavg());
 rmSync(OUT, { recursive: true, force: true });
 
-const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)'));
+const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)').replace('b c (two chunk sets)', 'a b (identical)'));
 const md = [
   '# Chunk-count benchmark (bench/chunks.mjs)',
   '',
@@ -101,7 +119,7 @@ const md = [
     return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${ratio(r.rssMB, u?.rssMB)} | ${ratio(r.wall, u?.wall)} | ${ratio(r.cpu, u?.cpu)} |${b}`;
   }),
   '',
-  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set. `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours\' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
+  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set, and `diff b c` two sets (`c` a copy of `b`). `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours\' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
   '',
 ];
 writeFileSync(join(HERE, 'RESULTS-chunks.md'), md.join('\n'));

@@ -108,6 +108,22 @@ export class ByteQueue {
     return view;
   }
 
+  /**
+   * This queue's hash states, brought up to date with every byte consumed so far: for a caller
+   * that feeds the next bytes to them itself in the kernel (the decoder's chunk pass), then
+   * consumes those bytes with `skipHashed`.
+   */
+  hashStatesNow(): HashStates {
+    this.#flush();
+    return this.#states;
+  }
+
+  /** Consumes n bytes of the head piece (headPos + n ≤ its length) that the caller hashed itself (`hashStatesNow`). */
+  skipHashed(n: number): void {
+    this.#hashed = this.#headPos + n;
+    this.skip(n);
+  }
+
   /** Consumes n bytes (n ≤ available). */
   skip(n: number): void {
     this.#available -= n;

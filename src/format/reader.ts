@@ -342,6 +342,10 @@ class FilePieces {
   #start = 0;
   #buffer: Uint8Array | undefined;
   #filled = 0;
+  // The largest file read so far: a piece is handed on before a file that may not fit in what is
+  // left of it, so that a chunk file lies whole in one piece (the decoder's chunk pass reads whole
+  // chunks of a piece; one cut across two is read step by step).
+  #largest = 0;
   /** A failure to throw once the bytes read before it were handed on. */
   #failure: { error: unknown } | undefined;
 
@@ -358,6 +362,11 @@ class FilePieces {
     for (;;) {
       if (this.#fd === undefined) {
         if (this.#index === this.#files.length) return this.#rest();
+        if (this.#buffer !== undefined && this.#filled > 0 && this.#buffer.length - this.#filled < this.#largest) {
+          const piece = this.#buffer.subarray(0, this.#filled);
+          this.#buffer = undefined;
+          return piece;
+        }
         const file = (this.#file = this.#files.at(this.#index++)!);
         try {
           if (this.#checked) {
@@ -405,6 +414,7 @@ class FilePieces {
         return buffer;
       }
     }
+    if (this.#fileRead > this.#largest) this.#largest = this.#fileRead;
     this.close();
     return undefined;
   }

@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { SnapshotError } from '../../format/errors.js';
 import { formatDigest } from '../../format/digest.js';
+import { chunkCount } from '../../format/decoder.js';
 import { verifySnapshot } from '../../format/reader.js';
 import { isWalrusSnapshotFile } from '../../interop/walrus/detect.js';
 import { snapshotFileList } from '../../sources/open.js';
@@ -96,7 +97,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
           }
         } else {
           const s = await verifySnapshot(files);
-          results.push({ input, ok: true, digest: formatDigest(s.digest), entries: String(s.entries), chunks: s.chunks.length });
+          results.push({ input, ok: true, digest: formatDigest(s.digest), entries: String(s.entries), chunks: chunkCount(s) });
         }
       } catch (error) {
         const e = fromSystemError(error);

@@ -19,6 +19,10 @@ interface Exports {
   update2(a: number, b: number, end: number): void;
   digest(slot: number): bigint;
   scan(p: number, end: number, prev: number, prevLen: number, maxKey: number, maxValue: number, room: number): number;
+  chunks(
+    p: number, end: number, tmpl: number, tmplLen: number, fieldsAt: number, index: number, prevDigest: bigint, tablePos: number,
+    prev: number, prevLen: number, maxKey: number, maxValue: number, max: number, prevUsed: number, out: number, maxOut: number,
+  ): number;
 }
 
 /** Slots of the chunk's and the table's hash states. */
@@ -34,6 +38,12 @@ export const SCAN_MAX_PREVIOUS_KEY = 65536;
 /** Bytes of pieces outside the memory are copied here to be scanned or hashed, this many at a time. */
 const STAGE_AT = PREV_AT + SCAN_MAX_PREVIOUS_KEY;
 const STAGE_BYTES = 256 << 10;
+/** The chunk pass (`chunks`): the header template, then each accepted chunk's size and trailer. */
+const TEMPLATE_AT = STAGE_AT + STAGE_BYTES;
+const CHUNKS_MAX_HEADER = 4096;
+const CHUNKS_OUT_AT = TEMPLATE_AT + CHUNKS_MAX_HEADER;
+const CHUNKS_MAX_OUT = 2048;
+const CHUNKS_RESULTS_AT = 512;
 /** The read buffers: the reader's reads land here (READ_BUFFER_BYTES each, as many as READ_BUFFERS). */
 export const READ_BUFFER_BYTES = 128 << 10;
 const READ_BUFFERS = 8;
@@ -42,10 +52,11 @@ const PAGES = (READ_AT + READ_BUFFERS * READ_BUFFER_BYTES) / 65536;
 
 /**
  * For tests (not exported by the library): `enabled: false` makes the decoder take its JavaScript
- * path for every record, the reference the scanner is checked against; `runs` counts the scans
- * that accepted at least one record, so a test can tell the scanner was used.
+ * path for every record and chunk, the reference the kernel is checked against; `chunks: false`
+ * turns off the chunk pass alone; `runs` counts the scans that accepted at least one record and
+ * `passChunks` the chunks the chunk pass accepted, so a test can tell they were used.
  */
-export const scanKernel = { enabled: true, runs: 0 };
+export const scanKernel = { enabled: true, chunks: true, runs: 0, passChunks: 0 };
 
 /** What one scan accepted. Positions are indexes into the scanned array. */
 export interface ScanResult {
@@ -58,6 +69,41 @@ export interface ScanResult {
   /** Position and length of the last accepted key (meaningful when count > 0). */
   lastKeyAt: number;
   lastKeyLength: number;
+}
+
+/** What one chunk pass accepted (`Kernel.chunks`). */
+export interface ChunksResult {
+  /** Position after the last accepted chunk (= `from` when none was). */
+  end: number;
+  /** Chunks accepted; their sizes and trailers are `sizes[0, count)` and `digests[0, count)` until the next pass. */
+  count: number;
+  readonly sizes: Float64Array;
+  readonly digests: BigUint64Array;
+  /** Their ENTRY records and key+value bytes. */
+  entries: number;
+  bytes: number;
+  /** Position (in the piece) and length of the last accepted key. */
+  lastKeyAt: number;
+  lastKeyLength: number;
+  /** Header and record bytes of the last accepted chunk, and its trailer. */
+  lastUsed: number;
+  lastDigest: bigint;
+}
+
+/** What the chain expects of the next chunk, for `Kernel.chunks`. */
+export interface ChunkChain {
+  /**
+   * The first chunk's header, and where its fields after the anchor start (index u32 at +8):
+   * later headers equal it but for index, previous digest and table position.
+   */
+  template: Uint8Array;
+  fieldsAt: number;
+  index: number;
+  previousDigest: bigint;
+  tablePosition: number;
+  maxChunkBytes: number;
+  /** Header and record bytes of the previous chunk (0: none, the cut rule does not apply). */
+  previousUsed: number;
 }
 
 /** A decoder's two hash states (chunk, table) while another decoder's are in the instance. */
@@ -74,12 +120,23 @@ class Kernel {
   readonly #buffers: Uint8Array[] = [];
   readonly #free: Uint8Array[] = [];
 
+  readonly #chunkResults: Uint32Array;
+  readonly #chunkDigest: BigUint64Array;
+  readonly #chunksOut: ChunksResult;
+
   constructor() {
     this.#x = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(DECODE_KERNEL_WASM_BASE64, 'base64'))).exports as unknown as Exports;
     this.#x.memory.grow(PAGES - this.#x.memory.buffer.byteLength / 65536); // once: views stay valid
     this.buffer = this.#x.memory.buffer;
     this.bytes = new Uint8Array(this.buffer);
     this.#results = new Uint32Array(this.buffer, 0, 4);
+    this.#chunkResults = new Uint32Array(this.buffer, CHUNKS_RESULTS_AT, 6);
+    this.#chunkDigest = new BigUint64Array(this.buffer, CHUNKS_RESULTS_AT + 24, 1);
+    this.#chunksOut = {
+      end: 0, count: 0, entries: 0, bytes: 0, lastKeyAt: 0, lastKeyLength: 0, lastUsed: 0, lastDigest: 0n,
+      sizes: new Float64Array(this.buffer, CHUNKS_OUT_AT, CHUNKS_MAX_OUT),
+      digests: new BigUint64Array(this.buffer, CHUNKS_OUT_AT + 8 * CHUNKS_MAX_OUT, CHUNKS_MAX_OUT),
+    };
     for (let i = 0; i < READ_BUFFERS; i++) this.#buffers.push(new Uint8Array(this.buffer, READ_AT + i * READ_BUFFER_BYTES, READ_BUFFER_BYTES));
     this.#free.push(...[...this.#buffers].reverse());
   }
@@ -170,6 +227,38 @@ class Kernel {
     out.bytes = r[1]!;
     out.lastKeyAt = r[2]! - base;
     out.lastKeyLength = r[3]!;
+    return out;
+  }
+
+  /**
+   * The chunk pass (decode-kernel.wat, `chunks`) on `piece[from, piece.length)`: whole chunks
+   * the chain expects (`chain`), their entries after the previous key (`prev[0, prevLength)`,
+   * prevLength ≤ SCAN_MAX_PREVIOUS_KEY, or none when < 0) within the limits, trailers checked;
+   * it stops before the first chunk it does not accept, which the JavaScript decoder then reads.
+   * Hashes with `states`: the chunk hash is left fresh, the table hash has the accepted entries.
+   * The result is shared, overwritten by the next pass. Undefined when it cannot run here: the
+   * piece is not in the kernel's memory (the reader's read buffers), the header is longer than
+   * CHUNKS_MAX_HEADER, or chunks may reach 2^30 bytes (the pass counts in u32).
+   */
+  chunks(states: HashStates, piece: Uint8Array, from: number, chain: ChunkChain, prev: Uint8Array, prevLength: number, maxKey: number, maxValue: number): ChunksResult | undefined {
+    const t = chain.template;
+    if (piece.buffer !== this.buffer || t.length > CHUNKS_MAX_HEADER || chain.maxChunkBytes >= 2 ** 30) return undefined;
+    this.#use(states);
+    const base = piece.byteOffset;
+    this.bytes.set(t, TEMPLATE_AT);
+    if (prevLength > 0) this.bytes.set(prev.subarray(0, prevLength), PREV_AT);
+    const stop = this.#x.chunks(base + from, base + piece.length, TEMPLATE_AT, t.length, chain.fieldsAt, chain.index, chain.previousDigest, chain.tablePosition,
+      PREV_AT, prevLength, maxKey | 0, maxValue | 0, chain.maxChunkBytes, chain.previousUsed, CHUNKS_OUT_AT, CHUNKS_MAX_OUT);
+    const r = this.#chunkResults;
+    const out = this.#chunksOut;
+    out.end = stop - base;
+    out.count = r[0]!;
+    out.entries = r[1]!;
+    out.bytes = r[2]!;
+    out.lastKeyAt = r[3]! - base;
+    out.lastKeyLength = r[4]!;
+    out.lastUsed = r[5]!;
+    out.lastDigest = this.#chunkDigest[0]!;
     return out;
   }
 }

@@ -10,7 +10,7 @@
 ;; never decides an error: the JavaScript decoder reads that record and reports it.
 ;;
 ;; Memory: [0, 16) results of the last scan (u32: records accepted, key+value bytes, position and
-;; length of the last accepted key); hash state of slot s at 128 + 128 * s: v1..v4 (i64) at +0,
+;; length of the last accepted key); [512, 544) results of `chunks`; hash state of slot s at 128 + 128 * s: v1..v4 (i64) at +0,
 ;; total length (i64) at +32, buffered byte count (i32) at +40, buffered bytes (< 32) at +48..+80.
 ;; Everything from byte 1024 on is the caller's (previous key, read buffers: decode-kernel.ts).
 ;; Regenerate decode-kernel-wasm.ts with build-wasm.sh.
@@ -32,7 +32,7 @@
     (i64.add (i64.mul (i64.xor (local.get $h) (call $round (i64.const 0) (local.get $v))) (global.get $P1)) (global.get $P4)))
 
   ;; Resets a slot to a fresh state.
-  (func (export "reset") (param $slot i32)
+  (func $reset (export "reset") (param $slot i32)
     (local $s i32)
     (local.set $s (call $state (local.get $slot)))
     (i64.store offset=0 (local.get $s) (i64.add (global.get $P1) (global.get $P2)))
@@ -140,13 +140,13 @@
     (i32.store offset=40 (local.get $s) (i32.sub (local.get $end) (local.get $p))))
 
   ;; Feeds memory [$p, $end) to the slot's state.
-  (func (export "update") (param $slot i32) (param $p i32) (param $end i32)
+  (func $update (export "update") (param $slot i32) (param $p i32) (param $end i32)
     (local $s i32)
     (local.set $s (call $state (local.get $slot)))
     (call $finish (local.get $s) (call $begin (local.get $s) (local.get $p) (local.get $end)) (local.get $end)))
 
   ;; Feeds [$a, $end) to slot 0 and [$b, $end) to slot 1, in one pass where they overlap.
-  (func (export "update2") (param $a i32) (param $b i32) (param $end i32)
+  (func $update2 (export "update2") (param $a i32) (param $b i32) (param $end i32)
     (local.set $a (call $begin (i32.const 128) (local.get $a) (local.get $end)))
     (local.set $b (call $begin (i32.const 256) (local.get $b) (local.get $end)))
     (call $stripes2 (local.get $a) (local.get $b) (local.get $end))
@@ -154,7 +154,7 @@
     (call $finish (i32.const 256) (global.get $b2) (local.get $end)))
 
   ;; The slot's digest (its state is left as it is).
-  (func (export "digest") (param $slot i32) (result i64)
+  (func $digest (export "digest") (param $slot i32) (result i64)
     (local $s i32) (local $h i64) (local $p i32) (local $end i32) (local $total i64)
     (local.set $s (call $state (local.get $slot)))
     (local.set $total (i64.load offset=32 (local.get $s)))
@@ -229,7 +229,7 @@
   ;; this table. $room: bytes the chunk still admits (max - used - 9; +inf when unchunked), kept
   ;; as an i64 (above 2^62: no limit, no chunk is that large). Returns the position after the
   ;; last accepted record; results at [0, 16).
-  (func (export "scan") (param $p i32) (param $end i32) (param $prev i32) (param $prevLen i32)
+  (func $scan (export "scan") (param $p i32) (param $end i32) (param $prev i32) (param $prevLen i32)
       (param $maxKey i32) (param $maxValue i32) (param $roomF f64) (result i32)
     (local $count i32) (local $bytes i32) (local $kl i32) (local $vl i32) (local $size i64)
     (local $room i64) (local $k i32) (local $x i64) (local $i i32)
@@ -274,5 +274,100 @@
     (i32.store (i32.const 4) (local.get $bytes))
     (i32.store (i32.const 8) (local.get $prev))
     (i32.store (i32.const 12) (local.get $prevLen))
+    (local.get $p))
+
+  ;; True (1) when the $n bytes at $a equal those at $b.
+  (func $same (param $a i32) (param $b i32) (param $n i32) (result i32)
+    (local $i i32)
+    (block $bytes
+      (loop $wide
+        (br_if $bytes (i32.gt_u (i32.add (local.get $i) (i32.const 8)) (local.get $n)))
+        (if (i64.ne (i64.load (i32.add (local.get $a) (local.get $i))) (i64.load (i32.add (local.get $b) (local.get $i))))
+          (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 8)))
+        (br $wide)))
+    (block $done
+      (loop $byte
+        (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+        (if (i32.ne (i32.load8_u (i32.add (local.get $a) (local.get $i))) (i32.load8_u (i32.add (local.get $b) (local.get $i))))
+          (then (return (i32.const 0))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $byte)))
+    (i32.const 1))
+
+  ;; Accepts whole chunks from $p on (a chunk header), none reaching past $end: each one's header
+  ;; is the template at $tmpl ($tmplLen bytes: the first chunk's header) with the fields the chain
+  ;; expects written at $tmpl + $fieldsAt + 8 (index u32, previous digest u64, table position
+  ;; u32); its first record is an ENTRY that did not fit the previous chunk (the cut rule: $max -
+  ;; $prevUsed < size + 9, or $prevUsed 0); its records are ENTRY records `scan` accepts with the
+  ;; room of a chunk of at most $max bytes; then CHUNK_END and a trailer equal to the chunk's
+  ;; xxhash64. Like `scan` it only accepts, stopping BEFORE the first chunk it does not accept
+  ;; (any other record in it, a failed check, a chunk running past $end, $maxOut chunks): the
+  ;; JavaScript decoder reads that chunk and reports any error. The chunk hash (slot 0) is left
+  ;; reset; the table hash (slot 1) has the accepted chunks' ENTRY bytes (and, after a trailer
+  ;; that did not match, that chunk's, which the error makes moot). Writes each
+  ;; accepted chunk's size (f64) at $out + 8i and trailer (i64) at $out + 8 * $maxOut + 8i.
+  ;; Returns the position after the last accepted chunk; results at [512, 544): u32 chunks,
+  ;; entries, key+value bytes, position and length of the last key, bytes the last chunk used
+  ;; (header and records), and its trailer (i64).
+  (func (export "chunks") (param $p i32) (param $end i32) (param $tmpl i32) (param $tmplLen i32)
+      (param $fieldsAt i32) (param $index i32) (param $prevDigest i64) (param $tablePos i32)
+      (param $prev i32) (param $prevLen i32) (param $maxKey i32) (param $maxValue i32)
+      (param $max i32) (param $prevUsed i32) (param $out i32) (param $maxOut i32) (result i32)
+    (local $n i32) (local $entries i32) (local $bytes i32) (local $q i32) (local $r i32)
+    (local $f i32) (local $size i64) (local $digest i64)
+    (local.set $f (i32.add (local.get $tmpl) (local.get $fieldsAt)))
+    (block $stop
+      (loop $chunk
+        (br_if $stop (i32.ge_u (local.get $n) (local.get $maxOut)))
+        (br_if $stop (i32.lt_u (i32.sub (local.get $end) (local.get $p)) (local.get $tmplLen)))
+        (i32.store offset=8 (local.get $f) (local.get $index))
+        (i64.store offset=12 (local.get $f) (local.get $prevDigest))
+        (i32.store offset=20 (local.get $f) (local.get $tablePos))
+        (br_if $stop (i32.eqz (call $same (local.get $p) (local.get $tmpl) (local.get $tmplLen))))
+        (local.set $q (i32.add (local.get $p) (local.get $tmplLen)))
+        (br_if $stop (i32.lt_u (i32.sub (local.get $end) (local.get $q)) (i32.const 9)))
+        (br_if $stop (i32.ne (i32.load8_u (local.get $q)) (i32.const 1)))
+        (local.set $size (i64.add (i64.const 9)
+          (i64.add (i64.extend_i32_u (i32.load offset=1 (local.get $q))) (i64.extend_i32_u (i32.load offset=5 (local.get $q))))))
+        (br_if $stop (i32.and (i32.ne (local.get $prevUsed) (i32.const 0))
+          (i64.le_u (i64.add (i64.extend_i32_u (local.get $prevUsed)) (i64.add (local.get $size) (i64.const 9)))
+                    (i64.extend_i32_u (local.get $max)))))
+        (local.set $r (call $scan (local.get $q) (local.get $end) (local.get $prev) (local.get $prevLen)
+          (local.get $maxKey) (local.get $maxValue)
+          (f64.convert_i32_s (i32.sub (i32.sub (local.get $max) (local.get $tmplLen)) (i32.const 9)))))
+        (br_if $stop (i32.eqz (i32.load (i32.const 0))))
+        (br_if $stop (i32.lt_u (i32.sub (local.get $end) (local.get $r)) (i32.const 9)))
+        (br_if $stop (i32.ne (i32.load8_u (local.get $r)) (i32.const 3)))
+        ;; The chunk's hash from its header, the table's over its entries, in one pass. A trailer
+        ;; that does not match leaves this chunk's entries in the table's state: the JavaScript
+        ;; path then reads the chunk again, which fails at the same trailer, the state unused.
+        (call $reset (i32.const 0))
+        (call $update2 (local.get $p) (local.get $q) (local.get $r))
+        (call $update (i32.const 0) (local.get $r) (i32.add (local.get $r) (i32.const 1)))
+        (local.set $digest (call $digest (i32.const 0)))
+        (br_if $stop (i64.ne (local.get $digest) (i64.load offset=1 (local.get $r))))
+        (f64.store (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 3)))
+          (f64.convert_i32_u (i32.sub (i32.add (local.get $r) (i32.const 9)) (local.get $p))))
+        (i64.store (i32.add (local.get $out) (i32.shl (i32.add (local.get $maxOut) (local.get $n)) (i32.const 3)))
+          (local.get $digest))
+        (local.set $entries (i32.add (local.get $entries) (i32.load (i32.const 0))))
+        (local.set $bytes (i32.add (local.get $bytes) (i32.load (i32.const 4))))
+        (local.set $prev (i32.load (i32.const 8)))
+        (local.set $prevLen (i32.load (i32.const 12)))
+        (local.set $prevUsed (i32.sub (local.get $r) (local.get $p)))
+        (local.set $prevDigest (local.get $digest))
+        (local.set $index (i32.add (local.get $index) (i32.const 1)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (local.set $p (i32.add (local.get $r) (i32.const 9)))
+        (br $chunk)))
+    (call $reset (i32.const 0))
+    (i32.store (i32.const 512) (local.get $n))
+    (i32.store (i32.const 516) (local.get $entries))
+    (i32.store (i32.const 520) (local.get $bytes))
+    (i32.store (i32.const 524) (local.get $prev))
+    (i32.store (i32.const 528) (local.get $prevLen))
+    (i32.store (i32.const 532) (local.get $prevUsed))
+    (i64.store (i32.const 536) (local.get $prevDigest))
     (local.get $p))
 )
