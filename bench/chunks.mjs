@@ -95,12 +95,17 @@ for (const [label, size] of SIZES) {
     copyChunkSet(b, c);
     rows.push({ label, op: 'diff b c (two chunk sets)', ...measure(['diff', b, c]) });
     console.log(rows.at(-1));
+    // Two chunked files (--out, no --chunk-files): a copy of a.
+    const a2 = join(OUT, `a2-${label.replace(' ', '')}.snap`);
+    copyFileSync(a, a2);
+    rows.push({ label, op: 'diff a a2 (two --out files)', ...measure(['diff', a, a2]) });
+    console.log(rows.at(-1));
   }
 }
 load.push(loadavg());
 rmSync(OUT, { recursive: true, force: true });
 
-const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)').replace('b c (two chunk sets)', 'a b (identical)'));
+const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)').replace('b c (two chunk sets)', 'a b (identical)').replace('a a2 (two --out files)', 'a b (identical)'));
 const md = [
   '# Chunk-count benchmark (bench/chunks.mjs)',
   '',
