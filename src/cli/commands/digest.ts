@@ -94,7 +94,14 @@ export const digestCommand = defineCommand<DigestArgs>({
     try {
       // Outputs replace only regular files of ours, and never an input (checked again at the rename).
       // A refused output is never written, not even the failure metrics.
-      await checkOutputs(args.checkpoint, [
+      // Every file read is an input: the anchor file, the signing key and merge operator modules too.
+      const read = [
+        ...args.checkpoint,
+        ...(args.anchor !== undefined ? [args.anchor] : []),
+        ...(args['sign-key'] !== undefined ? [args['sign-key']] : []),
+        ...(args['merge-operator'] ?? []).map((spec) => spec.slice(spec.indexOf('=') + 1)),
+      ];
+      await checkOutputs(read, [
         ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
         ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
       ]);

@@ -1,0 +1,49 @@
+/**
+ * An output never replaces a file the same run reads, whatever option names it: found by the
+ * hostile campaign of issue #8 run from outside (the `--out`/`--prom-textfile` of digest and
+ * compare's outputs pointed at the anchor file, the signing key, a merge operator module, a
+ * chunk of the input's chunk set, a report compared). Each is refused with exit 64 before any
+ * work, and the file keeps its bytes.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../helpers/cli.js';
+
+const DUMP = join(REPO, 'examples', 'dump', 'checkpoint_epoch_42');
+const TABLE = ['--tables', 'storage_pool_info'];
+let root: string;
+
+const sha = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
+
+/** Runs the CLI and expects a refusal (exit 64, INVALID_ARGUMENT) that leaves `kept` byte-identical. */
+async function refused(args: readonly string[], kept: string, why: RegExp): Promise<void> {
+  const before = await sha(kept);
+  const r = await runCli(args);
+  expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(64);
+  expect(r.stderr).toMatch(/^snapshot-verify: INVALID_ARGUMENT in /);
+  expect(r.stderr).toMatch(why);
+  expect(await sha(kept), args.join(' ')).toBe(before);
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'sv-in-out-'));
+});
+
+describe('digest: files read besides the checkpoint are inputs too', () => {
+  it('refuses --out and --prom-textfile naming the --anchor file, the --sign-key or a --merge-operator module', async () => {
+    const anchor = join(root, 'anchor.json');
+    await writeFile(anchor, JSON.stringify({ anchorVersion: 1, tables: [{ id: 0, name: 'storage_pool_info' }] }));
+    const key = join(root, 'node.key');
+    expect((await runCli(['keygen', '--out', key])).code).toBe(0);
+    const module = join(root, 'op.mjs');
+    await writeFile(module, "export default { name: 'op', fullMerge: () => new Uint8Array(0) };\n");
+    for (const flag of ['--out', '--prom-textfile']) {
+      await refused(['digest', DUMP, '--anchor', anchor, flag, anchor], anchor, /is the input/);
+      await refused(['digest', DUMP, ...TABLE, '--sign-key', key, flag, key], key, /is the input/);
+      await refused(['digest', DUMP, ...TABLE, '--merge-operator', `op=${module}`, flag, module], module, /is the input/);
+    }
+  }, 60_000);
+});
