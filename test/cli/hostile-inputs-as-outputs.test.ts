@@ -6,7 +6,7 @@
  * work, and the file keeps its bytes.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +19,9 @@ let root: string;
 const sha = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex');
 
 /** Runs the CLI and expects a refusal (exit 64, INVALID_ARGUMENT) that leaves `kept` byte-identical. */
-async function refused(args: readonly string[], kept: string, why: RegExp): Promise<void> {
+async function refused(args: readonly string[], kept: string, why: RegExp, cwd?: string): Promise<void> {
   const before = await sha(kept);
-  const r = await runCli(args);
+  const r = await runCli(args, cwd === undefined ? {} : { cwd });
   expect(r.code, `${args.join(' ')}\n${r.stderr}`).toBe(64);
   expect(r.stderr).toMatch(/^snapshot-verify: INVALID_ARGUMENT in /);
   expect(r.stderr).toMatch(why);
@@ -45,5 +45,25 @@ describe('digest: files read besides the checkpoint are inputs too', () => {
       await refused(['digest', DUMP, ...TABLE, '--sign-key', key, flag, key], key, /is the input/);
       await refused(['digest', DUMP, ...TABLE, '--merge-operator', `op=${module}`, flag, module], module, /is the input/);
     }
+  }, 60_000);
+});
+
+describe('digest: the chunks a snapshot path names are inputs too', () => {
+  it('refuses --out/--prom-textfile naming a chunk of the input chunk set, or of the earlier P.NNNNNN layout', async () => {
+    const set = join(root, 'set.snap');
+    const made = await runCli(['digest', DUMP, '--tables', 'per_object_blob_info', '--max-chunk-bytes', '4KiB', '--out', set, '--chunk-files']);
+    expect(made.code, made.stderr).toBe(0);
+    const chunks = (await readdir(root)).filter((n) => n.startsWith('set.snap.')).sort();
+    expect(chunks.length).toBeGreaterThan(2);
+    for (const flag of ['--out', '--prom-textfile']) {
+      for (const chunk of [chunks[0]!, chunks[1]!, chunks[chunks.length - 1]!]) {
+        await refused(['digest', set, flag, join(root, chunk)], join(root, chunk), /is a file of the input/);
+      }
+    }
+    // The earlier layout: P.000000, P.000001, … with no P.
+    for (const [i, chunk] of chunks.entries()) await copyFile(join(root, chunk), join(root, `old.${String(i).padStart(6, '0')}`));
+    await refused(['digest', join(root, 'old'), '--out', join(root, 'old.000001')], join(root, 'old.000001'), /is a file of the input/);
+    // A relative spelling of the same chunk is the same file.
+    await refused(['digest', 'set.snap', '--out', `./${chunks[1]!}`], join(root, chunks[1]!), /is a file of the input/, root);
   }, 60_000);
 });
