@@ -6,7 +6,7 @@
  * work, and the file keeps its bytes.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -65,5 +65,35 @@ describe('digest: the chunks a snapshot path names are inputs too', () => {
     await refused(['digest', join(root, 'old'), '--out', join(root, 'old.000001')], join(root, 'old.000001'), /is a file of the input/);
     // A relative spelling of the same chunk is the same file.
     await refused(['digest', 'set.snap', '--out', `./${chunks[1]!}`], join(root, chunks[1]!), /is a file of the input/, root);
+  }, 60_000);
+});
+
+describe('compare: reports, trust set and anchor are inputs of its outputs', () => {
+  it('refuses --prom-textfile and --certificate naming a report compared, a file of a report directory, the trust set, the anchor, or each other', async () => {
+    const dir = join(root, 'cmp');
+    const trust = join(dir, 'trust');
+    await mkdir(trust, { recursive: true });
+    const key = join(dir, 'n1.key');
+    expect((await runCli(['keygen', '--out', key])).code).toBe(0);
+    await copyFile(join(dir, 'n1.pub'), join(trust, 'n1.pub'));
+    const reports = join(dir, 'reports');
+    await mkdir(reports);
+    const report = join(reports, 'n1.json');
+    const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--sign-key', key]);
+    expect(made.code, made.stderr).toBe(0);
+    await writeFile(report, made.stdout);
+    const anchor = join(dir, 'anchor.json');
+    await writeFile(anchor, JSON.stringify({ anchorVersion: 1, tables: [{ id: 0, name: 'storage_pool_info' }] }));
+    const signed = ['--trust', trust, '--quorum', '1'];
+    // The certificate this compare writes when nothing is refused: the refusals are not a side effect of another failure.
+    const ok = await runCli(['compare', report, ...signed, '--certificate', join(dir, 'cert.json')]);
+    expect(ok.code, ok.stderr).toBe(0);
+    await refused(['compare', report, '--prom-textfile', report], report, /is the input/);
+    await refused(['compare', reports, '--prom-textfile', join(reports, 'metrics.json')], report, /lies inside the input/);
+    await refused(['compare', report, ...signed, '--certificate', report], report, /is the input/);
+    await refused(['compare', report, ...signed, '--certificate', join(trust, 'n1.pub')], join(trust, 'n1.pub'), /lies inside the input/);
+    await refused(['compare', report, '--anchor', anchor, '--prom-textfile', anchor], anchor, /is the input/);
+    await refused(['compare', report, ...signed, '--certificate', join(dir, 'x'), '--prom-textfile', join(dir, 'x')], report, /also given to --certificate/);
+    expect(await readdir(reports)).toEqual(['n1.json']);
   }, 60_000);
 });
