@@ -19,7 +19,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes } from '../../format/bytes.js';
-import { SliceReader, unsupported } from './codec.js';
+import { corrupt, SliceReader, unsupported } from './codec.js';
 import { statRegularFile } from '../../format/regular-file.js';
 import { ioError, specialFileIsCorrupt } from './file-io.js';
 import { readLogRecords, type DroppedTail } from './log-reader.js';
@@ -104,11 +104,14 @@ export async function listWalFiles(dir: string): Promise<WalFile[]> {
     const m = WAL_FILE.exec(name);
     if (m === null) continue;
     const path = join(dir, name);
+    let s;
     try {
-      await statRegularFile(path);
+      s = await statRegularFile(path);
     } catch (e) {
       throw specialFileIsCorrupt(e);
     }
+    // Listed but not there: a dangling symbolic link is damage in the checkpoint, as a missing table file is.
+    if (s === undefined) throw corrupt(path, 0, `WAL file ${name} is listed in the directory but cannot be opened (a dangling symbolic link?)`);
     files.push({ number: Number(m[1]), path });
   }
   return files.sort((a, b) => a.number - b.number);
