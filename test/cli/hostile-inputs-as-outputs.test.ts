@@ -6,7 +6,7 @@
  * work, and the file keeps its bytes.
  */
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -95,5 +95,25 @@ describe('compare: reports, trust set and anchor are inputs of its outputs', () 
     await refused(['compare', report, '--anchor', anchor, '--prom-textfile', anchor], anchor, /is the input/);
     await refused(['compare', report, ...signed, '--certificate', join(dir, 'x'), '--prom-textfile', join(dir, 'x')], report, /also given to --certificate/);
     expect(await readdir(reports)).toEqual(['n1.json']);
+  }, 60_000);
+});
+
+describe('fetch --out', () => {
+  it('refuses a dangling symbolic link as an existing --out (exit 64): nothing is staged beside it, nothing created at its target', async () => {
+    const dir = join(root, 'fetch');
+    await mkdir(dir);
+    const snap = join(dir, 's.snap');
+    const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--out', snap]);
+    expect(made.code, made.stderr).toBe(0);
+    await writeFile(join(dir, 'r.json'), made.stdout);
+    const repo = `file://${join(dir, 'repo')}`;
+    expect((await runCli(['publish', repo, '--report', join(dir, 'r.json'), '--snapshot', snap])).code).toBe(0);
+    const out = join(dir, 'out');
+    await symlink(join(dir, 'nowhere'), out);
+    const r = await runCli(['fetch', repo, '--epoch', '42', '--node', 'n1', '--out', out]);
+    expect(r.code, r.stderr).toBe(64);
+    expect(r.stderr).toMatch(/^snapshot-verify: INVALID_ARGUMENT: --out .* already exists/);
+    expect(await readlink(out)).toBe(join(dir, 'nowhere'));
+    expect((await readdir(dir)).sort()).toEqual(['out', 'r.json', 'repo', 's.snap']);
   }, 60_000);
 });
