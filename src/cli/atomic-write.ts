@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { SnapshotError } from '../format/errors.js';
 import { checkDestination, fileSink } from '../format/sinks.js';
+import { outputPath } from './parse.js';
 
 /** Writes a small text file atomically (temporary file, fsync, rename), as `--out` does. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -34,6 +35,7 @@ export async function checkOutputs(inputs: readonly string[], outputs: readonly 
     members.add(join(real, basename(f)));
   }
   for (const { option, path } of outputs) {
+    outputPath(path, option);
     await checkDestination(path);
     const where = await canonical(path);
     const other = seen.get(where);

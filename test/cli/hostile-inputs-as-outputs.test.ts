@@ -117,3 +117,31 @@ describe('fetch --out', () => {
     expect((await readdir(dir)).sort()).toEqual(['out', 'r.json', 'repo', 's.snap']);
   }, 60_000);
 });
+
+describe('an empty output path', () => {
+  it('is a usage error (exit 64) for every output option, "--out -" included, and nothing is written', async () => {
+    const cwd = join(root, 'empty');
+    await mkdir(cwd);
+    const snap = join(root, 'empty.snap');
+    const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--out', snap]);
+    expect(made.code, made.stderr).toBe(0);
+    const report = join(root, 'empty.json');
+    await writeFile(report, made.stdout);
+    const repo = `file://${join(root, 'empty-repo')}`;
+    expect((await runCli(['publish', repo, '--report', report, '--snapshot', snap])).code).toBe(0);
+    for (const args of [
+      ['digest', DUMP, ...TABLE, '--out', '-'],
+      ['digest', DUMP, ...TABLE, '--out', ''],
+      ['digest', DUMP, ...TABLE, '--prom-textfile', ''],
+      ['compare', report, '--prom-textfile', ''],
+      ['keygen', '--out', ''],
+      ['restore', snap, '--to', ''],
+      ['fetch', repo, '--epoch', '42', '--node', 'n1', '--out', ''],
+    ]) {
+      const r = await runCli(args, { cwd });
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(64);
+      expect(r.stderr).toMatch(/^snapshot-verify: INVALID_ARGUMENT: --(out|prom-textfile|to) is empty/);
+    }
+    expect(await readdir(cwd)).toEqual([]);
+  }, 60_000);
+});
