@@ -174,8 +174,13 @@ export async function replayWal(
 ): Promise<Map<number, MemTable>> {
   const tables = new Map<number, MemTable>();
   for (const id of logNumbers.keys()) tables.set(id, { entries: [], rangeTombstones: [] });
+  // WAL files hold consecutive sequence numbers: the first batch of each follows the last batch
+  // of the file before. A gap means a WAL file is missing (deleted from the checkpoint): its
+  // writes would be lost silently otherwise.
+  let previous: { file: string; next: bigint } | undefined;
   for (const wal of wals) {
     const tolerate = options.recovery === 'tolerate-tail' && wal.number === options.lastWalNumber;
+    let first = true;
     for await (const record of readLogRecords(wal.path, {
       logNumber: wal.number,
       maxRecordBytes: MAX_WAL_RECORD_BYTES,
@@ -183,6 +188,17 @@ export async function replayWal(
       tailRefused: options.recovery === 'absolute' ? 'with --wal-recovery absolute' : 'in a WAL older than the newest (only the newest was being written at a crash)',
       onTailDropped: (d) => options.onTailDropped?.({ ...d, file: wal.path }),
     })) {
+      if (record.data.length >= BATCH_HEADER_BYTES) {
+        const view = new DataView(record.data.buffer, record.data.byteOffset, BATCH_HEADER_BYTES);
+        const sequence = view.getBigUint64(0, true);
+        if (first && previous !== undefined && sequence !== previous.next) {
+          throw new SliceReader(record.data, wal.path, record.locate).error(
+            `this WAL starts at sequence ${sequence}, but ${previous.file} ends before sequence ${previous.next}: a WAL file between them is missing`,
+          );
+        }
+        first = false;
+        previous = { file: wal.path, next: sequence + BigInt(view.getUint32(8, true)) };
+      }
       decodeWriteBatch(new SliceReader(record.data, wal.path, record.locate), wal.number, logNumbers, tables);
     }
   }
