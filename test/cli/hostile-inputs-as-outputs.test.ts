@@ -98,16 +98,23 @@ describe('compare: reports, trust set and anchor are inputs of its outputs', () 
   }, 60_000);
 });
 
+/** In a new directory `dir`: node n1's snapshot s.snap and report r.json, published to the repository `repo` (a file:// URL). */
+async function published(dir: string): Promise<{ snap: string; report: string; repo: string }> {
+  await mkdir(dir);
+  const snap = join(dir, 's.snap');
+  const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--out', snap]);
+  expect(made.code, made.stderr).toBe(0);
+  const report = join(dir, 'r.json');
+  await writeFile(report, made.stdout);
+  const repo = `file://${join(dir, 'repo')}`;
+  expect((await runCli(['publish', repo, '--report', report, '--snapshot', snap])).code).toBe(0);
+  return { snap, report, repo };
+}
+
 describe('fetch --out', () => {
   it('refuses a dangling symbolic link as an existing --out (exit 64): nothing is staged beside it, nothing created at its target', async () => {
     const dir = join(root, 'fetch');
-    await mkdir(dir);
-    const snap = join(dir, 's.snap');
-    const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--out', snap]);
-    expect(made.code, made.stderr).toBe(0);
-    await writeFile(join(dir, 'r.json'), made.stdout);
-    const repo = `file://${join(dir, 'repo')}`;
-    expect((await runCli(['publish', repo, '--report', join(dir, 'r.json'), '--snapshot', snap])).code).toBe(0);
+    const { repo } = await published(dir);
     const out = join(dir, 'out');
     await symlink(join(dir, 'nowhere'), out);
     const r = await runCli(['fetch', repo, '--epoch', '42', '--node', 'n1', '--out', out]);
@@ -122,13 +129,7 @@ describe('an empty output path', () => {
   it('is a usage error (exit 64) for every output option, "--out -" included, and nothing is written', async () => {
     const cwd = join(root, 'empty');
     await mkdir(cwd);
-    const snap = join(root, 'empty.snap');
-    const made = await runCli(['digest', DUMP, ...TABLE, '--json', '--node', 'n1', '--out', snap]);
-    expect(made.code, made.stderr).toBe(0);
-    const report = join(root, 'empty.json');
-    await writeFile(report, made.stdout);
-    const repo = `file://${join(root, 'empty-repo')}`;
-    expect((await runCli(['publish', repo, '--report', report, '--snapshot', snap])).code).toBe(0);
+    const { snap, report, repo } = await published(join(root, 'empty-inputs'));
     for (const args of [
       ['digest', DUMP, ...TABLE, '--out', '-'],
       ['digest', DUMP, ...TABLE, '--out', ''],
