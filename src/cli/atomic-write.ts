@@ -2,6 +2,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { SnapshotError } from '../format/errors.js';
 import { checkDestination, fileSink } from '../format/sinks.js';
+import { outputPath } from './parse.js';
 
 /** Writes a small text file atomically (temporary file, fsync, rename), as `--out` does. */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -19,12 +20,22 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
  * Refuses, before any work, outputs that would replace what is not theirs: a destination that
  * exists and is not a regular file (a device, FIFO, socket, directory or symbolic link), an
  * output that is one of the inputs or lies inside an input directory (nothing the tool reads is
- * modified), and two outputs with the same path. `fileSink` checks the destination again when
- * it renames.
+ * modified), and two outputs with the same path. `named` are files an input names rather than
+ * is (the chunks of a chunk set): compared by path, as they may not exist yet when read later.
+ * `fileSink` checks the destination again when it renames.
  */
-export async function checkOutputs(inputs: readonly string[], outputs: readonly { option: string; path: string }[]): Promise<void> {
+export async function checkOutputs(inputs: readonly string[], outputs: readonly { option: string; path: string }[], named: readonly string[] = []): Promise<void> {
   const seen = new Map<string, string>();
+  const members = new Set<string>();
+  const dirs = new Map<string, string>();
+  for (const f of named) {
+    const dir = dirname(resolve(f));
+    let real = dirs.get(dir);
+    if (real === undefined) dirs.set(dir, (real = await realpath(dir).catch(() => dir)));
+    members.add(join(real, basename(f)));
+  }
   for (const { option, path } of outputs) {
+    outputPath(path, option);
     await checkDestination(path);
     const where = await canonical(path);
     const other = seen.get(where);
@@ -40,6 +51,7 @@ export async function checkOutputs(inputs: readonly string[], outputs: readonly 
         throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} ${same ? 'is' : 'lies inside'} the input ${input}: an output never replaces or adds to what is read`, { file: path });
       }
     }
+    if (members.has(where)) throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} is a file of the input ${inputs[0] ?? ''}: an output never replaces or adds to what is read`, { file: path });
   }
 }
 

@@ -83,3 +83,12 @@ export function epochFromPath(path: string): bigint | undefined {
   const m = /^checkpoint_epoch_(\d{1,20})$/.exec(basename(resolve(path)));
   return m === null ? undefined : parseU64(m[1]!, 'the epoch in the checkpoint name');
 }
+
+/**
+ * An output path as given: refuses an empty one (yargs reads `--out -` as ""), which would
+ * otherwise fail late as an I/O error on "" rather than as the usage error it is.
+ */
+export function outputPath(path: string, flag: string): string {
+  if (path === '') throw new SnapshotError('INVALID_ARGUMENT', `${flag} is empty: give a file path (this tool never writes an output to stdout or "-")`);
+  return path;
+}

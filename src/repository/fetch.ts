@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { formatDigest, loadHasher } from '../format/digest.js';
 import { SnapshotError } from '../format/errors.js';
@@ -76,7 +76,7 @@ export interface FetchResult {
  */
 export async function fetchSnapshot(store: ObjectStore, options: FetchOptions): Promise<FetchResult> {
   await loadHasher();
-  if (await stat(options.out).then(() => true, () => false)) throw new SnapshotError('INVALID_ARGUMENT', `--out ${options.out} already exists; fetch creates it`);
+  if (await lstat(options.out).then(() => true, () => false)) throw new SnapshotError('INVALID_ARGUMENT', `--out ${options.out} already exists (a symbolic link counts, dangling or not); fetch creates it`);
   if (options.certified === undefined) {
     if (options.node === undefined) throw new SnapshotError('INVALID_ARGUMENT', 'give --node NAME, or a certificate');
     return fetchReported(store, await findReport(store, options.epoch, options.node, options.anchorId), options, []);

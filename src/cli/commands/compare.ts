@@ -6,7 +6,7 @@ import { compareReports, verdictOf, type CompareResult, type InputFailure, type 
 import { buildCertificate, certificateText } from '../../report/identity/certificate.js';
 import { MAJORITY, parseQuorum, type QuorumRule } from '../../report/identity/quorum.js';
 import type { TrustSet } from '../../report/identity/trust-set.js';
-import { writeFileAtomic } from '../atomic-write.js';
+import { checkOutputs, writeFileAtomic } from '../atomic-write.js';
 import { anchorFileNoteLine, anchorFileNotes, type AnchorFile } from '../../report/anchor.js';
 import { catalogOf } from '../../report/compare.js';
 import { renderComparePrometheus } from '../../report/prometheus.js';
@@ -105,6 +105,19 @@ export const compareCommand = defineCommand<CompareArgs>({
         ].join('\n'),
       ) as unknown as Argv<CompareArgs>,
   async run(args, io) {
+    try {
+      // An output never replaces a file this run reads (a report, the trust set, the anchor) or
+      // another output; a refused output is never written, not even the failure metrics.
+      await checkOutputs(
+        [...args.report.filter((r) => r !== '-' && !isRepositoryUrl(r)), ...(args.trust !== undefined ? [args.trust] : []), ...(args.anchor !== undefined ? [args.anchor] : [])],
+        [
+          ...(args.certificate !== undefined ? [{ option: '--certificate', path: args.certificate }] : []),
+          ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
+        ],
+      );
+    } catch (e) {
+      return reportError(e, io, args.json);
+    }
     try {
       const quorum = args.quorum === undefined ? undefined : parseQuorum(String(args.quorum));
       const publishCertificate = args['publish-certificate'] === true;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -94,10 +94,21 @@ export const digestCommand = defineCommand<DigestArgs>({
     try {
       // Outputs replace only regular files of ours, and never an input (checked again at the rename).
       // A refused output is never written, not even the failure metrics.
-      await checkOutputs(args.checkpoint, [
+      // Every file read is an input: the anchor file, the signing key and merge operator modules too.
+      const read = [
+        ...args.checkpoint,
+        ...(args.anchor !== undefined ? [args.anchor] : []),
+        ...(args['sign-key'] !== undefined ? [args['sign-key']] : []),
+        ...(args['merge-operator'] ?? []).map((spec) => spec.slice(spec.indexOf('=') + 1)),
+      ];
+      const outputs = [
         ...(args.out !== undefined ? [{ option: '--out', path: args.out }] : []),
         ...(args['prom-textfile'] !== undefined ? [{ option: '--prom-textfile', path: args['prom-textfile'] }] : []),
-      ]);
+      ];
+      // A snapshot given as one path may name other files (a chunk set's chunks, P.000000 …).
+      const one = args.checkpoint.length === 1 && outputs.length > 0 ? args.checkpoint[0]! : undefined;
+      const named = one === undefined || (await stat(one).catch(() => undefined))?.isDirectory() === true ? [] : await snapshotFiles(one).catch(() => []);
+      await checkOutputs(read, outputs, named);
     } catch (e) {
       return reportError(e, io, args.json);
     }

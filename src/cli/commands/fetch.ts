@@ -6,7 +6,7 @@ import type { ObjectStore } from '../../repository/store.js';
 import { certificateOptions, type CertificateArgs } from '../certificate-options.js';
 import { defineCommand } from '../command.js';
 import { ExitCode } from '../exit-codes.js';
-import { parseU64 } from '../parse.js';
+import { outputPath, parseU64 } from '../parse.js';
 import { escapeText } from '../render/escape.js';
 import { repositoryCommandOptions, withRepository, type RepositoryCommandArgs } from '../repository-options.js';
 
@@ -62,7 +62,7 @@ export const fetchCommand = defineCommand<FetchArgs>({
         const check = fromRepo ? await repositoryCertificate(store, epoch, args) : fileCheck;
         const r = await fetchSnapshot(store, {
           epoch,
-          out: args.out,
+          out: outputPath(args.out, '--out'),
           concurrency: args.parallel,
           ...(args.node !== undefined ? { node: args.node } : {}),
           ...(check !== undefined ? { certified: check.statement } : {}),

@@ -10,6 +10,7 @@ import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
 import { readSmallFile } from '../trust-input.js';
 import { escapeText } from '../render/escape.js';
+import { outputPath } from '../parse.js';
 
 interface KeygenArgs {
   out: string;
@@ -38,7 +39,7 @@ export const keygenCommand = defineCommand<KeygenArgs>({
       ) as unknown as Argv<KeygenArgs>,
   async run(args, io) {
     try {
-      const pub = publicKeyPath(args.out);
+      const pub = publicKeyPath(outputPath(args.out, '--out'));
       const pair = generateKeyPair();
       await createExclusive(args.out, pair.privateKeyPem, 0o600);
       try {

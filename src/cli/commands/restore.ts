@@ -6,7 +6,7 @@ import { certificateOptions, type CertificateArgs } from '../certificate-options
 import { defineCommand } from '../command.js';
 import { reportError } from '../errors.js';
 import { ExitCode } from '../exit-codes.js';
-import { parseByteSize } from '../parse.js';
+import { outputPath, parseByteSize } from '../parse.js';
 import { renderRestore, restoreJson } from '../render/restore.js';
 import { formatDigest } from '../../format/digest.js';
 
@@ -61,7 +61,7 @@ export const restoreCommand = defineCommand<RestoreArgs>({
       const certifiedDigest = args.certificate === undefined ? undefined : await certifiedSnapshotDigest(args, input);
       let summary: SnapshotSummary | undefined;
       const report = await restoreSnapshot(input, {
-        to: args.to,
+        to: outputPath(args.to, '--to'),
         sstOnly: args['sst-only'],
         ...(args.tables !== undefined ? { tables: args.tables.split(',').filter((t) => t.length > 0) } : {}),
         compression: args.compression === 'zlib' ? 'zlib' : 'none',

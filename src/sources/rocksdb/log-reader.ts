@@ -179,7 +179,16 @@ export async function* readLogRecords(path: string, options: LogReaderOptions): 
             tornTail(at, 'the file ends inside a log record');
             break;
           }
-          if (!crcMatches(chunk, pos, headerSize, length)) throw corrupt(path, at, 'log record checksum mismatch');
+          if (!crcMatches(chunk, pos, headerSize, length)) {
+            // The last record, its payload zero from some byte to the end of the file: a crash's
+            // zero fill that began inside the record (the header and the start were written).
+            const end = pos + headerSize + length;
+            if (chunkStart + chunk.length === size && length > 0 && chunk[end - 1] === 0 && isZero(chunk, end, chunk.length)) {
+              tornTail(at, 'the file is zero-filled from inside its last log record to its end');
+              break;
+            }
+            throw corrupt(path, at, 'log record checksum mismatch');
+          }
 
           const payload = chunk.subarray(pos + headerSize, pos + headerSize + length);
           pos += headerSize + length;

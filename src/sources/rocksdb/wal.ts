@@ -19,7 +19,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { compareBytes } from '../../format/bytes.js';
-import { SliceReader, unsupported } from './codec.js';
+import { corrupt, SliceReader, unsupported } from './codec.js';
 import { statRegularFile } from '../../format/regular-file.js';
 import { ioError, specialFileIsCorrupt } from './file-io.js';
 import { readLogRecords, type DroppedTail } from './log-reader.js';
@@ -104,11 +104,14 @@ export async function listWalFiles(dir: string): Promise<WalFile[]> {
     const m = WAL_FILE.exec(name);
     if (m === null) continue;
     const path = join(dir, name);
+    let s;
     try {
-      await statRegularFile(path);
+      s = await statRegularFile(path);
     } catch (e) {
       throw specialFileIsCorrupt(e);
     }
+    // Listed but not there: a dangling symbolic link is damage in the checkpoint, as a missing table file is.
+    if (s === undefined) throw corrupt(path, 0, `WAL file ${name} is listed in the directory but cannot be opened (a dangling symbolic link?)`);
     files.push({ number: Number(m[1]), path });
   }
   return files.sort((a, b) => a.number - b.number);
@@ -171,8 +174,13 @@ export async function replayWal(
 ): Promise<Map<number, MemTable>> {
   const tables = new Map<number, MemTable>();
   for (const id of logNumbers.keys()) tables.set(id, { entries: [], rangeTombstones: [] });
+  // WAL files hold consecutive sequence numbers: the first batch of each follows the last batch
+  // of the file before. A gap means a WAL file is missing (deleted from the checkpoint): its
+  // writes would be lost silently otherwise.
+  let previous: { file: string; next: bigint } | undefined;
   for (const wal of wals) {
     const tolerate = options.recovery === 'tolerate-tail' && wal.number === options.lastWalNumber;
+    let first = true;
     for await (const record of readLogRecords(wal.path, {
       logNumber: wal.number,
       maxRecordBytes: MAX_WAL_RECORD_BYTES,
@@ -180,6 +188,17 @@ export async function replayWal(
       tailRefused: options.recovery === 'absolute' ? 'with --wal-recovery absolute' : 'in a WAL older than the newest (only the newest was being written at a crash)',
       onTailDropped: (d) => options.onTailDropped?.({ ...d, file: wal.path }),
     })) {
+      if (record.data.length >= BATCH_HEADER_BYTES) {
+        const view = new DataView(record.data.buffer, record.data.byteOffset, BATCH_HEADER_BYTES);
+        const sequence = view.getBigUint64(0, true);
+        if (first && previous !== undefined && sequence !== previous.next) {
+          throw new SliceReader(record.data, wal.path, record.locate).error(
+            `this WAL starts at sequence ${sequence}, but ${previous.file} ends before sequence ${previous.next}: a WAL file between them is missing`,
+          );
+        }
+        first = false;
+        previous = { file: wal.path, next: sequence + BigInt(view.getUint32(8, true)) };
+      }
       decodeWriteBatch(new SliceReader(record.data, wal.path, record.locate), wal.number, logNumbers, tables);
     }
   }
