@@ -58,7 +58,7 @@ export interface NodeInfo {
 
 /** Something the source tolerated rather than read (never silently): present in `warnings`. */
 export interface ReportWarning {
-  /** Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL was dropped). */
+  /** Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL was dropped), WAL_SEQUENCE_GAP (sequence numbers no WAL file holds). */
   readonly code: string;
   readonly file: string;
   /** Offset of the first byte dropped. */

@@ -29,12 +29,16 @@ export interface TableInfo {
 
 /** Something a source tolerated rather than read, which a report must carry (never silent). */
 export interface SourceWarning {
-  /** Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL, dropped as RocksDB's recovery does). */
-  readonly code: 'WAL_TAIL_DROPPED';
+  /**
+   * Stable: WAL_TAIL_DROPPED (a torn tail of the newest WAL, dropped as RocksDB's recovery does);
+   * WAL_SEQUENCE_GAP (sequence numbers between two WAL files that no WAL holds: a WAL file missing,
+   * or writes made without the WAL; `file` is the WAL after the gap, `bytes` 0).
+   */
+  readonly code: 'WAL_TAIL_DROPPED' | 'WAL_SEQUENCE_GAP';
   readonly file: string;
-  /** Offset of the first byte dropped. */
+  /** Offset of the first byte dropped (of the first record after a gap). */
   readonly offset: number;
-  /** Bytes dropped (to the end of the file). */
+  /** Bytes dropped (to the end of the file; 0 for a gap). */
   readonly bytes: number;
   readonly message: string;
 }

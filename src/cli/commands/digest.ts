@@ -74,7 +74,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('prom-textfile', { type: 'string', describe: 'write metrics for node_exporter\'s textfile collector to this path, atomically; refuses a path that exists and is not a regular file, symbolic links included' })
       .option('sign-key', { type: 'string', describe: 'sign the report with this Ed25519 private key (PEM, from keygen): compare --trust counts only signed reports' })
       .option('progress', { type: 'boolean', default: true, describe: 'progress on stderr when it is a terminal: percentage and ETA from the estimated entry counts (also with --json: stdout stays the report)' })
-      .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it; absolute refuses it too. Damage anywhere else is always CORRUPT_CHECKPOINT' })
+      .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'RocksDB WAL damage policy: tolerate-tail drops a torn tail of the newest WAL (what a crash leaves) and reports it, and reports a sequence gap between WAL files; absolute refuses both. Damage anywhere else is always CORRUPT_CHECKPOINT' })
       .option('allow-live', { type: 'boolean', default: false, describe: 'digest a RocksDB database whose LOCK another process holds (else LIVE_DATABASE, exit 5); the report records it' })
       .option('preset', { type: 'string', choices: ['walrus'], describe: 'walrus: Walrus\'s three deterministic blob-info tables (ids 1-3) and its four merge operators (docs/WALRUS.md)' })
       .option('format', {

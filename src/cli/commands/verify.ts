@@ -53,7 +53,7 @@ export const verifyCommand = defineCommand<VerifyArgs>({
         .option('chunks', { type: 'boolean', default: false, describe: 'the arguments are the chunk files of ONE snapshot, in order' })
         .option('each-chunk', { type: 'boolean', default: false, describe: 'verify each file as a standalone chunk (no chaining): for chunks fetched one by one; entries counts each chunk\'s own' })
         .option('json', { type: 'boolean', default: false, describe: 'print one JSON document' })
-        .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL; absolute refuses it' })
+        .option('wal-recovery', { choices: ['tolerate-tail', 'absolute'], default: 'tolerate-tail', describe: 'for a RocksDB checkpoint: tolerate-tail drops (and reports) a torn tail of the newest WAL and reports a sequence gap between WAL files; absolute refuses both' })
         .option('allow-live', { type: 'boolean', default: false, describe: 'for a RocksDB checkpoint: verify a database whose LOCK another process holds' })
         .option('backup-id', { type: 'string', describe: 'with a BackupEngine directory: the backup to verify (default: the newest; `snapshot-verify backups DIR` lists them)' }),
       'also check the snapshot against this quorum certificate (compare --certificate): exit 0 only if a quorum of --trust keys signed exactly this snapshot\'s anchor and content',

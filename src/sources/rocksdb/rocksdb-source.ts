@@ -19,7 +19,7 @@ import type { Tombstone } from './range-tombstones.js';
 import { TableReader } from './table/index.js';
 import { PlaceAhead } from './kernel/place-ahead.js';
 import type { FileMeta } from './version-edit.js';
-import { replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
+import { gapWarning, replayWal, tailWarning, walsToReplay, ValueType, type MemTable, type WalFile, type WalRecoveryMode, type WalSequenceGap, type WalTailDropped } from './wal.js';
 import { resolveFamilyMerge } from './family-merge.js';
 import { readCheckpointOptions, type OptionsFile } from './options-file.js';
 import type { MergePool } from './parallel/merge-pool.js';
@@ -168,6 +168,8 @@ class RocksDbSource implements Source {
   private closed = false;
   /** Torn WAL tails dropped, by file and offset (the WAL is replayed once per table read). */
   private readonly dropped = new Map<string, WalTailDropped>();
+  /** Sequence gaps between WAL files, by the file after the gap (reported once). */
+  private readonly gaps = new Map<string, WalSequenceGap>();
   /** Merge workers, started by the first family big enough for them (null: they could not start). */
   private pool: MergePool | null | undefined;
   readonly live: boolean;
@@ -191,9 +193,9 @@ class RocksDbSource implements Source {
     this.live = options.live;
   }
 
-  /** What was tolerated rather than read: torn WAL tails dropped (empty when none). */
+  /** What was tolerated rather than read: torn WAL tails dropped, sequence gaps (empty when none). */
   warnings(): readonly SourceWarning[] {
-    return [...this.dropped.values()].map(tailWarning);
+    return [...[...this.gaps.values()].map(gapWarning), ...[...this.dropped.values()].map(tailWarning)];
   }
 
   /**
@@ -426,6 +428,7 @@ class RocksDbSource implements Source {
       recovery: this.options.walRecovery,
       lastWalNumber: this.wals[this.wals.length - 1]?.number ?? -1,
       onTailDropped: (d) => this.dropped.set(`${d.file}\0${d.offset}`, d),
+      onSequenceGap: (g) => this.gaps.set(g.file, g),
     });
   }
 }

@@ -17,7 +17,7 @@ import { decodeFooter, FOOTER_SIZE } from './table/footer.js';
 import { TableReader } from './table/index.js';
 import type { FileMeta } from './version-edit.js';
 import type { SourceWarning } from '../source.js';
-import { listWalFiles, replayWal, tailWarning, walsToReplay, type WalFile, type WalRecoveryMode, type WalTailDropped } from './wal.js';
+import { gapWarning, listWalFiles, replayWal, tailWarning, walsToReplay, type WalFile, type WalRecoveryMode, type WalSequenceGap, type WalTailDropped } from './wal.js';
 
 /** Where a checkpoint's table file named `name` (000012.sst) is: in the directory, or elsewhere (a backup's shared files). */
 export type TableFilePath = (name: string) => string;
@@ -144,12 +144,14 @@ export async function verifyRocksDbCheckpoint(
   const tables = await verifyTableFiles(dir, version, options.tableFilePath);
   const replayed = walsToReplay(version, wals);
   const dropped: WalTailDropped[] = [];
+  const gaps: WalSequenceGap[] = [];
   await replayWal(replayed, new Map(version.columnFamilies.map((cf) => [cf.id, cf.logNumber])), {
     recovery: options.walRecovery ?? 'tolerate-tail',
     lastWalNumber: wals[wals.length - 1]?.number ?? -1,
     onTailDropped: (d) => dropped.push(d),
+    onSequenceGap: (g) => gaps.push(g),
   });
-  return { ...tables, walFiles: replayed.length, warnings: dropped.map(tailWarning), live };
+  return { ...tables, walFiles: replayed.length, warnings: [...gaps.map(gapWarning), ...dropped.map(tailWarning)], live };
 }
 
 /**

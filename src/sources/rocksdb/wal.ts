@@ -138,6 +138,30 @@ export interface WalReplayOptions {
   readonly lastWalNumber: number;
   /** Told of every tail dropped (with 'tolerate-tail'). */
   readonly onTailDropped?: (dropped: WalTailDropped) => void;
+  /** Told of every sequence gap between two WAL files (with 'tolerate-tail'; 'absolute' refuses one). */
+  readonly onSequenceGap?: (gap: WalSequenceGap) => void;
+}
+
+/** Sequence numbers no WAL file holds, between the end of one WAL file and the start of the next. */
+export interface WalSequenceGap {
+  /** The WAL file after the gap, and the offset of its first record. */
+  readonly file: string;
+  readonly offset: number;
+  readonly previousFile: string;
+  /** The sequence the next file should have started at, and the one it starts at. */
+  readonly expected: bigint;
+  readonly found: bigint;
+}
+
+/** The report's warning for a sequence gap. */
+export function gapWarning(g: WalSequenceGap): SourceWarning {
+  return {
+    code: 'WAL_SEQUENCE_GAP',
+    file: g.file,
+    offset: g.offset,
+    bytes: 0,
+    message: `this WAL starts at sequence ${g.found}, but ${g.previousFile} ends before sequence ${g.expected}: ${g.found - g.expected} sequence number(s) have no WAL record, either a WAL file between them is missing from the checkpoint (its writes are not in this digest) or they were written without the WAL (disableWAL, ingested files); --wal-recovery absolute refuses this`,
+  };
 }
 
 /** The report's warning for a dropped tail. */
@@ -175,8 +199,10 @@ export async function replayWal(
   const tables = new Map<number, MemTable>();
   for (const id of logNumbers.keys()) tables.set(id, { entries: [], rangeTombstones: [] });
   // WAL files hold consecutive sequence numbers: the first batch of each follows the last batch
-  // of the file before. A gap means a WAL file is missing (deleted from the checkpoint): its
-  // writes would be lost silently otherwise.
+  // of the file before. A gap means a WAL file is missing (deleted from the checkpoint), whose
+  // writes would be lost silently, or writes made without the WAL (disableWAL, ingested files),
+  // which RocksDB's recovery accepts: so a gap is reported (refused with 'absolute'), never
+  // silent; a file starting before the previous one ended cannot come from RocksDB and is refused.
   let previous: { file: string; next: bigint } | undefined;
   for (const wal of wals) {
     const tolerate = options.recovery === 'tolerate-tail' && wal.number === options.lastWalNumber;
@@ -192,9 +218,15 @@ export async function replayWal(
         const view = new DataView(record.data.buffer, record.data.byteOffset, BATCH_HEADER_BYTES);
         const sequence = view.getBigUint64(0, true);
         if (first && previous !== undefined && sequence !== previous.next) {
-          throw new SliceReader(record.data, wal.path, record.locate).error(
-            `this WAL starts at sequence ${sequence}, but ${previous.file} ends before sequence ${previous.next}: a WAL file between them is missing`,
-          );
+          const gap: WalSequenceGap = { file: wal.path, offset: record.offset, previousFile: previous.file, expected: previous.next, found: sequence };
+          if (sequence < previous.next || options.recovery === 'absolute' || options.onSequenceGap === undefined) {
+            throw new SliceReader(record.data, wal.path, record.locate).error(
+              sequence < previous.next
+                ? `this WAL starts at sequence ${sequence}, before ${previous.file} ends (sequence ${previous.next}): WAL files that overlap`
+                : `${gapWarning(gap).message.replace(/; --wal-recovery absolute refuses this$/, '')} (refused with --wal-recovery absolute)`,
+            );
+          }
+          options.onSequenceGap(gap);
         }
         first = false;
         previous = { file: wal.path, next: sequence + BigInt(view.getUint32(8, true)) };

@@ -1,6 +1,8 @@
 /**
- * A WAL file missing from between two others is CORRUPT_CHECKPOINT, never a digest without its
- * writes. Found by the hostile campaign of issue #8 run from outside: deleting the middle WAL of
+ * A WAL file missing from between two others is never a silent digest without its writes: it is
+ * reported (WAL_SEQUENCE_GAP), and refused with --wal-recovery absolute. Not refused by default:
+ * writes made without the WAL (disableWAL, ingested files) leave the same gap in a sound
+ * checkpoint, which RocksDB's recovery accepts. Found by the hostile campaign of issue #8 run from outside: deleting the middle WAL of
  * five (a real RocksDB checkpoint, three families, memtables switched by a small write buffer)
  * gave exit 0 and a different digest, unreported. WAL files hold consecutive sequence numbers,
  * so the gap shows where the next file starts.
@@ -29,17 +31,33 @@ describe.runIf(makeFixtureBinary() !== null)('a WAL file missing between two oth
     expect((await runCli(['digest', checkpoint, '--tables', 'default,second,third'])).code).toBe(0);
   });
 
-  test('removing any WAL but the oldest and the newest: digest and verify say CORRUPT_CHECKPOINT naming the next file, exit 3', async () => {
+  test('removing any WAL but the oldest and the newest: never silent. By default the digest and verify report WAL_SEQUENCE_GAP naming the next file (text and JSON); --wal-recovery absolute refuses it, CORRUPT_CHECKPOINT, exit 3', async () => {
+    const tables = ['--tables', 'default,second,third'];
+    const intact = JSON.parse((await runCli(['digest', checkpoint, ...tables, '--json'])).stdout) as { digest: string; warnings?: unknown[] };
+    expect(intact.warnings ?? []).toEqual([]);
     for (const [i, name] of wals.entries()) {
       if (i === 0 || i === wals.length - 1) continue;
       const dir = join(root, name, 'checkpoint_epoch_7');
       cpSync(checkpoint, dir, { recursive: true });
       rmSync(join(dir, name));
-      for (const args of [['digest', dir, '--tables', 'default,second,third'], ['verify', dir]]) {
-        const r = await runCli(args);
+      const next = join(dir, wals[i + 1]!);
+      const json = await runCli(['digest', dir, ...tables, '--json']);
+      expect(json.code, `${name}: ${json.stderr}`).toBe(0);
+      const report = JSON.parse(json.stdout) as { digest: string; warnings: { code: string; file: string; offset: number; bytes: number; message: string }[] };
+      expect(report.digest).not.toBe(intact.digest); // the missing file's writes are not in it: hence the warning
+      expect(report.warnings).toEqual([expect.objectContaining({ code: 'WAL_SEQUENCE_GAP', file: next, bytes: 0 })]);
+      expect(report.warnings[0]!.message).toMatch(/a WAL file between them is missing/);
+      const text = await runCli(['digest', dir, ...tables]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain(`warning WAL_SEQUENCE_GAP in ${next}`);
+      const verify = await runCli(['verify', dir]);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(verify.stdout).toContain(`warning WAL_SEQUENCE_GAP in ${next}`);
+      for (const args of [['digest', dir, ...tables], ['verify', dir]]) {
+        const r = await runCli([...args, '--wal-recovery', 'absolute']);
         expect(r.code, `${name}: ${args[0]}: ${r.stderr}`).toBe(3);
-        expect(r.stderr).toContain(`CORRUPT_CHECKPOINT in ${join(dir, wals[i + 1]!)}`);
-        expect(r.stderr).toMatch(/a WAL file between them is missing/);
+        expect(r.stderr).toContain(`CORRUPT_CHECKPOINT in ${next}`);
+        expect(r.stderr).toMatch(/a WAL file between them is missing.*refused with --wal-recovery absolute/);
       }
     }
   }, 120_000);
