@@ -4,6 +4,7 @@
  */
 import type { MergeOperator } from '../merge-operator.js';
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { SnapshotError } from '../../format/errors.js';
 import { unpackEntries, type PackedEntries } from '../../format/packed.js';
@@ -73,10 +74,10 @@ export type RocksDbSourceOptions = Readonly<
     /**
      * Without merge workers, a family with at least this many bytes of table files has its runs
      * of blocks read and placed ahead on a worker thread (kernel/place-ahead.ts) while the
-     * calling thread merges. Opt-in, as merge workers are: it moves ~20% of the calling thread's
-     * work to a second core but costs 0.25–0.4 CPU-s more and ~18 MB more RSS on the benchmark
-     * checkpoint (bench/README.md). Defaults to 32 MiB with SNAPSHOT_VERIFY_PLACE_WORKER=1, else
-     * Infinity (never).
+     * calling thread merges: ~20% of the calling thread's work moves to a second core, for
+     * 0.25–0.4 CPU-s more and ~16 MB more RSS on the benchmark checkpoint (bench/README.md).
+     * Defaults to 32 MiB with two or more cores, Infinity (never) with one or with
+     * SNAPSHOT_VERIFY_PLACE_WORKER=0 (defaultPlaceAheadBytes).
      */
     placeAheadBytes: number;
   }>
@@ -84,6 +85,19 @@ export type RocksDbSourceOptions = Readonly<
 
 /** See placeAheadBytes: smaller families do not repay the worker's start. */
 const PLACE_AHEAD_BYTES = 32 << 20;
+
+/**
+ * The place worker by default: on with two or more cores, as the digest's speed is wall-clock
+ * time beside `ldb | xxh64sum`, which uses two processes (quiet 2-core machine, bench/RESULTS.md:
+ * 0.95 s instead of 1.10 s wall, for 1.52 instead of 1.25 CPU-s and 103 instead of 87 MB). It
+ * costs more than it saves on cores busy with other work, so SNAPSHOT_VERIFY_PLACE_WORKER=0 turns
+ * it off (=1 turns it on with one core). Either way the entries and errors are the same.
+ */
+export function defaultPlaceAheadBytes(env: string | undefined, cores: number): number {
+  if (env === '0') return Infinity;
+  if (env === '1') return PLACE_AHEAD_BYTES;
+  return cores >= 2 ? PLACE_AHEAD_BYTES : Infinity;
+}
 
 /** True when `dir` looks like a RocksDB database or checkpoint (it has a CURRENT file). */
 export async function isRocksDbCheckpoint(dir: string): Promise<boolean> {
@@ -130,7 +144,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
 /** The read options every opener takes, defaulted and checked (positive integers). */
 function readOptions(options: RocksDbSourceOptions): { batchSize: number; rangeBytes: number; workers: number; placeAheadBytes: number } {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const placeAheadBytes = options.placeAheadBytes ?? (process.env['SNAPSHOT_VERIFY_PLACE_WORKER'] === '1' ? PLACE_AHEAD_BYTES : Infinity);
+  const placeAheadBytes = options.placeAheadBytes ?? defaultPlaceAheadBytes(process.env['SNAPSHOT_VERIFY_PLACE_WORKER'], availableParallelism());
   if (!(placeAheadBytes >= 0)) throw new SnapshotError('INVALID_ARGUMENT', `placeAheadBytes must be a non-negative number, got ${placeAheadBytes}`);
   const workers = checkWorkers(options.workers ?? defaultMergeWorkers());
   const rangeBytes = options.rangeBytes ?? (workers > 0 ? DEFAULT_WORKER_RANGE_BYTES : DEFAULT_RANGE_BYTES);

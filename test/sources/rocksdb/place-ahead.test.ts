@@ -1,5 +1,5 @@
 /**
- * The place worker (src/sources/rocksdb/kernel/place-ahead.ts, opt-in): runs of data blocks read
+ * The place worker (src/sources/rocksdb/kernel/place-ahead.ts, on by default with two cores): runs of data blocks read
  * and placed on a worker thread give exactly the entries and errors (code, file, offset, message)
  * of placing them on the calling thread, and of ldb scan. Workers run compiled code, so this test
  * reads through dist/ (npm test builds it).
@@ -13,6 +13,7 @@ type Open = typeof import('../../../src/sources/rocksdb/index.js').openRocksDbCh
 const { openRocksDbCheckpoint } = (await import(join(DIST, 'index.js'))) as { openRocksDbCheckpoint: Open };
 const { PlaceAhead } = (await import(join(DIST, 'kernel', 'place-ahead.js'))) as typeof import('../../../src/sources/rocksdb/kernel/place-ahead.js');
 const { placeTraps } = (await import(join(DIST, 'kernel', 'run-placer.js'))) as typeof import('../../../src/sources/rocksdb/kernel/run-placer.js');
+const { defaultPlaceAheadBytes } = (await import(join(DIST, 'rocksdb-source.js'))) as typeof import('../../../src/sources/rocksdb/rocksdb-source.js');
 
 /** Every family's entries, with the place worker for every family (or none), and how many runs it placed. */
 async function read(dir: string, worker: boolean): Promise<{ tables: Record<string, string[] | string>; placed: number }> {
@@ -51,6 +52,15 @@ describe('the place worker', () => {
     },
     180_000,
   );
+
+  test('by default on with two or more cores for families of 32 MiB and more; SNAPSHOT_VERIFY_PLACE_WORKER=0 turns it off, =1 on', () => {
+    expect(defaultPlaceAheadBytes(undefined, 2)).toBe(32 << 20);
+    expect(defaultPlaceAheadBytes(undefined, 64)).toBe(32 << 20);
+    expect(defaultPlaceAheadBytes(undefined, 1)).toBe(Infinity);
+    expect(defaultPlaceAheadBytes('', 2)).toBe(32 << 20);
+    expect(defaultPlaceAheadBytes('0', 8)).toBe(Infinity);
+    expect(defaultPlaceAheadBytes('1', 1)).toBe(32 << 20);
+  });
 
   test('placeAheadBytes must be a non-negative number', async () => {
     const dir = tempDir();

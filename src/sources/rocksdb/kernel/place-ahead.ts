@@ -10,9 +10,10 @@
  *
  * One worker per process, started by the first large family (its start-up overlaps planning);
  * until it is ready, runs are placed on the main thread. It is unref'd while idle, so it never
- * keeps the process alive. Opt-in (rocksdb-source.ts placeAheadBytes): measured on the shared
- * 2-core machine, the calling thread did ~20% less work, the process 0.25–0.4 CPU-s more (the
- * worker's start, messages, a copy out and in per run) with ~18 MB more RSS.
+ * keeps the process alive. On by default with two or more cores (rocksdb-source.ts
+ * defaultPlaceAheadBytes): the calling thread does ~20% less work, the process 0.25–0.4 CPU-s
+ * more (the worker's start, messages, a copy out and in per run) with ~16 MB more RSS; on a quiet
+ * 2-core machine the digest takes 0.95 s instead of 1.10 s wall (bench/RESULTS.md).
  */
 import { isMainThread, Worker } from 'node:worker_threads';
 import type { RunFetch } from '../table/index.js';
