@@ -22,7 +22,7 @@ import { compareBytes } from '../../format/bytes.js';
 import { corrupt, SliceReader, unsupported } from './codec.js';
 import { statRegularFile } from '../../format/regular-file.js';
 import { ioError, specialFileIsCorrupt } from './file-io.js';
-import { readLogRecords, type DroppedTail } from './log-reader.js';
+import { readLogRecords, type DroppedTail, type LogRecord } from './log-reader.js';
 import type { ManifestVersion } from './manifest.js';
 import type { SourceWarning } from '../source.js';
 import { ValueType } from './table/value-type.js';
@@ -153,17 +153,6 @@ export interface WalSequenceGap {
   readonly found: bigint;
 }
 
-/** The report's warning for a sequence gap. */
-export function gapWarning(g: WalSequenceGap): SourceWarning {
-  return {
-    code: 'WAL_SEQUENCE_GAP',
-    file: g.file,
-    offset: g.offset,
-    bytes: 0,
-    message: `this WAL starts at sequence ${g.found}, but ${g.previousFile} ends before sequence ${g.expected}: ${g.found - g.expected} sequence number(s) have no WAL record, either a WAL file between them is missing from the checkpoint (its writes are not in this digest) or they were written without the WAL (disableWAL, ingested files); --wal-recovery absolute refuses this`,
-  };
-}
-
 /** The report's warning for a dropped tail. */
 export function tailWarning(d: WalTailDropped): SourceWarning {
   return {
@@ -173,6 +162,16 @@ export function tailWarning(d: WalTailDropped): SourceWarning {
     bytes: d.bytes,
     message: `${d.reason}: ${d.bytes} bytes from offset ${d.offset} dropped, as RocksDB's recovery would (--wal-recovery absolute refuses this)`,
   };
+}
+
+/** What a sequence gap means, for its warning and its refusal. */
+function gapText(g: WalSequenceGap): string {
+  return `this WAL starts at sequence ${g.found}, but ${g.previousFile} ends before sequence ${g.expected}: ${g.found - g.expected} sequence number(s) have no WAL record, either a WAL file between them is missing from the checkpoint (its writes are not in this digest) or they were written without the WAL (disableWAL, ingested files)`;
+}
+
+/** The report's warning for a sequence gap. */
+export function gapWarning(g: WalSequenceGap): SourceWarning {
+  return { code: 'WAL_SEQUENCE_GAP', file: g.file, offset: g.offset, bytes: 0, message: `${gapText(g)}; --wal-recovery absolute refuses this` };
 }
 
 /**
@@ -214,24 +213,14 @@ export async function replayWal(
       tailRefused: options.recovery === 'absolute' ? 'with --wal-recovery absolute' : 'in a WAL older than the newest (only the newest was being written at a crash)',
       onTailDropped: (d) => options.onTailDropped?.({ ...d, file: wal.path }),
     })) {
-      if (record.data.length >= BATCH_HEADER_BYTES) {
-        const view = new DataView(record.data.buffer, record.data.byteOffset, BATCH_HEADER_BYTES);
-        const sequence = view.getBigUint64(0, true);
-        if (first && previous !== undefined && sequence !== previous.next) {
-          const gap: WalSequenceGap = { file: wal.path, offset: record.offset, previousFile: previous.file, expected: previous.next, found: sequence };
-          if (sequence < previous.next || options.recovery === 'absolute' || options.onSequenceGap === undefined) {
-            throw new SliceReader(record.data, wal.path, record.locate).error(
-              sequence < previous.next
-                ? `this WAL starts at sequence ${sequence}, before ${previous.file} ends (sequence ${previous.next}): WAL files that overlap`
-                : `${gapWarning(gap).message.replace(/; --wal-recovery absolute refuses this$/, '')} (refused with --wal-recovery absolute)`,
-            );
-          }
-          options.onSequenceGap(gap);
-        }
-        first = false;
-        previous = { file: wal.path, next: sequence + BigInt(view.getUint32(8, true)) };
+      const r = new SliceReader(record.data, wal.path, record.locate);
+      const header = batchHeader(r);
+      if (first && previous !== undefined && header.sequence !== previous.next) {
+        sequenceGap({ file: wal.path, offset: record.offset, previousFile: previous.file, expected: previous.next, found: header.sequence }, record, options);
       }
-      decodeWriteBatch(new SliceReader(record.data, wal.path, record.locate), wal.number, logNumbers, tables);
+      first = false;
+      previous = { file: wal.path, next: header.sequence + BigInt(header.count) };
+      decodeWriteBatch(r, header, wal.number, logNumbers, tables);
     }
   }
   for (const t of tables.values()) {
@@ -240,15 +229,34 @@ export async function replayWal(
   return tables;
 }
 
+/** A gap is reported, or refused ('absolute', or nobody to report it to); an overlap is always refused. */
+function sequenceGap(gap: WalSequenceGap, record: LogRecord, options: WalReplayOptions): void {
+  if (gap.found > gap.expected && options.recovery !== 'absolute' && options.onSequenceGap !== undefined) {
+    options.onSequenceGap(gap);
+    return;
+  }
+  throw new SliceReader(record.data, gap.file, record.locate).error(
+    gap.found < gap.expected
+      ? `this WAL starts at sequence ${gap.found}, before ${gap.previousFile} ends (sequence ${gap.expected}): WAL files that overlap`
+      : `${gapText(gap)} (refused ${options.recovery === 'absolute' ? 'with --wal-recovery absolute' : 'here: this reader reports no gaps'})`,
+  );
+}
+
+/** A WriteBatch's header: its first sequence number and how many it uses. */
+function batchHeader(r: SliceReader): { sequence: bigint; count: number } {
+  if (r.remaining < BATCH_HEADER_BYTES) throw r.error('WriteBatch shorter than its header');
+  return { sequence: r.u64('WriteBatch sequence'), count: r.u32('WriteBatch count') };
+}
+
+/** The batch's records after its header (`r` just past it). */
 function decodeWriteBatch(
   r: SliceReader,
+  header: { sequence: bigint; count: number },
   walNumber: number,
   logNumbers: ReadonlyMap<number, number>,
   tables: Map<number, MemTable>,
 ): void {
-  if (r.remaining < BATCH_HEADER_BYTES) throw r.error('WriteBatch shorter than its header');
-  const seq64 = r.u64('WriteBatch sequence');
-  const count = r.u32('WriteBatch count');
+  const { sequence: seq64, count } = header;
   if (seq64 + BigInt(count) > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw unsupported(r.file, `sequence number ${seq64} is above 2^53-1, which this reader does not handle`, r.offsetOf(0));
   }
