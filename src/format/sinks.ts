@@ -47,6 +47,9 @@ export function streamSink(stream: Writable): SnapshotSink {
 
 /** Bytes written between background data syncs of a file sink. */
 const SYNC_EVERY = 32 << 20;
+/** A file sink gathers writes of at most GATHER_LIMIT bytes into one of GATHER_BYTES. */
+const GATHER_BYTES = 1 << 20;
+const GATHER_LIMIT = 64 << 10;
 
 /**
  * The name of chunk `index` in the layout of earlier versions, `<path>.000007`: still read
@@ -121,8 +124,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   // (which must finish before the rename) has little left to do: disk flush overlaps encoding.
   let unsynced = 0;
   let syncing: Promise<void> | undefined;
-  const writeOne = async (bytes: Uint8Array): Promise<void> => {
-    await prepare();
+  const writeOut = async (bytes: Uint8Array): Promise<void> => {
     if (handle === undefined) {
       const temp = tempName('');
       handle = await open(temp, 'wx').catch((e: unknown) => {
@@ -148,7 +150,26 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
       syncing.catch(() => undefined); // surfaced by the await in closeOne
     }
   };
+  // Small writes (a 4 KiB chunk is one) are gathered and written GATHER_BYTES at a time: a
+  // thread-pool round trip per chunk cost more than encoding it. Larger ones go out as they are.
+  let gathered: Uint8Array | undefined;
+  let gatheredLength = 0;
+  const flushGathered = async (): Promise<void> => {
+    if (gatheredLength === 0) return;
+    const length = gatheredLength;
+    gatheredLength = 0;
+    await writeOut(gathered!.subarray(0, length));
+  };
+  const writeOne = async (bytes: Uint8Array): Promise<void> => {
+    await prepare();
+    const large = bytes.length > GATHER_LIMIT;
+    if (large || gatheredLength + bytes.length > GATHER_BYTES) await flushGathered(); // in order
+    if (large) return writeOut(bytes);
+    (gathered ??= new Uint8Array(GATHER_BYTES)).set(bytes, gatheredLength);
+    gatheredLength += bytes.length;
+  };
   const closeOne = async (): Promise<void> => {
+    await flushGathered();
     if (handle === undefined) return;
     const h = handle;
     handle = undefined;
