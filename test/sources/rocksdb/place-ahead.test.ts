@@ -53,6 +53,25 @@ describe('the place worker', () => {
     180_000,
   );
 
+  test.skipIf(makeFixtureBinary() === null)(
+    'codecs the worker places (snappy, lz4, none): it places every run of a sound checkpoint and declines none, so a run misplaced and rescued by the calling thread shows',
+    async () => {
+      const dir = tempDir();
+      try {
+        const db = join(dir, 'db');
+        makeFixture(['--db', db, '--keys', '20000', '--rounds', '2', '--compact-after', '0', '--deletes', '7', '--cf', 'a:lz4', '--cf', 'b:none', '--compression', 'snappy']);
+        const declined = PlaceAhead.runsDeclined;
+        const worker = await read(db, true);
+        expect(PlaceAhead.runsDeclined - declined).toBe(0);
+        expect(worker.placed).toBeGreaterThan(20);
+        expect(worker.tables).toEqual((await read(db, false)).tables);
+      } finally {
+        cleanup(dir);
+      }
+    },
+    120_000,
+  );
+
   test('by default on with two or more cores for families of 32 MiB and more; SNAPSHOT_VERIFY_PLACE_WORKER=0 turns it off, =1 on', () => {
     expect(defaultPlaceAheadBytes(undefined, 2)).toBe(32 << 20);
     expect(defaultPlaceAheadBytes(undefined, 64)).toBe(32 << 20);

@@ -43,8 +43,9 @@ export type PlaceAnswer =
 const MAX_BACK = 8;
 
 export class PlaceAhead {
-  /** Runs the worker placed, over the process (tests check the worker did the work). */
+  /** Runs the worker placed, and runs it gave back as read, over the process (tests check the worker did the work). */
   static runsPlaced = 0;
+  static runsDeclined = 0;
   private static instance: PlaceAhead | undefined | null;
 
   private readonly worker: Worker;
@@ -118,7 +119,10 @@ export class PlaceAhead {
     return answer.then((a) => {
       if (a === undefined || a.kind === 'failed' || a.kind === 'ready') return undefined;
       const bytes = new Uint8Array(a.buffer, 0, a.length);
-      if (a.kind === 'raw') return { buf: bytes };
+      if (a.kind === 'raw') {
+        PlaceAhead.runsDeclined++;
+        return { buf: bytes };
+      }
       PlaceAhead.runsPlaced++;
       const buffer = a.buffer;
       return {
