@@ -299,6 +299,11 @@ export class SnapshotEncoder {
     }
   }
 
+  /** The current table's last key so far (a view, valid until the next entry), or undefined before its first. */
+  get lastKey(): Uint8Array | undefined {
+    return this.#lastKeyLength < 0 ? undefined : this.#lastKey.subarray(0, this.#lastKeyLength);
+  }
+
   /** True when `key` sorts strictly after the previous key (bytewise; a proper prefix sorts first). */
   #followsLastKey(key: Uint8Array): boolean {
     const last = this.#lastKey;

@@ -66,6 +66,11 @@ export class SnapshotWriter {
     if (this.#pending.length > 0) return this.#afterWrite();
   }
 
+  /** The current table's last key so far (a view, valid until the next entry), or undefined before its first. */
+  get lastKey(): Uint8Array | undefined {
+    return this.#encoder.lastKey;
+  }
+
   /** Ends the current table and returns its count and digest. */
   endTable(): TableSummary {
     return this.#encoder.endTable();

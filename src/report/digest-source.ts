@@ -38,7 +38,7 @@ export async function digestSource(source: Source, options: DigestOptions): Prom
       if (source.packedEntries !== undefined) {
         for await (const packed of source.packedEntries(table.name)) {
           const r = writer.addPacked(packed); // checks the records before range digests hash them
-          digester?.addPacked(packed);
+          digester?.addPacked(packed, writer.lastKey);
           if (r !== undefined) await r;
           entries += BigInt(packed.count);
           options.onProgress?.(entries, table.name);

@@ -70,11 +70,18 @@ export class RangeDigester {
   /**
    * The same as `add` for each record of a packed batch (ENTRY records, which are exactly the
    * bytes a range digest hashes): one hash update per run of records in one range, no object
-   * per entry. The batch must already be checked (the writer's `addPacked` does it).
+   * per entry. The batch must already be checked (the writer's `addPacked` does it). `lastKey`,
+   * the batch's last key when the caller knows it (the writer's), spares the walk over its
+   * records when the whole batch lies in the current range, as most do: key prefixes never
+   * decrease, so none before it starts a later range.
    */
-  addPacked(packed: PackedEntries): void {
+  addPacked(packed: PackedEntries, lastKey?: Uint8Array): void {
     const b = packed.bytes;
     const end = b.length;
+    if (lastKey !== undefined && packed.count > 0 && keyPrefix(lastKey) < this.#nextStart) {
+      this.#hashRun(b, 0, end, packed.count);
+      return;
+    }
     let from = 0; // records [from, p) are in the current range and not yet hashed
     let n = 0;
     let p = 0;
