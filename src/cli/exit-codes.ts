@@ -40,7 +40,8 @@ export const EXIT_CODES_HELP = [
   '  5   the source is a live database (its LOCK is held): digest a checkpoint, or --allow-live',
   '  6   equivocation: a trusted key signed two different reports for one anchor (compare --trust)',
   '  64  usage error',
-  '  74  I/O error (also: --prom-textfile not written, the report was still printed;',
+  '  74  I/O error (also: --prom-textfile not written, the report was still printed; OUTPUT_BUSY:',
+  '      another write to the same --out is in progress;',
   '      restore: the output directory exists and is not empty)',
 ].join('\n');
 
@@ -65,6 +66,7 @@ export function exitCodeForError(e: unknown): ExitCodeValue {
       return ExitCode.USAGE;
     case 'IO_ERROR':
     case 'OUTPUT_EXISTS':
+    case 'OUTPUT_BUSY':
       return ExitCode.IO_ERROR;
     default:
       return ExitCode.CORRUPT;

@@ -18,7 +18,9 @@ export type FormatErrorCode =
   | 'TABLE_MISMATCH'
   | 'INVALID_ARGUMENT'
   /** A chunk-set file (chunk-set.ts) that is not well formed. */
-  | 'BAD_CHUNK_SET';
+  | 'BAD_CHUNK_SET'
+  /** Another write to the same output is in progress (output-lock.ts). */
+  | 'OUTPUT_BUSY';
 
 /** Codes sources raise while turning a checkpoint into tables. */
 export type SourceErrorCode =

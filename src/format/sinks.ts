@@ -8,6 +8,7 @@ import { chunkSetFileName, chunkSetFilePattern, encodeChunkSet, escapeRegExp, re
 import type { ChunkSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import { dynamicImport } from './dynamic-import.js';
+import { isProcessAlive, lockOutput, type OutputLock } from './output-lock.js';
 
 /** Where a writer puts its chunks. Calls come in order; a returned promise is awaited (backpressure). */
 export interface SnapshotSink {
@@ -115,9 +116,15 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   let position = 0;
   let lastChunk: ChunkSummary | undefined;
 
+  let lock: OutputLock | undefined;
+  const release = (): void => {
+    lock?.release();
+    lock = undefined;
+  };
   const prepare = (): Promise<void> =>
     (prepared ??= (async () => {
       await checkDestination(path);
+      lock = lockOutput(path, tempName('')); // the temporary file's name is free until the first write
       await removeOrphans(dir, base);
     })());
   // Data is flushed to disk in the background every SYNC_EVERY bytes, so that the final fsync
@@ -265,6 +272,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
         throw ioError(`cannot complete ${path}`, path, e);
       }
       await removeUnnamedSetFiles(path).catch(() => undefined); // committed: leftovers are only clutter
+      release();
     },
     async abort() {
       await handle?.close().catch(() => undefined);
@@ -273,6 +281,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
       fd = undefined;
       for (const temp of temps.splice(0)) await unlink(temp).catch(() => undefined);
       if (renamed.length > 0) await removeUnnamedSetFiles(path, renamed.splice(0)).catch(() => undefined);
+      release();
     },
   };
 }
@@ -306,18 +315,9 @@ async function removeOrphans(dir: string, base: string): Promise<void> {
   const pattern = tempFilePattern(base);
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const pid = Number(pattern.exec(name)?.[1] ?? 0);
-    if (pid === 0 || pid === process.pid || isAlive(pid)) continue;
+    if (pid === 0 || pid === process.pid || isProcessAlive(pid)) continue;
     const file = join(dir, name);
     if ((await lstat(file).catch(() => undefined))?.isFile() === true) await unlink(file).catch(() => undefined);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }
 

@@ -6,6 +6,7 @@
  * a complete one under the hidden name, which the next restore to the same target removes).
  */
 import { crypto } from '../format/crypto.js';
+import { isProcessAlive } from '../format/output-lock.js';
 import { closeSync, fdatasync as fdatasyncCb, fsync as fsyncCb, openSync, writeSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -115,16 +116,7 @@ export async function removeStaleTempDirs(to: string): Promise<void> {
   const names = await readdir(dirname(to)).catch(() => [] as string[]);
   for (const name of names) {
     const m = name.startsWith(prefix) ? /^(\d+)-[0-9a-f]{8}$/.exec(name.slice(prefix.length)) : null;
-    if (m !== null && !isRunning(Number(m[1]))) await discardDir(join(dirname(to), name));
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+    if (m !== null && !isProcessAlive(Number(m[1]))) await discardDir(join(dirname(to), name));
   }
 }
 
