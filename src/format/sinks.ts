@@ -106,7 +106,7 @@ function refuseUnlessRegular(path: string, s: Stats | undefined): void {
  * that exists and is not a regular file (`checkDestination`). Once committed, chunk-set files
  * of `path` that the new content does not name are removed, as are temporary files of dead runs.
  */
-export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): SnapshotSink {
+export function fileSink(path: string, options: { chunkFiles?: boolean; /** @internal For tests: SMALL_CHUNK_BYTES. */ smallChunkBytes?: number } = {}): SnapshotSink {
   const chunkFiles = options.chunkFiles ?? false;
   const dir = dirname(path);
   const base = basename(path);
@@ -123,7 +123,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
       await checkDestination(path);
       await removeOrphans(dir, base);
     })());
-  const chunks = chunkFiles ? chunkFileWriter(path, tempName) : undefined;
+  const chunks = chunkFiles ? chunkFileWriter(path, tempName, options.smallChunkBytes ?? SMALL_CHUNK_BYTES) : undefined;
   // Data is flushed to disk in the background every SYNC_EVERY bytes, so that the final fsync
   // (which must finish before the rename) has little left to do: disk flush overlaps encoding.
   let unsynced = 0;
@@ -245,7 +245,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
  * chunk and, to compare an existing file, its copy); a rename (~50 us) is under 5% of writing a
  * MiB, and a set of larger chunks has few files (a 213 MiB snapshot: 213 at most).
  */
-export const SMALL_CHUNK_BYTES = 1 << 20;
+const SMALL_CHUNK_BYTES = 1 << 20;
 
 /**
  * Writes the chunk files of `--chunk-files`, each named by its own chunk digest
@@ -260,7 +260,7 @@ export const SMALL_CHUNK_BYTES = 1 << 20;
  * committed set names (a run killed or failed before its commit) are removed by the next
  * commit, or by `abort`, which returns them.
  */
-function chunkFileWriter(path: string, tempName: (suffix: string) => string) {
+function chunkFileWriter(path: string, tempName: (suffix: string) => string, small: number) {
   let buffer = Buffer.allocUnsafe(0); // the current chunk's bytes, while it is small
   let length = 0;
   let compare = Buffer.allocUnsafe(0); // an existing file's bytes, to compare with the chunk
@@ -348,9 +348,9 @@ function chunkFileWriter(path: string, tempName: (suffix: string) => string) {
 
   return {
     write(bytes: Uint8Array): void {
-      if (big === undefined && length + bytes.length <= SMALL_CHUNK_BYTES) {
+      if (big === undefined && length + bytes.length <= small) {
         if (length + bytes.length > buffer.length) {
-          const grown = Buffer.allocUnsafe(Math.min(SMALL_CHUNK_BYTES, Math.max(2 * buffer.length, length + bytes.length, 64 << 10)));
+          const grown = Buffer.allocUnsafe(Math.min(small, Math.max(2 * buffer.length, length + bytes.length, 64 << 10)));
           buffer.copy(grown, 0, 0, length);
           buffer = grown;
         }
