@@ -39,13 +39,14 @@ async function identities(dir: string): Promise<Map<string, string>> {
   return m;
 }
 
-/** The chunk file names (basenames) a set at <dir>/p.snap of `args` has: from a reference run in a directory of its own. */
-async function namesOf(args: readonly string[]): Promise<{ digest: string; names: string[] }> {
-  const dir = await mkdtemp(join(tmpdir(), 'sv-reuse-ref-'));
-  const digest = await write(args, join(dir, 'p.snap'));
-  const names = (await lib.snapshotFiles(join(dir, 'p.snap'))).map((f) => basename(f));
-  await rm(dir, { recursive: true, force: true });
-  return { digest, names };
+/**
+ * A reference set of `args` at <ref>/p.snap, in a directory of its own: its chunk file names
+ * (basenames) are those a set at <dir>/p.snap gets, and its files hold the right bytes.
+ */
+async function reference(args: readonly string[]): Promise<{ digest: string; names: string[]; ref: string }> {
+  const ref = await mkdtemp(join(tmpdir(), 'sv-reuse-ref-'));
+  const digest = await write(args, join(ref, 'p.snap'));
+  return { digest, names: (await lib.snapshotFiles(join(ref, 'p.snap'))).map((f) => basename(f)), ref };
 }
 
 describe('chunk files named by their chunk digest: kept, replaced or refused', () => {
@@ -67,10 +68,8 @@ describe('chunk files named by their chunk digest: kept, replaced or refused', (
   it('a truncated, an altered (same size) and an empty file under chunk names are replaced, the others created; the set verifies; nothing else is left', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sv-replace-'));
     const out = join(dir, 'p.snap');
-    const { digest, names } = await namesOf(A);
-    // The right bytes, made by a reference run, then damaged under the names this run will use.
-    const ref = await mkdtemp(join(tmpdir(), 'sv-replace-src-'));
-    await write(A, join(ref, 'p.snap'));
+    const { digest, names, ref } = await reference(A);
+    // The right bytes, from the reference run, damaged under the names this run will use.
     await copyFile(join(ref, names[1]!), join(dir, names[1]!));
     await truncate(join(dir, names[1]!), 1000);
     const altered = await readFile(join(ref, names[4]!));
@@ -87,9 +86,7 @@ describe('chunk files named by their chunk digest: kept, replaced or refused', (
   }, 60_000);
 
   it('a symbolic link (to a copy of the right bytes, or to /dev/zero) or a FIFO under a chunk name is refused (exit 64), never followed nor opened for reading; nothing is left', async () => {
-    const { names } = await namesOf(A);
-    const ref = await mkdtemp(join(tmpdir(), 'sv-refuse-src-'));
-    await write(A, join(ref, 'p.snap'));
+    const { names, ref } = await reference(A);
     for (const [what, make] of [
       ['symbolic link', (p: string) => symlink(join(ref, basename(p)), p)],
       ['symbolic link', (p: string) => symlink('/dev/zero', p)],
@@ -112,7 +109,7 @@ describe('chunk files named by their chunk digest: kept, replaced or refused', (
       expect(await readFile(out, 'utf8')).toBe('previous');
       const s = await lstat(target);
       expect(what === 'FIFO' ? s.isFIFO() : s.isSymbolicLink()).toBe(true);
-      if (s.isSymbolicLink()) expect(await readlink(target)).toMatch(/^\/dev\/zero$|sv-refuse-src-/);
+      if (s.isSymbolicLink()) expect(await readlink(target)).toMatch(/^\/dev\/zero$|sv-reuse-ref-/);
       expect((await readdir(dir)).sort()).toEqual([basename(target), 'p.snap'].sort()); // the chunks created before it are removed
     }
   }, 60_000);
@@ -122,7 +119,7 @@ describe('chunk files named by their chunk digest: kept, replaced or refused', (
     const out = join(dir, 'p.snap');
     await write(A, out);
     const old = (await lib.snapshotFiles(out)).map((f) => basename(f));
-    const { digest, names } = await namesOf(B);
+    const { digest, names } = await reference(B);
     expect(names.filter((n) => old.includes(n))).toEqual([]);
     expect(await write(B, out)).toBe(digest);
     expect((await readdir(dir)).sort()).toEqual(['p.snap', ...names].sort());
@@ -132,10 +129,8 @@ describe('chunk files named by their chunk digest: kept, replaced or refused', (
   it('a set of the earlier naming (the snapshot digest in every name) reads, and an identical rewrite replaces it: its last file (same name) is kept, the others removed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sv-legacy-'));
     const out = join(dir, 'p.snap');
-    const { digest, names } = await namesOf(A);
+    const { digest, names, ref } = await reference(A);
     // Made by hand as spec/FORMAT.md section 12 described it before: P.<snapshot digest>.<i>, then P naming them.
-    const ref = await mkdtemp(join(tmpdir(), 'sv-legacy-src-'));
-    await write(A, join(ref, 'p.snap'));
     const legacy = names.map((_, i) => `p.snap.${digest}.${String(i).padStart(6, '0')}`);
     for (const [i, n] of names.entries()) await copyFile(join(ref, n), join(dir, legacy[i]!));
     await writeFile(out, [lib.CHUNK_SET_MAGIC, `digest ${digest}`, `chunks ${legacy.length}`, ...legacy, ''].join('\n'));
