@@ -59,13 +59,21 @@ function copyChunkSet(from, to) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** The command RUNS times (alternating with the base build when given): medians of each. */
-function measure(args) {
+/**
+ * The command RUNS times (alternating with the base build when given): medians of each. `args`
+ * may depend on the side ('mine' or 'base'); `before(side)` runs untimed before each run.
+ */
+function measure(args, before = () => undefined) {
+  const argsOf = (side) => (typeof args === 'function' ? args(side) : args);
   const mine = [];
   const base = [];
   for (let i = 0; i < RUNS; i++) {
-    if (BASE !== undefined) base.push(run(args, BASE));
-    mine.push(run(args));
+    if (BASE !== undefined) {
+      before('base');
+      base.push(run(argsOf('base'), BASE));
+    }
+    before('mine');
+    mine.push(run(argsOf('mine')));
   }
   const med = (rs) => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)), rssMB: median(rs.map((r) => r.rssMB)) });
   return { ...med(mine), ...(BASE !== undefined ? { base: med(base) } : {}) };
@@ -79,17 +87,35 @@ for (const [label, size] of SIZES) {
   const chunk = size === undefined ? [] : ['--max-chunk-bytes', size];
   const base = ['digest', dump, '--tables', 't', ...chunk];
   const a = join(OUT, `a-${label.replace(' ', '')}.snap`);
-  const b = join(OUT, `b-${label.replace(' ', '')}.snap`);
+  let b = join(OUT, `b-${label.replace(' ', '')}.snap`);
+  // Each build writes its chunk sets to a directory of its own (b.snap in set-<label>-<side>): the
+  // "over the previous set" rows then rewrite the set that build wrote, the same content (an
+  // identical rewrite, as a node re-running the same epoch does); the "fresh" rows start from an
+  // empty directory (the previous set removed and the removal synced before the timed run).
+  // With chunks, b is the set this build wrote.
+  const setOf = (side) => join(OUT, `set-${label.replace(' ', '')}-${side}`, 'b.snap');
+  if (size !== undefined) b = setOf('mine');
+  const chunked = (side) => [...base, '--out', setOf(side), '--chunk-files'];
+  const empty = (side) => {
+    rmSync(dirname(setOf(side)), { recursive: true, force: true });
+    mkdirSync(dirname(setOf(side)), { recursive: true });
+    spawnSync('sync');
+  };
   const ops = [
     ['digest', base],
     ['digest --out', [...base, '--out', a]],
-    ...(size === undefined ? [['digest --out (again)', [...base, '--out', b]]] : [['digest --out --chunk-files', [...base, '--out', b, '--chunk-files']]]),
+    ...(size === undefined
+      ? [['digest --out (again)', [...base, '--out', b]]]
+      : [
+          ['digest --out --chunk-files (fresh)', chunked, empty],
+          ['digest --out --chunk-files (over the previous set)', chunked],
+        ]),
     ['verify (--out file)', ['verify', a]],
     ...(size === undefined ? [] : [['verify (chunk set)', ['verify', b]], ['floor: open, read, close each file of the set', [FLOOR, b]]]),
     ['diff a b (identical)', ['diff', a, b]],
   ];
-  for (const [op, args] of ops) {
-    rows.push({ label, op, ...measure(args) });
+  for (const [op, args, before] of ops) {
+    rows.push({ label, op, ...measure(args, before) });
     console.log(rows.at(-1));
   }
   if (size !== undefined) {
@@ -108,7 +134,7 @@ for (const [label, size] of SIZES) {
 load.push(loadavg());
 rmSync(OUT, { recursive: true, force: true });
 
-const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files', '').replace('(chunk set)', '(--out file)').replace('floor: open, read, close each file of the set', 'verify (--out file)').replace('b c (two chunk sets)', 'a b (identical)').replace('a a2 (two --out files)', 'a b (identical)'));
+const baseOf = (op) => rows.find((r) => r.label === 'unchunked' && r.op === op.replace(' --chunk-files (fresh)', '').replace(' --chunk-files (over the previous set)', '').replace('(chunk set)', '(--out file)').replace('floor: open, read, close each file of the set', 'verify (--out file)').replace('b c (two chunk sets)', 'a b (identical)').replace('a a2 (two --out files)', 'a b (identical)'));
 const md = [
   '# Chunk-count benchmark (bench/chunks.mjs)',
   '',
@@ -127,7 +153,7 @@ const md = [
     return `| ${r.label} | ${r.op} | ${r.wall.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.rssMB.toFixed(0)} | ${ratio(r.rssMB, u?.rssMB)} | ${ratio(r.wall, u?.wall)} | ${ratio(r.cpu, u?.cpu)} |${b}`;
   }),
   '',
-  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set, and `diff b c` two sets (`c` a copy of `b`). `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file: one file per 4 KiB chunk costs the file system a create, a rename and (at the end) a sync per file. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours\' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
+  'With chunks, `b` is a chunk set (`--chunk-files`), so `diff a b` reads a file and a set, and `diff b c` two sets (`c` a copy of `b`). `--chunk-files` and chunk-set rows compare with unchunked `--out` and `verify` of a file. Each build writes its sets to a directory of its own: "fresh" starts from an empty directory, "over the previous set" rewrites the same content over the set that build wrote in the run before (since chunk files are named by their own chunk digest, this build keeps every unchanged file: it reads and compares each instead of creating one; the base build may rename a new file over each). One file per 4 KiB chunk costs the file system a create (and in the base build a rename) and, at the end, a sync. Above a few thousand files that sync is `sync --file-system`, which also flushes what other processes left dirty on the same file system: on a shared machine the `--chunk-files` rows measure their neighbours\' writes too (a fresh 4 KiB set of 200k entries took 1.7 CPU-s alone, 5.5 with other jobs writing).',
   '',
   'The "floor" row (bench/set-read-floor.mjs) is a Node process that only opens, reads and closes each file of the set, decoding nothing, compared with verify of the unchunked file: the file system\'s cost per file alone. A reader of the set needs at least that plus the decoding of the same chunks from one file (the "verify (--out file)" row of the same chunk size).',
   '',

@@ -7,9 +7,11 @@ import type { FileList } from './file-list.js';
 
 /**
  * A chunk set on disk (spec/FORMAT.md, "Files on disk"): `--out P --chunk-files` writes the
- * chunks as `P.<digest>.000000`, `P.<digest>.000001`, … and then, last, the small text file `P`
- * naming them. Replacing `P` (one rename) is the commit: a reader that starts from `P` sees the
- * complete old set or the complete new one, never a mix, and never a stale chunk.
+ * chunks as `P.<digest of chunk 0>.000000`, `P.<digest of chunk 1>.000001`, … (the last one's
+ * digest is the snapshot digest) and then, last, the small text file `P` naming them. Replacing
+ * `P` (one rename) is the commit: a reader that starts from `P` sees the complete old set or the
+ * complete new one, never a mix, and never a stale chunk. Sets of earlier versions, with the
+ * snapshot digest in every name, read the same way: `P` names its files.
  */
 
 /** The first line of a chunk-set file; a snapshot file starts with a non-ASCII byte instead. */
@@ -20,7 +22,11 @@ const MAX_SET_CHUNKS = 0xffff_ffff;
 /** A chunk-set file larger than this is not one (it names each chunk on a line of ~40 bytes). */
 const MAX_SET_FILE_BYTES = 256 << 20;
 
-/** The name of chunk `index` of the set whose snapshot digest is `digest`: `<path>.<digest>.000007`. */
+/**
+ * The name of chunk `index` whose chunk digest (its trailer, spec 5.2) is `digest`:
+ * `<path>.<digest>.000007`. The digest covers the chunk and every chunk before it, so one name
+ * is one content (up to a hash collision; the writer compares bytes before keeping a file).
+ */
 export function chunkSetFileName(path: string, digest: bigint, index: number): string {
   return `${path}.${formatDigest(digest)}.${chunkIndexDigits(index)}`;
 }

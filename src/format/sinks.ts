@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { crypto } from './crypto.js';
-import { closeSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -83,6 +83,14 @@ export async function checkDestination(path: string): Promise<void> {
   refuseUnlessRegular(path, s);
 }
 
+function unlinkIfAny(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or not ours to remove
+  }
+}
+
 function lstatIfAny(path: string): Stats | undefined {
   return lstatSync(path, { throwIfNoEntry: false });
 }
@@ -96,25 +104,23 @@ function refuseUnlessRegular(path: string, s: Stats | undefined): void {
 /**
  * Writes atomically to `path`: into a temporary file beside it (`tempFilePattern`), fsynced,
  * then renamed, so a crash never leaves a partial file under the final name. With
- * `chunkFiles`, each chunk goes to its own file and the set is committed by writing `path`
- * last, as a chunk-set file naming them (chunk-set.ts): after a kill at any moment, `path`
- * names the complete previous set or the complete new one. Refuses a destination that exists
- * and is not a regular file (`checkDestination`). Once committed, chunk-set files of `path`
- * that the new content does not name are removed, as are temporary files of dead runs.
+ * `chunkFiles`, each chunk goes to its own file (`chunkFileWriter`) and the set is committed by
+ * writing `path` last, as a chunk-set file naming them (chunk-set.ts): after a kill at any
+ * moment, `path` names the complete previous set or the complete new one. Refuses a destination
+ * that exists and is not a regular file (`checkDestination`). Once committed, chunk-set files
+ * of `path` that the new content does not name are removed, as are temporary files of dead runs.
  */
-export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): SnapshotSink {
+export function fileSink(path: string, options: { chunkFiles?: boolean; /** @internal For tests: SMALL_CHUNK_BYTES. */ smallChunkBytes?: number } = {}): SnapshotSink {
   const chunkFiles = options.chunkFiles ?? false;
   const dir = dirname(path);
   const base = basename(path);
   const token = `${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
   const tempName = (suffix: string): string => join(dir, `.${base}.tmp-${token}${suffix}`);
-  const temps: string[] = []; // every temporary file created (chunk i is temps[i] with chunkFiles)
-  const renamed: string[] = []; // chunk files under their final names, not yet committed
+  const temps: string[] = []; // temporary files that exist now
   let prepared: Promise<void> | undefined;
   let handle: FileHandle | undefined; // the one file (without chunkFiles)
-  let fd: number | undefined; // the current chunk file
   let position = 0;
-  let lastChunk: ChunkSummary | undefined;
+  let ended = 0; // chunks ended
 
   let lock: OutputLock | undefined;
   const release = (): void => {
@@ -127,6 +133,7 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
       lock = lockOutput(path, tempName('')); // the temporary file's name is free until the first write
       await removeOrphans(dir, base);
     })());
+  const chunks = chunkFiles ? chunkFileWriter(path, tempName, options.smallChunkBytes ?? SMALL_CHUNK_BYTES) : undefined;
   // Data is flushed to disk in the background every SYNC_EVERY bytes, so that the final fsync
   // (which must finish before the rename) has little left to do: disk flush overlaps encoding.
   let unsynced = 0;
@@ -187,27 +194,6 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
       await h.close();
     }
   };
-  // Chunk files use synchronous calls: with 4 KiB chunks, a thread-pool round trip for each
-  // open, write, close and rename was most of the time. A call blocks for one buffer at most.
-  const writeChunk = async (bytes: Uint8Array): Promise<void> => {
-    if (fd === undefined) {
-      await prepare();
-      const temp = tempName(`.${String(temps.length).padStart(6, '0')}`);
-      try {
-        fd = openSync(temp, 'wx');
-      } catch (e) {
-        throw ioError(`cannot create ${temp}`, path, e);
-      }
-      temps.push(temp);
-    }
-    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
-  };
-  const closeChunk = (): void => {
-    if (fd === undefined) return;
-    const f = fd;
-    fd = undefined;
-    closeSync(f);
-  };
   const writeTemp = async (text: string): Promise<string> => {
     const temp = tempName('');
     temps.push(temp);
@@ -227,43 +213,40 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     renameSync(temp, path);
     await syncDirectory(dir);
     temps.length = 0;
-    renamed.length = 0;
+    chunks?.committed();
   };
 
   return {
     doneWithBytesOnWrite: true,
     async write(bytes) {
       try {
-        await (chunkFiles ? writeChunk(bytes) : writeOne(bytes));
+        if (chunks === undefined) await writeOne(bytes);
+        else {
+          await prepare();
+          chunks.write(bytes);
+        }
       } catch (e) {
         throw ioError(`cannot write ${path}`, path, e);
       }
     },
     endChunk(chunk) {
-      lastChunk = chunk;
+      ended++;
       try {
-        if (chunkFiles) closeChunk();
+        chunks?.end(chunk);
       } catch (e) {
         throw ioError(`cannot write ${path}`, path, e);
       }
     },
     async close() {
       try {
-        if (!chunkFiles || lastChunk === undefined) {
+        if (chunks === undefined) {
           await closeOne();
           await commit(temps[0]!);
         } else {
-          closeChunk();
-          // Durable before their renames; the renames are durable (directory fsync) before the set names them.
-          await syncChunkFiles(dir, temps);
-          const digest = lastChunk.digest;
-          const names = temps.map((_, i) => chunkSetFileName(path, digest, i));
-          for (const [i, final] of names.entries()) {
-            refuseUnlessRegular(final, lstatIfAny(final));
-            renameSync(temps[i]!, final);
-            renamed.push(final);
-          }
-          temps.length = 0;
+          if (ended === 0) throw new Error('no chunk was written');
+          const { digest, names } = chunks.finish();
+          // Durable before the set names them: the files' bytes, then their directory entries.
+          await syncChunkFiles(dir, names);
           await syncDirectory(dir);
           await commit(await writeTemp(encodeChunkSet(digest, names)));
         }
@@ -277,11 +260,183 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
     async abort() {
       await handle?.close().catch(() => undefined);
       handle = undefined;
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
       for (const temp of temps.splice(0)) await unlink(temp).catch(() => undefined);
-      if (renamed.length > 0) await removeUnnamedSetFiles(path, renamed.splice(0)).catch(() => undefined);
+      const made = chunks?.abort() ?? [];
+      if (made.length > 0) await removeUnnamedSetFiles(path, made).catch(() => undefined);
       release();
+    },
+  };
+}
+
+/**
+ * Chunks at most this large are kept in memory until they end and then written straight under
+ * their final name (no temporary file, no rename); larger ones stream into a temporary file
+ * renamed when they end. 1 MiB: the encoder's output buffer, so at most 2 MiB more memory (the
+ * chunk and, to compare an existing file, its copy); a rename (~50 us) is under 5% of writing a
+ * MiB, and a set of larger chunks has few files (a 213 MiB snapshot: 213 at most).
+ */
+const SMALL_CHUNK_BYTES = 1 << 20;
+
+/**
+ * Writes the chunk files of `--chunk-files`, each named by its own chunk digest
+ * (`chunkSetFileName`), which is known when the chunk ends: the name is a function of the
+ * chunk's bytes and all before it, so the same chunk of an identical rewrite has the same name.
+ * A small chunk (SMALL_CHUNK_BYTES) is created with O_EXCL under its final name; a file already
+ * there is kept if it is a regular file with exactly the chunk's bytes (an identical rewrite
+ * writes, deletes and allocates no inode: on ext4, re-creating tens of thousands of files just
+ * freed cost ~0.5 ms each), else replaced by a temporary file renamed over it (a partial file
+ * of a killed run). So a file a committed set names is never opened for writing, and a file
+ * that is not a regular one is refused, never followed or opened. Files created here that no
+ * committed set names (a run killed or failed before its commit) are removed by the next
+ * commit, or by `abort`, which returns them.
+ */
+function chunkFileWriter(path: string, tempName: (suffix: string) => string, small: number) {
+  let buffer = Buffer.allocUnsafe(0); // the current chunk's bytes, while it is small
+  let length = 0;
+  let compare = Buffer.allocUnsafe(0); // an existing file's bytes, to compare with the chunk
+  let big: number | undefined; // the descriptor of `temp` while a large chunk streams into it
+  let temp: string | undefined; // the temporary file that exists now, if any
+  let digests = new BigUint64Array(1024); // chunk i's digest: its file's name
+  let made = new Uint8Array(1024); // 1 where chunk i's file was created (or replaced) by this run
+  let count = 0;
+
+  const writeAll = (fd: number, bytes: Uint8Array): void => {
+    for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+  };
+  /** Writes `bytes` to a new temporary file and renames it to `final` (a regular file or nothing). */
+  const replace = (final: string, bytes: Uint8Array, index: number): void => {
+    const fd = createTemp(index);
+    try {
+      writeAll(fd, bytes);
+    } finally {
+      closeSync(fd);
+    }
+    placeTemp(final);
+  };
+  const createTemp = (index: number): number => {
+    const name = tempName(`.${String(index).padStart(6, '0')}`);
+    const fd = openSync(name, 'wx');
+    temp = name;
+    return fd;
+  };
+  /** Renames the temporary file to `final`, checked (synchronously: nothing runs in between) to be a regular file or nothing. */
+  const placeTemp = (final: string): void => {
+    refuseUnlessRegular(final, lstatIfAny(final));
+    renameSync(temp!, final);
+    temp = undefined;
+  };
+  /** True when `final` holds exactly `bytes`; refuses anything but a regular file, unopened. */
+  const holds = (final: string, bytes: Uint8Array): boolean => {
+    const s = lstatIfAny(final);
+    refuseUnlessRegular(final, s);
+    if (s === undefined || s.size !== bytes.length) return false;
+    let fd: number;
+    try {
+      // O_NOFOLLOW and O_NONBLOCK: whatever was swapped in since the lstat is neither followed nor waited on.
+      fd = openSync(final, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ELOOP') refuseUnlessRegular(final, lstatIfAny(final));
+      return false; // unreadable or gone: replaced
+    }
+    try {
+      const f = fstatSync(fd);
+      refuseUnlessRegular(final, f);
+      if (f.size !== bytes.length) return false;
+      if (compare.length < bytes.length) compare = Buffer.allocUnsafe(Math.max(bytes.length, buffer.length));
+      let got = 0;
+      while (got < bytes.length) {
+        const n = readSync(fd, compare, got, bytes.length - got, got);
+        if (n === 0) return false;
+        got += n;
+      }
+      return compare.subarray(0, got).equals(bytes);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  /** Places a small chunk's bytes under `final`: created, kept as it is, or replaced. */
+  const place = (final: string, bytes: Uint8Array, index: number): boolean => {
+    let fd: number;
+    try {
+      fd = openSync(final, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (holds(final, bytes)) return false;
+      replace(final, bytes, index);
+      return true;
+    }
+    try {
+      writeAll(fd, bytes);
+    } catch (e) {
+      closeSync(fd);
+      unlinkIfAny(final); // ours (O_EXCL) and partial
+      throw e;
+    }
+    closeSync(fd);
+    return true;
+  };
+
+  return {
+    write(bytes: Uint8Array): void {
+      if (big === undefined && length + bytes.length <= small) {
+        if (length + bytes.length > buffer.length) {
+          const grown = Buffer.allocUnsafe(Math.min(small, Math.max(2 * buffer.length, length + bytes.length, 64 << 10)));
+          buffer.copy(grown, 0, 0, length);
+          buffer = grown;
+        }
+        buffer.set(bytes, length);
+        length += bytes.length;
+        return;
+      }
+      if (big === undefined) {
+        big = createTemp(count);
+        writeAll(big, buffer.subarray(0, length));
+        length = 0;
+      }
+      writeAll(big, bytes);
+    },
+    end(chunk: ChunkSummary): void {
+      const final = chunkSetFileName(path, chunk.digest, count);
+      let created: boolean;
+      if (big !== undefined) {
+        closeSync(big);
+        big = undefined;
+        placeTemp(final);
+        created = true;
+      } else {
+        created = place(final, buffer.subarray(0, length), count);
+        length = 0;
+      }
+      if (count === digests.length) {
+        const d = new BigUint64Array(2 * count);
+        d.set(digests);
+        digests = d;
+        const m = new Uint8Array(2 * count);
+        m.set(made);
+        made = m;
+      }
+      digests[count] = chunk.digest;
+      made[count] = created ? 1 : 0;
+      count++;
+    },
+    /** The snapshot digest (the last chunk's) and the final paths of the chunks, in order. */
+    finish(): { digest: bigint; names: string[] } {
+      return { digest: digests[count - 1]!, names: Array.from({ length: count }, (_, i) => chunkSetFileName(path, digests[i]!, i)) };
+    },
+    /** After the commit: the files belong to the committed set, nothing to undo. */
+    committed(): void {
+      made.fill(0);
+    },
+    /** Removes what is temporary; returns the files created under final names (not yet committed). */
+    abort(): string[] {
+      if (big !== undefined) closeSync(big);
+      big = undefined;
+      if (temp !== undefined) unlinkIfAny(temp);
+      temp = undefined;
+      const out: string[] = [];
+      for (let i = 0; i < count; i++) if (made[i] === 1) out.push(chunkSetFileName(path, digests[i]!, i));
+      made.fill(0);
+      return out;
     },
   };
 }

@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFile, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, REPO, runCli } from '../helpers/cli.js';
 
@@ -28,14 +28,25 @@ async function digestOf(args: readonly string[], out: string): Promise<string> {
 }
 
 /**
- * Runs a chunked digest under strace, which kills it (SIGKILL) at its `n`-th rename. strace
- * counts calls per thread, so libuv gets one worker thread: then the n-th is the n-th overall.
+ * Runs a chunked digest under strace, which kills it (SIGKILL) at its `n`-th call of `syscall`:
+ * of every rename, or with `paths`, of the openat or write calls on those files only (strace -P:
+ * the new set's chunk files, whose names a reference run gave). strace counts calls per thread:
+ * chunk files are opened, written and renamed on the main thread, and libuv gets one worker
+ * thread, so the n-th is the n-th overall.
  */
-function killAtRename(args: readonly string[], out: string, n: number): Promise<number | null> {
+function killAt(syscall: 'rename' | 'openat' | 'write', args: readonly string[], out: string, n: number, paths: readonly string[] = []): Promise<number | null> {
+  const calls = syscall === 'rename' ? 'rename,renameat,renameat2' : syscall;
+  const filter = paths.flatMap((p) => ['-P', p]);
   return new Promise((resolve) => {
-    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', `inject=rename,renameat,renameat2:signal=SIGKILL:when=${n}`, process.execPath, BIN, 'digest', DUMP, ...args, '--out', out, '--chunk-files'], { stdio: 'ignore', env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
+    const child = spawn('strace', ['-f', '-qq', '-o', '/dev/null', ...filter, '-e', `trace=${calls}`, '-e', `inject=${calls}:signal=SIGKILL:when=${n}`, process.execPath, BIN, 'digest', DUMP, ...args, '--out', out, '--chunk-files'], { stdio: 'ignore', env: { ...process.env, UV_THREADPOOL_SIZE: '1' } });
     child.on('close', (code, signal) => resolve(signal === null ? code : 128 + 9));
   });
+}
+
+/** The files of `dir` other than `out` and the chunk files `out` names: leftovers. */
+async function leftovers(dir: string, out: string): Promise<string[]> {
+  const named = new Set((await lib.snapshotFiles(out)).map((f) => f.slice(dir.length + 1)));
+  return (await readdir(dir)).filter((f) => f !== 'p.snap' && !named.has(f) && !f.startsWith('ref-'));
 }
 
 /** A tiny deterministic PRNG (mulberry32): the same delays on every run. */
@@ -49,32 +60,48 @@ function prng(seed: number): () => number {
 }
 
 describe('chunk sets are replaced atomically; killed runs leave nothing that lasts', () => {
-  it('kill -9 at every rename of --chunk-files leaves P naming the complete old or new set (more, then fewer chunks)', async () => {
+  it('kill -9 at every openat and write of a chunk file and at every rename leaves P naming the complete old or new set; the next run completes and leaves nothing else (more, then fewer chunks)', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sv-kill-'));
     const out = join(root, 'p.snap');
-    const oldDigest = await digestOf(OLD, join(root, 'ref-old'));
-    const newDigest = await digestOf(NEW, join(root, 'ref-new'));
-    const chunks = async (name: string): Promise<number> => (await lib.snapshotFiles(join(root, name))).length;
-    const [oldChunks, newChunks] = [await chunks('ref-old'), await chunks('ref-new')];
-    expect(newChunks).toBeGreaterThan(oldChunks);
-    for (const [from, to, fromDigest, toDigest, renames] of [
-      [OLD, NEW, oldDigest, newDigest, newChunks + 1],
-      [NEW, OLD, newDigest, oldDigest, oldChunks + 1],
+    // Reference sets in directories of their own, under the same name: their chunk file names are the ones written at `out`.
+    const ref = async (args: readonly string[], name: string): Promise<{ digest: string; files: string[] }> => {
+      await mkdir(join(root, name));
+      const digest = await digestOf(args, join(root, name, 'p.snap'));
+      return { digest, files: (await lib.snapshotFiles(join(root, name, 'p.snap'))).map((f) => join(root, basename(f))) };
+    };
+    const [olds, news] = [await ref(OLD, 'ref-old'), await ref(NEW, 'ref-new')];
+    expect(news.files.length).toBeGreaterThan(olds.files.length);
+    for (const [from, to, fromSet, toSet] of [
+      [OLD, NEW, olds, news],
+      [NEW, OLD, news, olds],
     ] as const) {
-      await digestOf(from, out);
       const outcomes = new Set<string>();
-      // One rename per chunk file, then the set file: the commit. n = renames + 1 is never reached.
-      for (let n = 1; n <= renames + 1; n++) {
-        const code = await killAtRename(to, out, n);
-        const now = await readBack(out);
-        expect([fromDigest, toDigest], `killed at rename ${n} (exit ${code})`).toContain(now);
-        expect(code).toBe(n <= renames ? 137 : 0);
-        outcomes.add(now === fromDigest ? 'old' : 'new');
-        if (now === toDigest) await digestOf(from, out); // back to the old set for the next kill
+      // Small chunks: one openat and one write per chunk file (created under its final name, no rename);
+      // one rename: the set file, the commit. The last n of each is never reached.
+      for (const [syscall, calls, paths] of [
+        ['openat', toSet.files.length, toSet.files],
+        ['write', toSet.files.length, toSet.files],
+        ['rename', 1, []],
+      ] as const) {
+        for (let n = 1; n <= calls + 1; n++) {
+          await digestOf(from, out); // the old set, committed; the previous kill's leftovers removed
+          expect(await leftovers(root, out)).toEqual([]);
+          const code = await killAt(syscall, to, out, n, paths);
+          const now = await readBack(out);
+          expect([fromSet.digest, toSet.digest], `killed at ${syscall} ${n} (exit ${code})`).toContain(now);
+          expect(code, `${syscall} ${n}`).toBe(n <= calls ? 137 : 0);
+          outcomes.add(now === fromSet.digest ? 'old' : 'new');
+          if (code === 137) expect(now, `${syscall} ${n}: killed before the commit`).toBe(fromSet.digest);
+          // The next run over what the kill left (chunk files complete, or empty under a final name): the new set, nothing else.
+          expect(await digestOf(to, out)).toBe(toSet.digest);
+          expect(await readBack(out)).toBe(toSet.digest);
+          expect(await leftovers(root, out), `after ${syscall} ${n}`).toEqual([]);
+          expect((await lib.snapshotFiles(out)).sort()).toEqual([...toSet.files].sort());
+        }
       }
       expect([...outcomes].sort()).toEqual(['new', 'old']);
     }
-  }, 300_000);
+  }, 600_000);
 
   it('SIGKILL at seeded random moments: P is always the old or the new set; the next run removes the leftovers', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sv-kill-random-'));
@@ -100,16 +127,24 @@ describe('chunk sets are replaced atomically; killed runs leave nothing that las
     expect(await readBack(out)).toBe(newDigest);
   }, 300_000);
 
-  it('the set file names its chunks by digest; a malformed set file is BAD_CHUNK_SET; the earlier P.NNNNNN layout still reads', async () => {
+  it('the set file names each chunk by its own chunk digest (the last by the snapshot digest); a malformed set file is BAD_CHUNK_SET; the earlier P.NNNNNN layout still reads', async () => {
     const root = await mkdtemp(join(tmpdir(), 'sv-set-'));
     const out = join(root, 'p.snap');
-    const digest = await digestOf(OLD, out);
+    const r = await runCli(['digest', DUMP, ...OLD, '--json', '--out', out, '--chunk-files']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { digest: string; chunks: { index: number; digest: string }[] };
+    const digest = report.digest;
     const text = await readFile(out, 'utf8');
     const files = await lib.snapshotFiles(out);
-    expect(text).toBe([lib.CHUNK_SET_MAGIC, `digest ${digest}`, `chunks ${files.length}`, ...files.map((_, i) => `p.snap.${digest}.${String(i).padStart(6, '0')}`), ''].join('\n'));
+    expect(report.chunks.length).toBeGreaterThan(2);
+    expect(report.chunks.at(-1)!.digest).toBe(digest);
+    const names = report.chunks.map((c) => `p.snap.${c.digest}.${String(c.index).padStart(6, '0')}`);
+    expect(text).toBe([lib.CHUNK_SET_MAGIC, `digest ${digest}`, `chunks ${files.length}`, ...names, ''].join('\n'));
+    // Each name's digest is its file's trailer (the last 8 bytes, little-endian): the report and the bytes agree.
+    for (const [i, f] of files.entries()) expect((await readFile(f)).readBigUInt64LE((await stat(f)).size - 8).toString(16).padStart(16, '0')).toBe(report.chunks[i]!.digest);
     for (const [bad, offset] of [
       [text.replace(`chunks ${files.length}`, `chunks ${files.length + 1}`), text.length],
-      [text.replace(`p.snap.${digest}.000001`, '../etc/passwd'), text.indexOf(`p.snap.${digest}.000001`)],
+      [text.replace(names[1]!, '../etc/passwd'), text.indexOf(names[1]!)],
       [`${text}extra\n`, text.length],
     ] as const) {
       await writeFile(join(root, 'bad.snap'), bad);

@@ -67,7 +67,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       .option('cursor', { type: 'string', describe: 'event cursor INDEX or INDEX:EVENT_ID_HEX; default 0 (or the snapshot header)' })
       .option('max-chunk-bytes', { type: 'string', describe: 'cut the snapshot into chunks of at most this size (e.g. 64MiB); default 0, unchunked' })
       .option('out', { type: 'string', describe: 'also write the snapshot to this file, atomically (temporary file, then rename); refuses a path that exists and is not a regular file, symbolic links included' })
-      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.<digest>.000000, …, then <out> naming them (written last: the set is replaced atomically)' })
+      .option('chunk-files', { type: 'boolean', default: false, describe: 'with --out: one file per chunk, <out>.<chunk digest>.000000, …, then <out> naming them (written last: the set is replaced atomically; files already holding a chunk are kept)' })
       .option('ranges', { type: 'string', describe: 'also digest K key ranges per table (fixed boundaries), to localize a divergence' })
       .option('json', { type: 'boolean', default: false, describe: 'print one JSON report (schemaVersion 1) for compare' })
       .option('node', { type: 'string', describe: 'node name recorded in the report; default the host name' })
