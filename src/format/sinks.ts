@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { crypto } from './crypto.js';
-import { closeSync, lstatSync, openSync, renameSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, renameSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -103,6 +103,9 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
   const dir = dirname(path);
   const base = basename(path);
   const token = `${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
+  // Chunk files renamed after this moment may be another writer's, named by its commit to come
+  // (removeUnnamedSetFiles); the margin covers the file system's coarser clock.
+  const started = Date.now() - 50;
   const tempName = (suffix: string): string => join(dir, `.${base}.tmp-${token}${suffix}`);
   const temps: string[] = []; // every temporary file created (chunk i is temps[i] with chunkFiles)
   const renamed: string[] = []; // chunk files under their final names, not yet committed
@@ -243,7 +246,8 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
         await this.abort();
         throw ioError(`cannot complete ${path}`, path, e);
       }
-      await removeUnnamedSetFiles(path).catch(() => undefined); // committed: leftovers are only clutter
+      // Committed: leftovers are only clutter. Our temporary names are free now, one serves as the aside.
+      await removeUnnamedSetFiles(path, undefined, { changedBefore: started, aside: tempName('.000000') }).catch(() => undefined);
     },
     async abort() {
       await handle?.close().catch(() => undefined);
@@ -259,9 +263,12 @@ export function fileSink(path: string, options: { chunkFiles?: boolean } = {}): 
 /**
  * Removes chunk-set files of `path` (chunkSetFilePattern) that `path` does not name now, among
  * `candidates` or, without them, in the whole directory. Does nothing when `path` exists but
- * cannot be read as a snapshot or chunk-set file: what it names is then unknown.
+ * cannot be read as a snapshot or chunk-set file: what it names is then unknown. With
+ * `concurrent` (after a commit), chunk files another writer of `path` may be about to name are
+ * kept: those renamed since `changedBefore`, and one renamed in place while it is examined
+ * (removing them left that writer's committed set naming missing files).
  */
-async function removeUnnamedSetFiles(path: string, candidates?: readonly string[]): Promise<void> {
+async function removeUnnamedSetFiles(path: string, candidates?: readonly string[], concurrent?: { changedBefore: number; aside: string }): Promise<void> {
   const dir = dirname(path);
   let named: ReadonlySet<string>;
   try {
@@ -276,7 +283,18 @@ async function removeUnnamedSetFiles(path: string, candidates?: readonly string[
   for (const name of names) {
     if (!pattern.test(name) || named.has(name)) continue;
     const file = join(dir, name);
-    if ((await lstat(file).catch(() => undefined))?.isFile() === true) await unlink(file).catch(() => undefined);
+    if (concurrent === undefined) {
+      if ((await lstat(file).catch(() => undefined))?.isFile() === true) await unlink(file).catch(() => undefined);
+      continue;
+    }
+    // A rename sets ctime: a file renamed since this write began is left for a later write.
+    const s = lstatIfAny(file);
+    if (s?.isFile() !== true || s.ctimeMs >= concurrent.changedBefore) continue;
+    // Moved aside, then removed only if it is still the file examined: another writer may have
+    // renamed its chunk (of the same digest, so of the same name) here in between.
+    renameSync(file, concurrent.aside);
+    if (lstatIfAny(concurrent.aside)?.ino === s.ino) unlinkSync(concurrent.aside);
+    else renameSync(concurrent.aside, file);
   }
 }
 
