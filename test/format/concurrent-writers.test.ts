@@ -5,7 +5,7 @@
  * chunk files the other had renamed into place and was about to name, so P then named missing
  * files (NOT_FOUND) and the previous set was gone too.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,8 +29,7 @@ describe('concurrent writes of chunk sets to one destination', () => {
     const expected = [(await encodeSnapshot(anchor, [a])).summary.digest, (await encodeSnapshot(anchor, [b])).summary.digest];
     const dir = join(root, 'd');
     const out = join(dir, 'p.snap');
-    rmSync(dir, { recursive: true, force: true });
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    mkdirSync(dir);
     for (let round = 0; round < 12; round++) {
       // Started together: their chunk renames, commits and cleanups interleave on the event loop.
       const order = round % 2 === 0 ? [a, b] : [b, a];
