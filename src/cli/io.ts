@@ -1,4 +1,5 @@
 import { fstatSync, writeSync } from 'node:fs';
+import { SnapshotError } from '../format/errors.js';
 
 /** The process I/O a command may use; commands never touch `process` directly, so tests can drive them. */
 export interface CliIo {
@@ -41,7 +42,8 @@ export function processIo(): ProcessIo {
  * Writes to fd 1 or 2 with write(2), without the stream Node builds for process.stdout/stderr
  * (10–40 ms for a pipe, more than a small digest's work). A non-blocking pipe or terminal that is
  * full (EAGAIN) hands the rest, and every later write, to the stream, which waits for it. A reader
- * that went away (EPIPE) is remembered and nothing more is written there: never a stack trace.
+ * that went away (EPIPE) is remembered and nothing more is written there: never a stack trace;
+ * another failure is IO_ERROR in stdout, and ends writes to stderr.
  */
 function fdWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): { write: (text: string) => void; closed: () => boolean } {
   let viaStream = false;
@@ -61,11 +63,13 @@ function fdWriter(fd: 1 | 2, stream: () => NodeJS.WriteStream): { write: (text: 
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         if (code === 'EAGAIN') return toStream(bytes.subarray(at));
-        if (code === 'EPIPE') {
+        // A reader gone, or stderr unwritable (a full disk): nothing can report it; the exit code
+        // still does (an error thrown here was an uncaught exception: exit 1, "divergence").
+        if (code === 'EPIPE' || fd === 2) {
           closed = true;
           return;
         }
-        throw e;
+        throw new SnapshotError('IO_ERROR', `cannot write stdout: ${(e as Error).message}`, { file: 'stdout', cause: e });
       }
     }
   };

@@ -168,8 +168,11 @@ export function checkRegularFilesSync(paths: FileList): FileList {
   const listed = listedRegularFiles(paths);
   for (let i = 0; i < paths.length; i++) {
     const found = listed?.types[i];
-    if (found === REGULAR || (found === UNLISTED && listed?.complete === true)) continue; // a regular file, or missing
-    statRegularFileSync(paths.at(i)!);
+    if (found === REGULAR) continue;
+    const path = paths.at(i)!;
+    // Unlisted in a whole listing: missing, if the listing could have matched it (its name ends in its index).
+    if (found === UNLISTED && listed?.complete === true && trailingNumber(path) === i) continue;
+    statRegularFileSync(path);
   }
   const list = Array.isArray(paths) ? [...(paths as readonly string[])] : paths;
   checkedLists.add(list);

@@ -157,6 +157,29 @@ describe('the executable (a shell line, then the ES module)', () => {
     expect(r.stderr).toBe('snapshot-verify: IO_ERROR in stdout: its reader closed it before the output was complete\n');
   });
 
+  it('stdout on a full disk (/dev/full, ENOSPC): "IO_ERROR in stdout" and exit 74, as every I/O error names its file', () => {
+    // Found from outside (issue #8 campaign): the line was "IO_ERROR: ENOSPC: …", naming no file.
+    const full = openSync('/dev/full', constants.O_WRONLY);
+    const r = spawnSync(BIN, ['digest', CP, '--tables', TABLES], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    expect(r.status).toBe(74);
+    expect(r.stderr).toMatch(/^snapshot-verify: IO_ERROR in stdout: cannot write stdout: ENOSPC/);
+  });
+
+  it('stderr on a full disk: the exit code still says what happened (2 for a missing input, 74 when stdout fails too), never 1 (divergence) from a crash', () => {
+    // Found from outside (issue #8 campaign): the failed write of the error line escaped as an
+    // uncaught exception, and Node exited 1, which this tool's table reads as "nodes disagree".
+    const run = (args: string[], stdoutFull: boolean): number | null => {
+      const full = openSync('/dev/full', constants.O_WRONLY);
+      const r = spawnSync(BIN, args, { cwd: REPO, stdio: ['ignore', stdoutFull ? full : 'ignore', full] });
+      closeSync(full);
+      return r.status;
+    };
+    expect(run(['digest', join(REPO, 'no-such-checkpoint'), '--tables', TABLES], false)).toBe(2);
+    expect(run(['digest', CP, '--tables', TABLES], true)).toBe(74);
+    expect(run(['digest', CP, '--tables', TABLES], false)).toBe(0);
+  });
+
   it('a full non-blocking stdout (EAGAIN) gets the whole output, in order, once its reader drains it', async () => {
     // Node's own spawn makes a child's stdio blocking; Python passes the non-blocking pipe as it is,
     // and reads it only after 1.5 s, so the pipe (64 KiB) is full long before.

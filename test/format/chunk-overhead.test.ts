@@ -159,6 +159,29 @@ describe('chunk-set files checked from their directory listing (not one stat eac
     }
   });
 
+  it('a set file naming a FIFO or a directory under a name that does not end in its index (the listing cannot match it) is refused as NOT_REGULAR_FILE naming it, never opened', async () => {
+    // Found from outside (issue #8 campaign): such a name was taken for a missing file and left
+    // unchecked, so a FIFO was opened and read as an empty chunk (CHUNK_SEQUENCE, or TRUNCATED "in
+    // fifo"), and a directory gave IO_ERROR (EISDIR, exit 74).
+    const { base, files } = await makeSet();
+    expect(files.length).toBeGreaterThan(16); // the listing is used
+    const dir = join(base, '..');
+    const set = readFileSync(base, 'utf8').split('\n');
+    const first = set.indexOf(files[0]!.slice(dir.length + 1));
+    for (const [name, make] of [
+      ['odd-name', (p: string) => execFileSync('mkfifo', [p])],
+      ['a-directory', (p: string) => mkdirSync(p)],
+      [`${files[9]!.slice(dir.length + 1)}.fifo.000009`, (p: string) => execFileSync('mkfifo', [p])], // ends in another index
+    ] as const) {
+      make(join(dir, name));
+      const lines = [...set];
+      lines[first + 5] = name;
+      writeFileSync(base, lines.join('\n'));
+      const e = await snapshotFiles(base).then(() => undefined, (x: unknown) => x);
+      expect([(e as SnapshotError).code, (e as SnapshotError).file], name).toEqual(['NOT_REGULAR_FILE', join(dir, name)]);
+    }
+  });
+
   it('a missing chunk is NOT_FOUND when the reader reaches it; a device put in place of a checked chunk is refused when read, never read to its end', async () => {
     const { files } = await makeSet();
     const checked = checkRegularFilesSync(files);

@@ -4,7 +4,10 @@
  * of placing them on the calling thread, and of ldb scan. Workers run compiled code, so this test
  * reads through dist/ (npm test builds it).
  */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { cleanup, expectAsReferenceAndLdb, HAVE_LDB, makeFixture, makeFixtureBinary, readAllTables, SEVERAL_LEVELS_FIXTURE, tempDir } from './helpers.js';
 
@@ -80,6 +83,26 @@ describe('the place worker', () => {
     expect(defaultPlaceAheadBytes('0', 8)).toBe(Infinity);
     expect(defaultPlaceAheadBytes('1', 1)).toBe(32 << 20);
   });
+
+  test('the worker never keeps the process alive: a run that ends before its first fetch (an error before the worker is ready) exits', () => {
+    // Found from outside (issue #8 campaign): a flipped byte early in the first family of 32 MiB
+    // or more printed CORRUPT_CHECKPOINT, then the process hung: the worker's port was ref'd again
+    // by the 'message' listener added after unref(), and only a fetch's answer unref'd it.
+    const dir = tempDir();
+    try {
+      // A module file, not -e: a worker inherits --input-type and would fail to start.
+      const script = join(dir, 'started.mjs');
+      const url = pathToFileURL(join(DIST, 'kernel', 'place-ahead.js')).href;
+      writeFileSync(script, `const { PlaceAhead } = await import(${JSON.stringify(url)});\nconst p = PlaceAhead.get();\nconst keep = setInterval(() => {}, 1000);\nawait p.started;\nclearInterval(keep);\nif (!p.ready) process.exit(7);\n`);
+      const env = { ...process.env };
+      delete env['NODE_EXTRA_CA_CERTS'];
+      const r = spawnSync(process.execPath, [script], { env, timeout: 15_000, encoding: 'utf8' });
+      expect(r.error, 'the process did not exit by itself within 15 s').toBeUndefined();
+      expect(r.status, r.stderr).toBe(0); // 7: the worker did not start, and the test would prove nothing
+    } finally {
+      cleanup(dir);
+    }
+  }, 30_000);
 
   test('placeAheadBytes must be a non-negative number', async () => {
     const dir = tempDir();

@@ -79,7 +79,6 @@ export class PlaceAhead {
   private constructor(url: URL) {
     this.started = new Promise((resolve) => (this.onStarted = resolve));
     this.worker = new Worker(url);
-    this.worker.unref();
     this.worker.on('message', (a: PlaceAnswer) => {
       if (a.id === 0) {
         this.ready = true;
@@ -99,6 +98,9 @@ export class PlaceAhead {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', fail);
+    // Only after the listeners: adding a 'message' listener refs the worker's port again, and a
+    // run that ended before its first fetch (an error before the worker was ready) then hung.
+    this.worker.unref();
   }
 
   /** rangeRawRuns' fetch: the run placed by the worker, or as read, or undefined (read it here). */
