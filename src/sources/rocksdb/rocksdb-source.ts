@@ -126,7 +126,7 @@ export async function openRocksDbCheckpoint(dir: string, options: RocksDbSourceO
   const { batchSize, rangeBytes, workers, placeAheadBytes } = readOptions(options);
   const mergeOperators = checkMergeOperators(options.mergeOperators ?? []);
   const tablePath = options.tableFilePath ?? ((name: string) => join(dir, name));
-  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, tablePath);
+  const { version, wals, live } = await openCheckpointStructure(dir, options.allowLive ?? false, options.tableFilePath);
   const optionsFile = await readCheckpointOptions(dir);
   return new RocksDbSource(dir, version, wals, {
     batchSize,

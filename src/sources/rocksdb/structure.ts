@@ -32,7 +32,7 @@ export function tableFileName(number: number): string {
  * MANIFEST, table files, WALs referenced or not, OPTIONS, …): CORRUPT_CHECKPOINT naming it,
  * found from the directory listing and stat, never opened.
  */
-export async function checkNoSpecialFiles(dir: string): Promise<void> {
+export async function checkNoSpecialFiles(dir: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -47,6 +47,24 @@ export async function checkNoSpecialFiles(dir: string): Promise<void> {
     } else if (d.isFIFO() || d.isSocket() || d.isCharacterDevice() || d.isBlockDevice()) {
       throw special(path, d.isFIFO() ? 'a FIFO' : d.isSocket() ? 'a socket' : 'a device');
     }
+  }
+  return entries.map((d) => d.name);
+}
+
+/**
+ * Refuses a table file in the checkpoint directory that the MANIFEST's live version does not
+ * list. A checkpoint holds only live table files (Checkpoint::CreateCheckpoint copies the live
+ * set with the MANIFEST as it was then), so such a file means the MANIFEST lost its last edits
+ * (a MANIFEST cut at a record boundary reads as a sound older version, which RocksDB would open
+ * too, without the newest table files) or a file that does not belong there. Not for a live
+ * database, where flushes and compactions write table files before the MANIFEST names them.
+ */
+export function checkNoUnlistedTableFiles(dir: string, names: readonly string[], version: ManifestVersion): void {
+  const live = new Set(liveTableFiles(version).map(({ file }) => file.number));
+  for (const name of names) {
+    const m = /^(\d+)\.(sst|ldb)$/.exec(name);
+    if (m === null || live.has(Number(m[1]))) continue;
+    throw corrupt(join(dir, name), 0, `table file ${name} is not in the live version the MANIFEST describes (next file number ${version.nextFileNumber}): a checkpoint holds only live table files, so its MANIFEST is truncated or older than its table files, or the file does not belong in it`);
   }
 }
 
@@ -112,9 +130,11 @@ export interface CheckpointStructure {
 export async function openCheckpointStructure(dir: string, allowLive: boolean, tablePath?: TableFilePath): Promise<CheckpointStructure> {
   const holder = await findLockHolder(dir);
   if (holder !== undefined && !allowLive) throw liveDatabase(dir, holder);
-  await checkNoSpecialFiles(dir);
+  const names = await checkNoSpecialFiles(dir);
   const version = await readManifest(dir);
   await checkLiveFiles(dir, version, tablePath);
+  // Table files elsewhere (a backup's shared files) are listed by their own meta files.
+  if (holder === undefined && tablePath === undefined) checkNoUnlistedTableFiles(dir, names, version);
   return { version, wals: await listWalFiles(dir), live: holder !== undefined };
 }
 
