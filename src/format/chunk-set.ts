@@ -98,7 +98,8 @@ export class ChunkFiles implements FileList {
 }
 
 /** A chunk's index as chunk file names end: 6 digits or more, zero-padded. */
-function chunkIndexDigits(index: number): string {
+/** A chunk index in a file name: at least six decimal digits. */
+export function chunkIndexDigits(index: number): string {
   return String(index).padStart(6, '0');
 }
 

@@ -4,7 +4,7 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameS
 import { lstat, open, readdir, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
-import { chunkSetFileName, chunkSetFilePattern, encodeChunkSet, escapeRegExp, readChunkSet } from './chunk-set.js';
+import { chunkIndexDigits, chunkSetFileName, chunkSetFilePattern, encodeChunkSet, escapeRegExp, readChunkSet } from './chunk-set.js';
 import type { ChunkSummary } from './encoder.js';
 import { SnapshotError } from './errors.js';
 import { dynamicImport } from './dynamic-import.js';
@@ -57,7 +57,7 @@ const GATHER_LIMIT = 64 << 10;
  * (sources/open.ts), no longer written (see chunk-set.ts for the layout written now).
  */
 export function chunkFileName(path: string, index: number): string {
-  return `${path}.${String(index).padStart(6, '0')}`;
+  return `${path}.${chunkIndexDigits(index)}`;
 }
 
 /**
@@ -120,7 +120,6 @@ export function fileSink(path: string, options: { chunkFiles?: boolean; /** @int
   let prepared: Promise<void> | undefined;
   let handle: FileHandle | undefined; // the one file (without chunkFiles)
   let position = 0;
-  let ended = 0; // chunks ended
 
   let lock: OutputLock | undefined;
   const release = (): void => {
@@ -230,7 +229,6 @@ export function fileSink(path: string, options: { chunkFiles?: boolean; /** @int
       }
     },
     endChunk(chunk) {
-      ended++;
       try {
         chunks?.end(chunk);
       } catch (e) {
@@ -243,7 +241,6 @@ export function fileSink(path: string, options: { chunkFiles?: boolean; /** @int
           await closeOne();
           await commit(temps[0]!);
         } else {
-          if (ended === 0) throw new Error('no chunk was written');
           const { digest, names } = chunks.finish();
           // Durable before the set names them: the files' bytes, then their directory entries.
           await syncChunkFiles(dir, names);
@@ -314,7 +311,7 @@ function chunkFileWriter(path: string, tempName: (suffix: string) => string, sma
     placeTemp(final);
   };
   const createTemp = (index: number): number => {
-    const name = tempName(`.${String(index).padStart(6, '0')}`);
+    const name = tempName(`.${chunkIndexDigits(index)}`);
     const fd = openSync(name, 'wx');
     temp = name;
     return fd;
@@ -421,6 +418,7 @@ function chunkFileWriter(path: string, tempName: (suffix: string) => string, sma
     },
     /** The snapshot digest (the last chunk's) and the final paths of the chunks, in order. */
     finish(): { digest: bigint; names: string[] } {
+      if (count === 0) throw new Error('no chunk was written');
       return { digest: digests[count - 1]!, names: Array.from({ length: count }, (_, i) => chunkSetFileName(path, digests[i]!, i)) };
     },
     /** After the commit: the files belong to the committed set, nothing to undo. */
