@@ -21,14 +21,19 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
  * exists and is not a regular file (a device, FIFO, socket, directory or symbolic link), an
  * output that is one of the inputs or lies inside an input directory (nothing the tool reads is
  * modified), and two outputs with the same path. `named` are files an input names rather than
- * is (the chunks of a chunk set): compared by path, as they may not exist yet when read later.
+ * is (the chunks of a chunk set, named by `named.by`): compared by path, as they may not exist
+ * yet when read later.
  * `fileSink` checks the destination again when it renames.
  */
-export async function checkOutputs(inputs: readonly string[], outputs: readonly { option: string; path: string }[], named: readonly string[] = []): Promise<void> {
+export async function checkOutputs(
+  inputs: readonly string[],
+  outputs: readonly { option: string; path: string }[],
+  named: { readonly by: string; readonly files: readonly string[] } = { by: '', files: [] },
+): Promise<void> {
   const seen = new Map<string, string>();
   const members = new Set<string>();
   const dirs = new Map<string, string>();
-  for (const f of named) {
+  for (const f of named.files) {
     const dir = dirname(resolve(f));
     let real = dirs.get(dir);
     if (real === undefined) dirs.set(dir, (real = await realpath(dir).catch(() => dir)));
@@ -51,7 +56,7 @@ export async function checkOutputs(inputs: readonly string[], outputs: readonly 
         throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} ${same ? 'is' : 'lies inside'} the input ${input}: an output never replaces or adds to what is read`, { file: path });
       }
     }
-    if (members.has(where)) throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} is a file of the input ${inputs[0] ?? ''}: an output never replaces or adds to what is read`, { file: path });
+    if (members.has(where)) throw new SnapshotError('INVALID_ARGUMENT', `${option} ${path} is a file the input ${named.by} names: an output never replaces or adds to what is read`, { file: path });
   }
 }
 

@@ -108,7 +108,7 @@ export const digestCommand = defineCommand<DigestArgs>({
       // A snapshot given as one path may name other files (a chunk set's chunks, P.000000 …).
       const one = args.checkpoint.length === 1 && outputs.length > 0 ? args.checkpoint[0]! : undefined;
       const named = one === undefined || (await stat(one).catch(() => undefined))?.isDirectory() === true ? [] : await snapshotFiles(one).catch(() => []);
-      await checkOutputs(read, outputs, named);
+      await checkOutputs(read, outputs, { by: one ?? '', files: named });
     } catch (e) {
       return reportError(e, io, args.json);
     }
